@@ -1,0 +1,182 @@
+//! DuckDB, embedded: one database instance per run, one connection per worker
+//! (cloned from the instance), the file path resolved from the current
+//! directory as dbt-duckdb does.
+
+use duckdb::types::{TimeUnit, Value as DuckValue};
+
+use super::{Adapter, AdapterKind, CatalogRelation, Cell, Connection, DbError, QueryResult};
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::sql::RelationType;
+
+pub struct DuckDbAdapter {
+    /// The first connection; workers get clones that share its database.
+    root: std::sync::Mutex<duckdb::Connection>,
+}
+
+impl DuckDbAdapter {
+    pub fn open(target: &Target) -> Result<DuckDbAdapter> {
+        let path = target.duckdb_path();
+        let conn = if path == ":memory:" {
+            duckdb::Connection::open_in_memory()
+        } else {
+            if let Some(parent) = std::path::Path::new(&path).parent() {
+                if !parent.as_os_str().is_empty() && !parent.is_dir() {
+                    return Err(Error::Connection {
+                        message: format!(
+                            "DuckDB file {path}: its directory {} does not exist",
+                            parent.display()
+                        ),
+                    });
+                }
+            }
+            duckdb::Connection::open(&path)
+        }
+        .map_err(|e| Error::Connection {
+            message: format!("cannot open DuckDB file {path}: {e}"),
+        })?;
+        Ok(DuckDbAdapter {
+            root: std::sync::Mutex::new(conn),
+        })
+    }
+}
+
+impl Adapter for DuckDbAdapter {
+    fn kind(&self) -> AdapterKind {
+        AdapterKind::DuckDb
+    }
+
+    fn connect(&self) -> Result<Box<dyn Connection>> {
+        let root = self.root.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = root.try_clone().map_err(|e| Error::Connection {
+            message: format!("cannot open a DuckDB connection: {e}"),
+        })?;
+        Ok(Box::new(DuckDbConnection { conn }))
+    }
+}
+
+pub struct DuckDbConnection {
+    conn: duckdb::Connection,
+}
+
+fn db_error(err: duckdb::Error) -> DbError {
+    DbError {
+        message: err.to_string(),
+    }
+}
+
+impl Connection for DuckDbConnection {
+    fn kind(&self) -> AdapterKind {
+        AdapterKind::DuckDb
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        self.conn.execute_batch(sql).map_err(db_error)
+    }
+
+    fn query(&mut self, sql: &str) -> Result<QueryResult, DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(db_error)?;
+        let mut rows = stmt.query([]).map_err(db_error)?;
+        let columns = rows
+            .as_ref()
+            .map(|s| s.column_names())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                let value: DuckValue = row.get(i).map_err(db_error)?;
+                cells.push(to_cell(value));
+            }
+            out.push(cells);
+        }
+        Ok(QueryResult { columns, rows: out })
+    }
+
+    fn list_relations(
+        &mut self,
+        database: &str,
+        schema: &str,
+    ) -> Result<Vec<CatalogRelation>, DbError> {
+        let sql = format!(
+            "select table_catalog, table_schema, table_name, table_type \
+             from information_schema.tables \
+             where table_catalog = '{}' and table_schema = '{}' \
+             order by table_name",
+            database.replace('\'', "''"),
+            schema.replace('\'', "''")
+        );
+        let result = self.query(&sql)?;
+        Ok(result
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [Cell::Text(db), Cell::Text(s), Cell::Text(name), Cell::Text(kind)] => {
+                    Some(CatalogRelation {
+                        database: db.clone(),
+                        schema: s.clone(),
+                        name: name.clone(),
+                        kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
+                    })
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
+        let kind = AdapterKind::DuckDb;
+        self.execute(&format!(
+            "create schema if not exists {}.{}",
+            kind.quote(database),
+            kind.quote(schema)
+        ))
+    }
+}
+
+fn to_cell(value: DuckValue) -> Cell {
+    match value {
+        DuckValue::Null => Cell::Null,
+        DuckValue::Boolean(b) => Cell::Bool(b),
+        DuckValue::TinyInt(i) => Cell::Int(i.into()),
+        DuckValue::SmallInt(i) => Cell::Int(i.into()),
+        DuckValue::Int(i) => Cell::Int(i.into()),
+        DuckValue::BigInt(i) => Cell::Int(i),
+        DuckValue::UTinyInt(i) => Cell::Int(i.into()),
+        DuckValue::USmallInt(i) => Cell::Int(i.into()),
+        DuckValue::UInt(i) => Cell::Int(i.into()),
+        DuckValue::UBigInt(i) => i64::try_from(i)
+            .map(Cell::Int)
+            .unwrap_or_else(|_| Cell::Text(i.to_string())),
+        DuckValue::HugeInt(i) => i64::try_from(i)
+            .map(Cell::Int)
+            .unwrap_or_else(|_| Cell::Text(i.to_string())),
+        DuckValue::UHugeInt(i) => i64::try_from(i)
+            .map(Cell::Int)
+            .unwrap_or_else(|_| Cell::Text(i.to_string())),
+        DuckValue::Float(f) => Cell::Float(f.into()),
+        DuckValue::Double(f) => Cell::Float(f),
+        DuckValue::Decimal(d) => Cell::Text(d.to_string()),
+        DuckValue::Text(s) | DuckValue::Enum(s) => Cell::Text(s),
+        DuckValue::Date32(days) => Cell::Text(
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+                .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days.into())))
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| days.to_string()),
+        ),
+        DuckValue::Timestamp(unit, amount) => {
+            let micros = match unit {
+                TimeUnit::Second => amount.saturating_mul(1_000_000),
+                TimeUnit::Millisecond => amount.saturating_mul(1_000),
+                TimeUnit::Microsecond => amount,
+                TimeUnit::Nanosecond => amount / 1_000,
+            };
+            Cell::Text(
+                chrono::DateTime::from_timestamp_micros(micros)
+                    .map(|t| t.naive_utc().to_string())
+                    .unwrap_or_else(|| amount.to_string()),
+            )
+        }
+        other => Cell::Text(format!("{other:?}")),
+    }
+}

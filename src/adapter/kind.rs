@@ -1,0 +1,49 @@
+//! The facts about each database kiln speaks to: its name in profiles, how it
+//! quotes identifiers, its default schema. Behaviour lives in the `Adapter` trait.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdapterKind {
+    DuckDb,
+    Postgres,
+}
+
+impl AdapterKind {
+    pub const ALL: [AdapterKind; 2] = [AdapterKind::DuckDb, AdapterKind::Postgres];
+
+    /// The `type:` of a profile output.
+    pub fn from_type(name: &str) -> Option<AdapterKind> {
+        match name {
+            "duckdb" => Some(AdapterKind::DuckDb),
+            "postgres" | "postgresql" => Some(AdapterKind::Postgres),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AdapterKind::DuckDb => "duckdb",
+            AdapterKind::Postgres => "postgres",
+        }
+    }
+
+    /// Quotes an identifier: double quotes, inner quotes doubled.
+    pub fn quote(self, identifier: &str) -> String {
+        format!("\"{}\"", identifier.replace('"', "\"\""))
+    }
+
+    /// Identifiers are stored lower-case unless quoted.
+    pub fn default_schema(self) -> &'static str {
+        match self {
+            AdapterKind::DuckDb => "main",
+            AdapterKind::Postgres => "public",
+        }
+    }
+}
+
+impl fmt::Display for AdapterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

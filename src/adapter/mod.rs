@@ -1,0 +1,160 @@
+//! The one place that knows a database exists. `Adapter` opens connections;
+//! `Connection` runs SQL, manages transactions and reads the catalog. DuckDB
+//! and PostgreSQL are implementations; everything above speaks to the traits.
+
+pub mod duckdb;
+pub mod kind;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+pub use kind::AdapterKind;
+
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::sql::RelationType;
+
+/// An error the database returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbError {
+    pub message: String,
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One value of a query result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Text, and every other type (dates, decimals, ...) in its text form.
+    Text(String),
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cell::Null => f.write_str("NULL"),
+            Cell::Bool(b) => write!(f, "{b}"),
+            Cell::Int(i) => write!(f, "{i}"),
+            Cell::Float(x) => write!(f, "{x}"),
+            Cell::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A relation found in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogRelation {
+    pub database: String,
+    pub schema: String,
+    pub name: String,
+    pub kind: RelationType,
+}
+
+/// A column of a table being loaded from a seed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadColumn {
+    pub name: String,
+    pub data_type: String,
+}
+
+pub trait Connection: Send {
+    fn kind(&self) -> AdapterKind;
+
+    /// Runs one or more statements, discarding any rows.
+    fn execute(&mut self, sql: &str) -> Result<(), DbError>;
+
+    /// Runs a query and returns its rows.
+    fn query(&mut self, sql: &str) -> Result<QueryResult, DbError>;
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        self.execute("begin")
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        self.execute("commit")
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        self.execute("rollback")
+    }
+
+    /// The tables and views of one schema.
+    fn list_relations(&mut self, database: &str, schema: &str)
+    -> Result<Vec<CatalogRelation>, DbError>;
+
+    fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError>;
+
+    /// Inserts text values (None = NULL) into `relation`, cast by the database
+    /// to the column types. The default sends batched `INSERT ... VALUES`.
+    fn load_rows(
+        &mut self,
+        relation: &str,
+        columns: &[LoadColumn],
+        rows: &[Vec<Option<String>>],
+    ) -> Result<(), DbError> {
+        const BATCH: usize = 1000;
+        let kind = self.kind();
+        let column_list: Vec<String> = columns.iter().map(|c| kind.quote(&c.name)).collect();
+        for chunk in rows.chunks(BATCH) {
+            let mut sql = format!("insert into {relation} ({}) values\n", column_list.join(", "));
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(",\n");
+                }
+                sql.push('(');
+                for (j, (value, column)) in row.iter().zip(columns).enumerate() {
+                    if j > 0 {
+                        sql.push_str(", ");
+                    }
+                    match value {
+                        None => sql.push_str("null"),
+                        Some(v) => {
+                            sql.push_str(&format!(
+                                "cast('{}' as {})",
+                                v.replace('\'', "''"),
+                                column.data_type
+                            ));
+                        }
+                    }
+                }
+                sql.push(')');
+            }
+            self.execute(&sql)?;
+        }
+        Ok(())
+    }
+}
+
+/// A connection that a node's render and the executor share.
+pub type SharedConnection = Arc<Mutex<Box<dyn Connection>>>;
+
+pub trait Adapter: Send + Sync {
+    fn kind(&self) -> AdapterKind;
+
+    /// A new connection, for one worker.
+    fn connect(&self) -> Result<Box<dyn Connection>, Error>;
+}
+
+/// The adapter for a target.
+pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
+    match target.adapter {
+        AdapterKind::DuckDb => Ok(Box::new(duckdb::DuckDbAdapter::open(target)?)),
+        AdapterKind::Postgres => Err(Error::Connection {
+            message: "the postgres adapter is not available in this build of kiln yet".into(),
+        }),
+    }
+}

@@ -1,0 +1,70 @@
+//! `kiln build`, `kiln run` and `kiln seed`: load, parse, build the graph,
+//! and execute the selected nodes of the command's kinds.
+
+use super::output;
+use super::{load_project, GlobalArgs, RunArgs, EXIT_FAILURE, EXIT_OK};
+use crate::adapter;
+use crate::artifacts::write_run_results;
+use crate::error::Result;
+use crate::exec::{self, Status};
+use crate::graph::select::select;
+use crate::graph::Graph;
+use crate::materialize::Options;
+use crate::parse::parse;
+use crate::project::node::NodeKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Build,
+    Run,
+    Seed,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Build => "build",
+            Which::Run => "run",
+            Which::Seed => "seed",
+        }
+    }
+
+    fn includes(self, kind: NodeKind) -> bool {
+        match self {
+            Which::Build => true,
+            Which::Run => kind == NodeKind::Model,
+            Which::Seed => kind == NodeKind::Seed,
+        }
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
+    let project = load_project(global)?;
+    let parsed = parse(project)?;
+    let graph = Graph::build(&parsed)?;
+    let mut selected = select(&parsed, &graph, &args.selection.select, &args.selection.exclude);
+    selected.retain(|id| which.includes(parsed.nodes[id].node.kind));
+    let adapter = adapter::for_target(&parsed.target)?;
+    let threads = args.threads.unwrap_or(parsed.target.threads);
+    if selected.is_empty() {
+        output::warning("nothing to do: the selection matches no nodes");
+    }
+    let results = exec::run(
+        &parsed,
+        &graph,
+        &selected,
+        adapter.as_ref(),
+        threads,
+        Options {
+            full_refresh: args.full_refresh,
+        },
+        &mut |result, index, total| output::node_line(result, index, total),
+    )?;
+    output::summary(&results);
+    write_run_results(&parsed.project.target_dir(), which.name(), &parsed.invocation, &results)?;
+    if results.count(Status::Error) > 0 {
+        Ok(EXIT_FAILURE)
+    } else {
+        Ok(EXIT_OK)
+    }
+}

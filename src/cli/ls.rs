@@ -1,0 +1,57 @@
+//! `kiln ls`: the selected nodes, one a line, in unique-id order as `dbt ls`
+//! prints them.
+
+use clap::{Args, ValueEnum};
+
+use super::{load_project, GlobalArgs, SelectArgs, EXIT_OK};
+use crate::error::Result;
+use crate::graph::select::select;
+use crate::graph::Graph;
+use crate::parse::parse;
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum LsOutput {
+    /// `project.folder.name` (dbt's default)
+    #[default]
+    Selector,
+    /// the node's name
+    Name,
+    /// the file, relative to the project
+    Path,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// What to print for each node.
+    #[arg(long, short = 'o', value_enum, default_value_t = LsOutput::Selector)]
+    pub output: LsOutput,
+    /// Only nodes of this kind (model, seed).
+    #[arg(long)]
+    pub resource_type: Vec<String>,
+}
+
+pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
+    let project = load_project(global)?;
+    let parsed = parse(project)?;
+    let graph = Graph::build(&parsed)?;
+    let selected = select(&parsed, &graph, &args.selection.select, &args.selection.exclude);
+    let lines: Vec<String> = selected
+        .iter()
+        .map(|id| &parsed.nodes[id].node)
+        .filter(|n| {
+            args.resource_type.is_empty()
+                || args.resource_type.iter().any(|t| t == n.kind.resource_type())
+        })
+        .map(|n| match args.output {
+            LsOutput::Selector => n.fqn.join("."),
+            LsOutput::Name => n.name.clone(),
+            LsOutput::Path => n.original_file_path.to_string_lossy().to_string(),
+        })
+        .collect();
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(EXIT_OK)
+}

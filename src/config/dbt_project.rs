@@ -1,0 +1,150 @@
+//! `dbt_project.yml`: the project's name, profile, paths, vars and the
+//! per-folder config trees (`models:`, `seeds:`, ...).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_yaml::Value as Yaml;
+
+use super::yaml::{from_yaml, read_yaml, render_strings, to_json};
+use crate::error::{Error, Location, Result};
+use crate::jinja::config_renderer::ConfigRenderer;
+
+pub const PROJECT_FILE: &str = "dbt_project.yml";
+
+/// Keys that dbt renders late (when they run), not while reading the file.
+const RENDERED_LATER: &[&str] = &["pre_hook", "post_hook", "on_run_start", "on_run_end"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawProject {
+    name: String,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default, alias = "source-paths")]
+    model_paths: Option<Vec<String>>,
+    #[serde(default, alias = "data-paths")]
+    seed_paths: Option<Vec<String>>,
+    #[serde(default)]
+    test_paths: Option<Vec<String>>,
+    #[serde(default)]
+    macro_paths: Option<Vec<String>>,
+    #[serde(default)]
+    snapshot_paths: Option<Vec<String>>,
+    #[serde(default)]
+    target_path: Option<String>,
+    #[serde(default)]
+    vars: Option<Yaml>,
+    #[serde(default)]
+    models: Option<Yaml>,
+    #[serde(default)]
+    seeds: Option<Yaml>,
+    #[serde(default)]
+    snapshots: Option<Yaml>,
+    #[serde(default, alias = "tests")]
+    data_tests: Option<Yaml>,
+    #[serde(default)]
+    sources: Option<Yaml>,
+}
+
+/// The parsed `dbt_project.yml`.
+#[derive(Debug, Clone)]
+pub struct DbtProject {
+    pub name: String,
+    pub profile: String,
+    pub model_paths: Vec<String>,
+    pub seed_paths: Vec<String>,
+    pub test_paths: Vec<String>,
+    pub macro_paths: Vec<String>,
+    pub snapshot_paths: Vec<String>,
+    pub target_path: String,
+    /// Vars as dbt_project.yml declares them: global ones, and per-package ones
+    /// under the package's name.
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// The `models:`, `seeds:`, `snapshots:`, `data_tests:`, `sources:` trees.
+    pub config_trees: BTreeMap<&'static str, Yaml>,
+}
+
+impl DbtProject {
+    /// Reads `dbt_project.yml` from `dir`; `renderer` renders its `env_var()`s.
+    pub fn load(dir: &Path, renderer: &ConfigRenderer) -> Result<DbtProject> {
+        let path = dir.join(PROJECT_FILE);
+        let display = Path::new(PROJECT_FILE);
+        if !path.is_file() {
+            return Err(Error::config(
+                Location::file(dir.join(PROJECT_FILE)),
+                format!(
+                    "no {PROJECT_FILE} found in {}: run kiln in a dbt project or pass --project-dir",
+                    display_dir(dir)
+                ),
+            ));
+        }
+        let mut yaml = read_yaml(&path, display)?;
+        if !yaml.is_mapping() {
+            return Err(Error::config(
+                Location::file(display),
+                "expected a mapping of keys (name, profile, model-paths, ...)",
+            ));
+        }
+        render_strings(&mut yaml, renderer, display, RENDERED_LATER)?;
+        let raw: RawProject = from_yaml(yaml, display, "in dbt_project.yml")?;
+        if !is_identifier(&raw.name) {
+            return Err(Error::config(
+                Location::file(display),
+                format!(
+                    "project name '{}' must be letters, digits and underscores, starting with a letter",
+                    raw.name
+                ),
+            ));
+        }
+        let vars = match raw.vars {
+            Some(v) if v.is_mapping() => match to_json(&v) {
+                serde_json::Value::Object(map) => map.into_iter().collect(),
+                _ => BTreeMap::new(),
+            },
+            Some(Yaml::Null) | None => BTreeMap::new(),
+            Some(_) => {
+                return Err(Error::config(
+                    Location::file(display),
+                    "`vars` must be a mapping of names to values",
+                ));
+            }
+        };
+        let mut config_trees = BTreeMap::new();
+        for (key, tree) in [
+            ("models", raw.models),
+            ("seeds", raw.seeds),
+            ("snapshots", raw.snapshots),
+            ("data_tests", raw.data_tests),
+            ("sources", raw.sources),
+        ] {
+            if let Some(tree) = tree {
+                config_trees.insert(key, tree);
+            }
+        }
+        Ok(DbtProject {
+            profile: raw.profile.unwrap_or_else(|| raw.name.clone()),
+            name: raw.name,
+            model_paths: raw.model_paths.unwrap_or_else(|| vec!["models".into()]),
+            seed_paths: raw.seed_paths.unwrap_or_else(|| vec!["seeds".into()]),
+            test_paths: raw.test_paths.unwrap_or_else(|| vec!["tests".into()]),
+            macro_paths: raw.macro_paths.unwrap_or_else(|| vec!["macros".into()]),
+            snapshot_paths: raw.snapshot_paths.unwrap_or_else(|| vec!["snapshots".into()]),
+            target_path: raw.target_path.unwrap_or_else(|| "target".into()),
+            vars,
+            config_trees,
+        })
+    }
+}
+
+fn display_dir(dir: &Path) -> String {
+    let shown = dir.display().to_string();
+    if shown.is_empty() { ".".into() } else { shown }
+}
+
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

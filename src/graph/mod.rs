@@ -1,0 +1,274 @@
+//! The lineage DAG: nodes joined by their `ref()`s (sources are leaves outside
+//! it), a topological order with a stable tie-break by name, and errors for
+//! cycles and unknown refs that name the files involved.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+pub mod select;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::error::{CycleMember, Error, Location, Result};
+use crate::jinja::context::RefCall;
+use crate::parse::{Parsed, ParsedNode};
+use crate::project::node::NodeKind;
+
+pub struct Graph {
+    /// Edges run from a parent to the nodes that ref it.
+    pub dag: DiGraph<String, ()>,
+    pub index: BTreeMap<String, NodeIndex>,
+    /// Every node, parents before children; ties broken by name.
+    pub order: Vec<String>,
+    pub parents: BTreeMap<String, BTreeSet<String>>,
+    pub children: BTreeMap<String, BTreeSet<String>>,
+    /// Sources each node reads, by unique id.
+    pub source_parents: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Graph {
+    pub fn build(parsed: &Parsed) -> Result<Graph> {
+        let mut by_name: BTreeMap<&str, &ParsedNode> = BTreeMap::new();
+        for node in parsed.nodes.values() {
+            // A model and a seed can't share a name in one project; models win refs.
+            let entry = by_name.entry(node.node.name.as_str()).or_insert(node);
+            if node.node.kind == NodeKind::Model {
+                *entry = node;
+            }
+        }
+        let mut dag = DiGraph::new();
+        let mut index = BTreeMap::new();
+        for id in parsed.nodes.keys() {
+            index.insert(id.clone(), dag.add_node(id.clone()));
+        }
+        let mut parents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut source_parents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut errors = Vec::new();
+        for node in parsed.nodes.values() {
+            let id = &node.node.unique_id;
+            parents.entry(id.clone()).or_default();
+            children.entry(id.clone()).or_default();
+            for call in &node.refs {
+                match resolve_ref(parsed, &by_name, call) {
+                    Ok(parent) => {
+                        if parents.entry(id.clone()).or_default().insert(parent.clone()) {
+                            children.entry(parent.clone()).or_default().insert(id.clone());
+                            dag.add_edge(index[&parent], index[id], ());
+                        }
+                    }
+                    Err(message) => errors.push(Error::UnknownReference {
+                        location: call_location(parsed, node, &call.name),
+                        message,
+                    }),
+                }
+            }
+            for (source, table) in &node.sources {
+                let source_id = format!("source.{}.{source}.{table}", parsed.project.config.name);
+                if parsed.project.sources.contains_key(&source_id) {
+                    source_parents.entry(id.clone()).or_default().insert(source_id);
+                } else {
+                    let known: Vec<String> = parsed
+                        .project
+                        .sources
+                        .values()
+                        .map(|s| format!("{}.{}", s.source_name, s.name))
+                        .collect();
+                    let wanted = format!("{source}.{table}");
+                    errors.push(Error::UnknownReference {
+                        location: call_location(parsed, node, table),
+                        message: format!(
+                            "source('{source}', '{table}') is not declared in any properties file{}",
+                            suggestion(&wanted, known.iter().map(String::as_str))
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(error) = Error::from_many(errors) {
+            return Err(error);
+        }
+        let order = match topological_order(&dag, parsed) {
+            Some(order) => order,
+            None => return Err(cycle_error(&dag, parsed)),
+        };
+        Ok(Graph {
+            dag,
+            index,
+            order,
+            parents,
+            children,
+            source_parents,
+        })
+    }
+
+    /// Every node downstream of `id`.
+    pub fn descendants(&self, id: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([id]);
+        while let Some(current) = queue.pop_front() {
+            for child in self.children.get(current).into_iter().flatten() {
+                if seen.insert(child.clone()) {
+                    queue.push_back(child);
+                }
+            }
+        }
+        seen
+    }
+}
+
+fn resolve_ref(
+    parsed: &Parsed,
+    by_name: &BTreeMap<&str, &ParsedNode>,
+    call: &RefCall,
+) -> Result<String, String> {
+    let project = &parsed.project.config.name;
+    if let Some(package) = &call.package {
+        if package != project {
+            return Err(format!(
+                "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
+                call.name
+            ));
+        }
+    }
+    if let Some(node) = by_name.get(call.name.as_str()) {
+        return Ok(node.node.unique_id.clone());
+    }
+    if parsed
+        .project
+        .disabled
+        .values()
+        .any(|n| n.name == call.name)
+    {
+        return Err(format!(
+            "ref('{}') points at a node that is disabled (enabled: false)",
+            call.name
+        ));
+    }
+    Err(format!(
+        "ref('{}') does not match any model or seed{}",
+        call.name,
+        suggestion(&call.name, by_name.keys().copied())
+    ))
+}
+
+/// ", did you mean 'x'?" for the closest of `known`, when one is close.
+pub fn suggestion<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let best = known
+        .map(|k| (strsim::jaro_winkler(wanted, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, name)) => format!("; did you mean '{name}'?"),
+        None => String::new(),
+    }
+}
+
+/// The file and line where `name` is first quoted in the node's file.
+fn call_location(parsed: &Parsed, node: &ParsedNode, name: &str) -> Location {
+    let file = parsed.project.display_path(&node.node.original_file_path);
+    for (i, line) in node.node.raw_code.lines().enumerate() {
+        for quote in ['\'', '"'] {
+            if let Some(col) = line.find(&format!("{quote}{name}{quote}")) {
+                return Location::at(file, i + 1, Some(col + 1));
+            }
+        }
+    }
+    Location::file(file)
+}
+
+/// Kahn's algorithm, taking the ready node with the smallest (name, id) first.
+fn topological_order(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Option<Vec<String>> {
+    let key = |i: NodeIndex| {
+        let id = &dag[i];
+        (parsed.nodes[id].node.name.clone(), id.clone())
+    };
+    let mut indegree: BTreeMap<NodeIndex, usize> = dag
+        .node_indices()
+        .map(|i| (i, dag.neighbors_directed(i, petgraph::Direction::Incoming).count()))
+        .collect();
+    let mut ready: BinaryHeap<Reverse<((String, String), NodeIndex)>> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(i, _)| Reverse((key(*i), *i)))
+        .collect();
+    let mut order = Vec::with_capacity(dag.node_count());
+    while let Some(Reverse((_, i))) = ready.pop() {
+        order.push(dag[i].clone());
+        for child in dag.neighbors_directed(i, petgraph::Direction::Outgoing) {
+            if let Some(d) = indegree.get_mut(&child) {
+                *d -= 1;
+                if *d == 0 {
+                    ready.push(Reverse((key(child), child)));
+                }
+            }
+        }
+    }
+    (order.len() == dag.node_count()).then_some(order)
+}
+
+/// An error naming every node of one cycle, in the order the refs run.
+fn cycle_error(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Error {
+    let mut components: Vec<Vec<NodeIndex>> = tarjan_scc(dag)
+        .into_iter()
+        .filter(|c| c.len() > 1 || dag.contains_edge(c[0], c[0]))
+        .collect();
+    components.sort_by_key(|c| c.iter().map(|i| dag[*i].clone()).min());
+    let Some(component) = components.into_iter().next() else {
+        return Error::Cycle { members: Vec::new() };
+    };
+    let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
+    let start = *members
+        .iter()
+        .min_by_key(|i| dag[**i].clone())
+        .expect("a component is never empty");
+    // Walk parent -> child inside the component until back at the start.
+    let mut path = vec![start];
+    let mut previous: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
+    let mut queue = VecDeque::from([start]);
+    let mut closing = None;
+    while let Some(current) = queue.pop_front() {
+        let mut next: Vec<NodeIndex> = dag
+            .neighbors_directed(current, petgraph::Direction::Outgoing)
+            .filter(|n| members.contains(n))
+            .collect();
+        next.sort_by_key(|n| dag[*n].clone());
+        for n in next {
+            if n == start {
+                closing = Some(current);
+                break;
+            }
+            if let std::collections::btree_map::Entry::Vacant(e) = previous.entry(n) {
+                e.insert(current);
+                queue.push_back(n);
+            }
+        }
+        if closing.is_some() {
+            break;
+        }
+    }
+    if let Some(mut current) = closing {
+        let mut back = Vec::new();
+        while current != start {
+            back.push(current);
+            current = previous[&current];
+        }
+        back.reverse();
+        path.extend(back);
+    }
+    Error::Cycle {
+        members: path
+            .into_iter()
+            .map(|i| {
+                let id = dag[i].clone();
+                let file = parsed
+                    .nodes
+                    .get(&id)
+                    .map(|n| parsed.project.display_path(&n.node.original_file_path))
+                    .unwrap_or_default();
+                CycleMember { unique_id: id, file }
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,25 @@
+//! kiln's built-in macros and materializations, embedded from `templates/`.
+
+/// (template name, source) for every built-in file.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "kiln://macros/naming.sql",
+        include_str!("../../templates/macros/naming.sql"),
+    ),
+    (
+        "kiln://macros/relations.sql",
+        include_str!("../../templates/macros/relations.sql"),
+    ),
+    (
+        "kiln://materializations/view.sql",
+        include_str!("../../templates/materializations/view.sql"),
+    ),
+    (
+        "kiln://materializations/table.sql",
+        include_str!("../../templates/materializations/table.sql"),
+    ),
+    (
+        "kiln://materializations/seed.sql",
+        include_str!("../../templates/materializations/seed.sql"),
+    ),
+];

@@ -1,0 +1,94 @@
+//! Renders the Jinja inside config files (profiles.yml, dbt_project.yml,
+//! properties files): `env_var()`, `var()` and the `as_*` filters.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::{Environment, Error as JinjaError, ErrorKind, Value};
+use serde_yaml::Value as Yaml;
+
+use super::functions;
+
+pub struct ConfigRenderer {
+    env: Environment<'static>,
+}
+
+impl ConfigRenderer {
+    /// A renderer whose `var()` sees `vars` (the `--vars` given on the command line
+    /// and, once it is read, the project's own).
+    pub fn new(vars: BTreeMap<String, serde_json::Value>) -> Self {
+        let mut env = Environment::new();
+        env.set_debug(false);
+        functions::register_common(&mut env);
+        let vars = Arc::new(vars);
+        env.add_function(
+            "var",
+            move |name: &str, default: Option<Value>| -> Result<Value, JinjaError> {
+                match vars.get(name) {
+                    Some(v) => Ok(crate::jinja::json_value(v)),
+                    None => default.ok_or_else(|| {
+                        JinjaError::new(
+                            ErrorKind::UndefinedError,
+                            format!("Required var '{name}' not found in config"),
+                        )
+                    }),
+                }
+            },
+        );
+        ConfigRenderer { env }
+    }
+
+    /// Renders one string. A result rendered through `as_number`, `as_bool` or
+    /// `as_native` becomes a YAML scalar of that type; anything else stays text.
+    pub fn render(&self, source: &str) -> Result<Yaml, String> {
+        let rendered = self
+            .env
+            .render_str(source, ())
+            .map_err(|e| describe(&e))?;
+        let native = ["as_number", "as_bool", "as_native"]
+            .iter()
+            .any(|f| source.contains(f));
+        if native {
+            if let Ok(value) = serde_yaml::from_str::<Yaml>(&rendered) {
+                if !value.is_mapping() && !value.is_sequence() || source.contains("as_native") {
+                    return Ok(value);
+                }
+            }
+        }
+        Ok(Yaml::String(rendered))
+    }
+}
+
+fn describe(err: &JinjaError) -> String {
+    match err.detail() {
+        Some(detail) => detail.to_string(),
+        None => err.kind().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_var_default_and_number() {
+        let r = ConfigRenderer::new(BTreeMap::new());
+        assert_eq!(
+            r.render("{{ env_var('KILN_SURELY_UNSET', 'x.duckdb') }}")
+                .unwrap(),
+            Yaml::String("x.duckdb".into())
+        );
+        assert_eq!(
+            r.render("{{ env_var('KILN_SURELY_UNSET', '5432') | as_number }}")
+                .unwrap(),
+            Yaml::Number(5432.into())
+        );
+    }
+
+    #[test]
+    fn missing_env_var_is_an_error_naming_it() {
+        let r = ConfigRenderer::new(BTreeMap::new());
+        let err = r.render("{{ env_var('KILN_SURELY_UNSET') }}").unwrap_err();
+        assert!(err.contains("KILN_SURELY_UNSET"), "{err}");
+    }
+}

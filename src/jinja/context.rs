@@ -1,0 +1,715 @@
+//! The per-node part of dbt's Jinja context: `ref`, `source`, `config`, `var`,
+//! `this`, `target`, `model`, `adapter`, `statement`, `load_result`,
+//! `run_query`, `execute`, `is_incremental`.
+//!
+//! While parsing, `ref`/`source`/`config` calls are recorded, not resolved, and
+//! nothing touches a database. While compiling, `ref` and `source` resolve to
+//! relations. While executing, `statement` and `run_query` run SQL on the
+//! worker's connection.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Object, Value};
+use minijinja::{Error, ErrorKind, State};
+use serde_json::Value as Json;
+
+use crate::adapter::{Cell, LoadColumn, QueryResult, SharedConnection};
+use crate::config::{NodeConfig, Target};
+use crate::secrets;
+use crate::sql::{Relation, RelationType};
+
+use super::relation::relation_of;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Discovering refs, sources and configs: no relations, no database.
+    Parse,
+    /// Rendering SQL with real relation names; `run_query` and `statement`
+    /// reach the database when the render has a connection.
+    Compile,
+    /// Running a materialization on a connection.
+    Execute,
+}
+
+/// A `ref()` call as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RefCall {
+    pub package: Option<String>,
+    pub name: String,
+}
+
+/// What a parse render records.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub refs: Vec<RefCall>,
+    pub sources: Vec<(String, String)>,
+    pub configs: Vec<BTreeMap<String, Json>>,
+}
+
+/// Relations that `ref()` and `source()` resolve to while compiling.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    /// By model or seed name.
+    pub refs: BTreeMap<String, Relation>,
+    /// By (source name, table name).
+    pub sources: BTreeMap<(String, String), Relation>,
+}
+
+/// Rows to load into a seed's table (`adapter.load_csv_rows`).
+#[derive(Debug, Clone, Default)]
+pub struct SeedData {
+    pub columns: Vec<LoadColumn>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// The state one node's render shares between its functions.
+pub struct RenderScope {
+    pub phase: Phase,
+    pub unique_id: String,
+    captured: Mutex<Captured>,
+    config: Mutex<NodeConfig>,
+    resolver: Option<Arc<Resolver>>,
+    connection: Option<SharedConnection>,
+    results: Mutex<BTreeMap<String, Value>>,
+    seed: Option<SeedData>,
+    /// Every statement run, in order, for `target/run/`.
+    executed: Mutex<Vec<String>>,
+}
+
+impl RenderScope {
+    pub fn new(phase: Phase, unique_id: &str, config: NodeConfig) -> RenderScope {
+        RenderScope {
+            phase,
+            unique_id: unique_id.to_string(),
+            captured: Mutex::new(Captured::default()),
+            config: Mutex::new(config),
+            resolver: None,
+            connection: None,
+            results: Mutex::new(BTreeMap::new()),
+            seed: None,
+            executed: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn with_resolver(mut self, resolver: Arc<Resolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    pub fn with_connection(mut self, connection: SharedConnection) -> Self {
+        self.connection = Some(connection);
+        self
+    }
+
+    pub fn with_seed(mut self, seed: SeedData) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    pub fn captured(&self) -> Captured {
+        lock(&self.captured).clone()
+    }
+
+    pub fn config(&self) -> NodeConfig {
+        lock(&self.config).clone()
+    }
+
+    pub fn executed(&self) -> Vec<String> {
+        lock(&self.executed).clone()
+    }
+
+    fn run_sql(&self, sql: &str, fetch: bool) -> Result<Option<QueryResult>, Error> {
+        let Some(connection) = &self.connection else {
+            return Ok(None);
+        };
+        lock(&self.executed).push(sql.to_string());
+        let mut conn = lock(connection);
+        let outcome = if fetch {
+            conn.query(sql).map(Some)
+        } else {
+            conn.execute(sql).map(|_| None)
+        };
+        outcome.map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{}{DATABASE_ERROR_MARK}", secrets::redact(&e.message)),
+            )
+        })
+    }
+}
+
+/// Appended to the message of errors the database raised, so the executor can
+/// tell them from template errors.
+pub const DATABASE_ERROR_MARK: &str = "\u{0}db";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into())
+}
+
+/// `ref('name')`, `ref('package', 'name')`.
+struct RefFunction {
+    scope: Arc<RenderScope>,
+    target: Arc<Target>,
+}
+
+impl std::fmt::Debug for RefFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ref")
+    }
+}
+
+impl Object for RefFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs) = split_kwargs(args);
+        if let Some(kwargs) = kwargs {
+            // `v=`/`version=` select a model version; kiln has one version a model.
+            let _: Option<Value> = kwargs.get("v")?;
+            let _: Option<Value> = kwargs.get("version")?;
+        }
+        let names: Vec<String> = args
+            .iter()
+            .map(|a| {
+                a.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("ref() takes model names as strings, not {a}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let call = match names.as_slice() {
+            [name] => RefCall {
+                package: None,
+                name: name.clone(),
+            },
+            [package, name] => RefCall {
+                package: Some(package.clone()),
+                name: name.clone(),
+            },
+            _ => {
+                return Err(invalid(format!(
+                    "ref() takes one or two arguments (name, or package and name), not {}",
+                    names.len()
+                )));
+            }
+        };
+        match self.scope.phase {
+            Phase::Parse => {
+                let relation = Relation::new(
+                    self.target.adapter,
+                    &self.target.database,
+                    &self.target.schema,
+                    &call.name,
+                );
+                lock(&self.scope.captured).refs.push(call);
+                Ok(Value::from_object(relation))
+            }
+            Phase::Compile | Phase::Execute => {
+                let resolver = self.scope.resolver.as_ref().ok_or_else(|| invalid("ref() cannot be resolved here"))?;
+                match resolver.refs.get(&call.name) {
+                    Some(relation) => Ok(Value::from_object(relation.clone())),
+                    None => Err(invalid(format!(
+                        "ref('{}') is not a model or seed of this project, or was not found while parsing",
+                        call.name
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// `source('source_name', 'table_name')`.
+struct SourceFunction {
+    scope: Arc<RenderScope>,
+    target: Arc<Target>,
+}
+
+impl std::fmt::Debug for SourceFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("source")
+    }
+}
+
+impl Object for SourceFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, _) = split_kwargs(args);
+        let (Some(source), Some(table), 2) = (
+            args.first().and_then(Value::as_str),
+            args.get(1).and_then(Value::as_str),
+            args.len(),
+        ) else {
+            return Err(invalid(
+                "source() takes two strings: the source name and the table name",
+            ));
+        };
+        match self.scope.phase {
+            Phase::Parse => {
+                lock(&self.scope.captured)
+                    .sources
+                    .push((source.to_string(), table.to_string()));
+                Ok(Value::from_object(Relation::new(
+                    self.target.adapter,
+                    &self.target.database,
+                    source,
+                    table,
+                )))
+            }
+            Phase::Compile | Phase::Execute => {
+                let resolver = self.scope.resolver.as_ref().ok_or_else(|| invalid("source() cannot be resolved here"))?;
+                match resolver.sources.get(&(source.to_string(), table.to_string())) {
+                    Some(relation) => Ok(Value::from_object(relation.clone())),
+                    None => Err(invalid(format!(
+                        "source('{source}', '{table}') is not declared in a properties file"
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// `config(...)`, `config.get(key, default)`, `config.require(key)`.
+struct ConfigFunction {
+    scope: Arc<RenderScope>,
+}
+
+impl std::fmt::Debug for ConfigFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("config")
+    }
+}
+
+impl Object for ConfigFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs) = split_kwargs(args);
+        let mut values: BTreeMap<String, Json> = BTreeMap::new();
+        if let Some(first) = args.first() {
+            let json = serde_json::to_value(first).map_err(|e| invalid(e.to_string()))?;
+            match json {
+                Json::Object(map) => values.extend(map),
+                _ => return Err(invalid("config() takes keyword arguments or one mapping")),
+            }
+        }
+        if let Some(kwargs) = kwargs {
+            for key in kwargs.args() {
+                let value: Value = kwargs.get(key)?;
+                let json = serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))?;
+                values.insert(key.to_string(), json);
+            }
+        }
+        if self.scope.phase == Phase::Parse {
+            let mut config = lock(&self.scope.config);
+            config.merge_all(&values);
+            lock(&self.scope.captured).configs.push(values);
+        }
+        Ok(Value::from(""))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (args, _) = split_kwargs(args);
+        let key = args
+            .first()
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("config.{method}() takes a key name")))?;
+        let key = crate::config::node_config::normalize_key(key);
+        let found = lock(&self.scope.config).get(&key).cloned();
+        match (method, found) {
+            ("get", Some(v)) | ("require", Some(v)) => Ok(crate::jinja::json_value(&v)),
+            ("get", None) => Ok(args.get(1).cloned().unwrap_or(Value::from(()))),
+            ("require", None) => Err(invalid(format!(
+                "config '{key}' is required by this model but not set"
+            ))),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("config has no method '{method}'"),
+            )),
+        }
+    }
+}
+
+/// `var(name, default)`.
+#[derive(Debug)]
+struct VarFunction {
+    vars: Arc<Vars>,
+    package: String,
+    unique_id: String,
+}
+
+/// Vars from `--vars` and dbt_project.yml.
+#[derive(Debug, Default)]
+pub struct Vars {
+    pub cli: BTreeMap<String, Json>,
+    pub project: BTreeMap<String, Json>,
+}
+
+impl Vars {
+    /// `--vars` first, then the package's own block, then the global ones.
+    pub fn lookup(&self, package: &str, name: &str) -> Option<&Json> {
+        if let Some(v) = self.cli.get(name) {
+            return Some(v);
+        }
+        if let Some(Json::Object(scoped)) = self.project.get(package) {
+            if let Some(v) = scoped.get(name) {
+                return Some(v);
+            }
+        }
+        self.project.get(name)
+    }
+}
+
+impl Object for VarFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, _) = split_kwargs(args);
+        let name = args
+            .first()
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("var() takes the variable's name as a string"))?;
+        match self.vars.lookup(&self.package, name) {
+            Some(v) => Ok(crate::jinja::json_value(v)),
+            None => match args.get(1) {
+                Some(default) => Ok(default.clone()),
+                None => Err(Error::new(
+                    ErrorKind::UndefinedError,
+                    format!(
+                        "Required var '{name}' not found in config: set it under `vars:` in dbt_project.yml or pass --vars (while rendering {})",
+                        self.unique_id
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+/// `adapter.*`.
+struct AdapterObject {
+    scope: Arc<RenderScope>,
+    target: Arc<Target>,
+}
+
+impl std::fmt::Debug for AdapterObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("adapter")
+    }
+}
+
+impl Object for AdapterObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "type" => Some(Value::from(self.target.adapter.name())),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (args, kwargs) = split_kwargs(args);
+        let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
+            if let Some(v) = args.get(i) {
+                return Ok(Some(v.clone()));
+            }
+            match &kwargs {
+                Some(k) => k.get::<Option<Value>>(name),
+                None => Ok(None),
+            }
+        };
+        match method {
+            "quote" => {
+                let identifier = arg(0, "identifier")?.unwrap_or(Value::from(""));
+                Ok(Value::from(self.target.adapter.quote(&identifier.to_string())))
+            }
+            "type" => Ok(Value::from(self.target.adapter.name())),
+            "get_relation" => {
+                let part = |i, name| -> Result<String, Error> {
+                    Ok(arg(i, name)?.map(|v| v.to_string()).unwrap_or_default())
+                };
+                let database = part(0, "database")?;
+                let schema = part(1, "schema")?;
+                let identifier = part(2, "identifier")?;
+                self.get_relation(&database, &schema, &identifier)
+            }
+            "load_csv_rows" => {
+                let relation = arg(0, "relation")?
+                    .as_ref()
+                    .and_then(relation_of)
+                    .ok_or_else(|| invalid("adapter.load_csv_rows() takes a relation"))?;
+                self.load_csv_rows(&relation)
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("adapter has no method '{method}'"),
+            )),
+        }
+    }
+}
+
+impl AdapterObject {
+    fn get_relation(&self, database: &str, schema: &str, identifier: &str) -> Result<Value, Error> {
+        let Some(connection) = &self.scope.connection else {
+            return Ok(Value::from(()));
+        };
+        let found = lock(connection)
+            .list_relations(database, schema)
+            .map_err(|e| invalid(format!("reading the catalog of {schema}: {e}")))?;
+        Ok(found
+            .into_iter()
+            .find(|r| r.name == identifier)
+            .map(|r| {
+                Value::from_object(
+                    Relation::new(self.target.adapter, r.database, r.schema, r.name).with_type(r.kind),
+                )
+            })
+            .unwrap_or(Value::from(())))
+    }
+
+    fn load_csv_rows(&self, relation: &Relation) -> Result<Value, Error> {
+        let (Some(connection), Some(seed)) = (&self.scope.connection, &self.scope.seed) else {
+            return Ok(Value::from(""));
+        };
+        lock(&self.scope.executed).push(format!(
+            "-- {} rows loaded into {}",
+            seed.rows.len(),
+            relation.render()
+        ));
+        lock(connection)
+            .load_rows(&relation.render(), &seed.columns, &seed.rows)
+            .map_err(|e| {
+                invalid(format!("{}{DATABASE_ERROR_MARK}", secrets::redact(&e.message)))
+            })?;
+        Ok(Value::from(""))
+    }
+}
+
+/// `{% call statement('name', fetch_result=True) %}sql{% endcall %}`.
+struct StatementFunction {
+    scope: Arc<RenderScope>,
+}
+
+impl std::fmt::Debug for StatementFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("statement")
+    }
+}
+
+impl Object for StatementFunction {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs) = split_kwargs(args);
+        let mut name = args.first().and_then(|v| v.as_str().map(str::to_string));
+        let mut fetch = args.get(1).is_some_and(Value::is_true);
+        let mut caller = None;
+        if let Some(kwargs) = kwargs {
+            if let Some(n) = kwargs.get::<Option<String>>("name")? {
+                name = Some(n);
+            }
+            if let Some(f) = kwargs.get::<Option<bool>>("fetch_result")? {
+                fetch = f;
+            }
+            caller = kwargs.get::<Option<Value>>("caller")?;
+            let _: Option<Value> = kwargs.get("auto_begin")?;
+            let _: Option<Value> = kwargs.get("language")?;
+        }
+        let caller = caller.ok_or_else(|| invalid("statement() is used as `{% call statement(...) %}`"))?;
+        let sql = caller.call(state, &[])?.to_string();
+        let sql = sql.trim();
+        if self.scope.phase == Phase::Parse || sql.is_empty() {
+            return Ok(Value::from(""));
+        }
+        let result = self.scope.run_sql(sql, fetch)?;
+        if let Some(name) = name {
+            lock(&self.scope.results).insert(name, result_value(result));
+        }
+        Ok(Value::from(""))
+    }
+}
+
+/// `load_result('name')`.
+struct LoadResultFunction {
+    scope: Arc<RenderScope>,
+}
+
+impl std::fmt::Debug for LoadResultFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("load_result")
+    }
+}
+
+impl Object for LoadResultFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let name = args.first().and_then(Value::as_str).unwrap_or_default();
+        Ok(lock(&self.scope.results)
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::from(())))
+    }
+}
+
+/// `run_query(sql)`: the result table while executing, none otherwise.
+struct RunQueryFunction {
+    scope: Arc<RenderScope>,
+}
+
+impl std::fmt::Debug for RunQueryFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("run_query")
+    }
+}
+
+impl Object for RunQueryFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let sql = args.first().map(|v| v.to_string()).unwrap_or_default();
+        if self.scope.phase == Phase::Parse {
+            return Ok(Value::from(()));
+        }
+        let Some(result) = self.scope.run_sql(sql.trim(), true)? else {
+            return Ok(Value::from(()));
+        };
+        let result = Some(result);
+        Ok(result_value(result).get_attr("table").unwrap_or(Value::from(())))
+    }
+}
+
+/// A statement's result as dbt shapes it: `{response, data, table}`, where
+/// `table` has `columns`, `column_names` and `rows`.
+fn result_value(result: Option<QueryResult>) -> Value {
+    let result = result.unwrap_or_default();
+    let cell = |c: &Cell| match c {
+        Cell::Null => Value::from(()),
+        Cell::Bool(b) => Value::from(*b),
+        Cell::Int(i) => Value::from(*i),
+        Cell::Float(f) => Value::from(*f),
+        Cell::Text(s) => Value::from(s.clone()),
+    };
+    let rows: Vec<Value> = result
+        .rows
+        .iter()
+        .map(|r| Value::from(r.iter().map(cell).collect::<Vec<_>>()))
+        .collect();
+    let table = minijinja::context! {
+        column_names => result.columns.clone(),
+        columns => result.columns.clone(),
+        rows => rows.clone(),
+    };
+    minijinja::context! {
+        response => "OK",
+        data => rows,
+        table => table,
+    }
+}
+
+fn split_kwargs(args: &[Value]) -> (&[Value], Option<Kwargs>) {
+    match args.last().cloned().map(Kwargs::try_from) {
+        Some(Ok(kwargs)) => (&args[..args.len() - 1], Some(kwargs)),
+        _ => (args, None),
+    }
+}
+
+/// Everything needed to build a node's context.
+pub struct NodeContext<'a> {
+    pub scope: Arc<RenderScope>,
+    pub target: Arc<Target>,
+    pub vars: Arc<Vars>,
+    pub package: &'a str,
+    pub this: Relation,
+    /// The node as `model` (name, unique_id, config, ...).
+    pub model: Value,
+    /// The compiled SQL, for materializations.
+    pub sql: Option<String>,
+    pub invocation_id: &'a str,
+    pub run_started_at: &'a str,
+    /// Anything else a materialization needs (`pre_hooks`, `seed_columns`, ...).
+    pub extra: Vec<(&'static str, Value)>,
+}
+
+impl NodeContext<'_> {
+    pub fn into_value(self) -> Value {
+        let scope = self.scope;
+        let target = &self.target;
+        let mut map: BTreeMap<&str, Value> = BTreeMap::new();
+        map.insert(
+            "ref",
+            Value::from_object(RefFunction {
+                scope: scope.clone(),
+                target: target.clone(),
+            }),
+        );
+        map.insert(
+            "source",
+            Value::from_object(SourceFunction {
+                scope: scope.clone(),
+                target: target.clone(),
+            }),
+        );
+        map.insert("config", Value::from_object(ConfigFunction { scope: scope.clone() }));
+        map.insert(
+            "var",
+            Value::from_object(VarFunction {
+                vars: self.vars.clone(),
+                package: self.package.to_string(),
+                unique_id: scope.unique_id.clone(),
+            }),
+        );
+        map.insert(
+            "adapter",
+            Value::from_object(AdapterObject {
+                scope: scope.clone(),
+                target: target.clone(),
+            }),
+        );
+        map.insert("statement", Value::from_object(StatementFunction { scope: scope.clone() }));
+        map.insert("load_result", Value::from_object(LoadResultFunction { scope: scope.clone() }));
+        map.insert("run_query", Value::from_object(RunQueryFunction { scope: scope.clone() }));
+        map.insert("this", Value::from_object(self.this));
+        map.insert("target", target_value(target));
+        map.insert("model", self.model);
+        map.insert("execute", Value::from(scope.phase != Phase::Parse));
+        map.insert("is_incremental", Value::from_function(|| false));
+        map.insert("invocation_id", Value::from(self.invocation_id));
+        map.insert("run_started_at", Value::from(self.run_started_at));
+        map.insert("project_name", Value::from(self.package));
+        if let Some(sql) = self.sql {
+            map.insert("sql", Value::from(sql.clone()));
+            map.insert("compiled_code", Value::from(sql));
+        }
+        for (key, value) in self.extra {
+            map.insert(key, value);
+        }
+        Value::from_iter(map)
+    }
+}
+
+/// `target`: the profile's output, without its password.
+pub fn target_value(target: &Target) -> Value {
+    let mut map: BTreeMap<String, Value> = BTreeMap::new();
+    for (key, value) in &target.settings {
+        if key == "password" || key.contains("secret") || key.contains("token") {
+            continue;
+        }
+        map.insert(key.clone(), crate::jinja::json_value(value));
+    }
+    map.insert("name".into(), Value::from(target.name.clone()));
+    map.insert("target_name".into(), Value::from(target.name.clone()));
+    map.insert("type".into(), Value::from(target.adapter.name()));
+    map.insert("schema".into(), Value::from(target.schema.clone()));
+    map.insert("database".into(), Value::from(target.database.clone()));
+    map.insert("threads".into(), Value::from(target.threads));
+    map.insert("profile_name".into(), Value::from(target.profile_name.clone()));
+    Value::from_iter(map)
+}
+
+/// The relation a node's relation type maps to.
+pub fn relation_type_for(materialized: &str) -> RelationType {
+    match materialized {
+        "view" => RelationType::View,
+        "ephemeral" => RelationType::Cte,
+        _ => RelationType::Table,
+    }
+}

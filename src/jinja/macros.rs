@@ -1,0 +1,116 @@
+//! Macros: finding the macros a file defines, and calling them by name from any
+//! template, with `return()` values and the caller's context.
+//!
+//! Each macro file is one template of the environment. A macro is exposed as a
+//! global callable; calling it renders its file in the calling node's context
+//! and calls the macro there. A project macro shadows kiln's built-in one of
+//! the same name, as in dbt.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Object, Value};
+use minijinja::{Error, State};
+use regex::Regex;
+
+use super::functions::{with_return_slot, RETURN_SIGNAL};
+use super::render::current_context;
+
+/// Where a macro is defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroDef {
+    pub name: String,
+    /// The template (file) that defines it.
+    pub template: String,
+    /// `kiln` for built-ins, the project's name for the project's own.
+    pub package: String,
+}
+
+/// The names of the macros a file defines, in order.
+pub fn macro_names(source: &str) -> Vec<String> {
+    static MACRO: OnceLock<Regex> = OnceLock::new();
+    let re = MACRO.get_or_init(|| {
+        Regex::new(r"\{%[-+]?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(").expect("valid regex")
+    });
+    re.captures_iter(source).map(|c| c[1].to_string()).collect()
+}
+
+/// Every macro by name; later additions shadow earlier ones.
+#[derive(Debug, Default, Clone)]
+pub struct MacroRegistry {
+    pub macros: BTreeMap<String, MacroDef>,
+}
+
+impl MacroRegistry {
+    pub fn add_file(&mut self, template: &str, package: &str, source: &str) {
+        for name in macro_names(source) {
+            self.macros.insert(
+                name.clone(),
+                MacroDef {
+                    name,
+                    template: template.to_string(),
+                    package: package.to_string(),
+                },
+            );
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&MacroDef> {
+        self.macros.get(name)
+    }
+
+    /// True when the project defines `name` itself (it overrides kiln's).
+    pub fn is_overridden(&self, name: &str) -> bool {
+        self.macros
+            .get(name)
+            .is_some_and(|m| m.package != super::BUILTIN_PACKAGE)
+    }
+}
+
+/// A macro as a callable Jinja value.
+#[derive(Debug)]
+pub struct MacroFunction {
+    pub def: MacroDef,
+}
+
+impl Object for MacroFunction {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        call_macro(state.env(), &self.def, args)
+    }
+}
+
+/// Calls the macro `def` with `args` in the current node's context.
+pub fn call_macro(
+    env: &minijinja::Environment<'_>,
+    def: &MacroDef,
+    args: &[Value],
+) -> Result<Value, Error> {
+    let template = env.get_template(&def.template)?;
+    let ctx = current_context();
+    let (result, returned) = with_return_slot(|| {
+        let mut captured = template.render_captured(ctx)?;
+        captured.with_state_mut(|s| s.call_macro(&def.name, args))
+    });
+    match (result, returned) {
+        (_, Some(value)) => Ok(value),
+        (Ok(text), None) => Ok(Value::from_safe_string(text)),
+        (Err(err), None) => {
+            if err.detail() == Some(RETURN_SIGNAL) {
+                Ok(Value::from(()))
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_macro_names_with_whitespace_control() {
+        let src = "{% macro a(x) %}{% endmacro %}\n{%- macro b_2() -%}{%- endmacro %}";
+        assert_eq!(macro_names(src), vec!["a", "b_2"]);
+    }
+}

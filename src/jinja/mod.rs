@@ -1,0 +1,28 @@
+//! Jinja with dbt's context, on minijinja: one environment per command with
+//! every model and macro file compiled once, kiln's built-in macros from
+//! `templates/`, and the per-node functions of `context`.
+
+pub mod builtins;
+pub mod config_renderer;
+pub mod context;
+pub mod environment;
+pub mod functions;
+pub mod macros;
+pub mod relation;
+pub mod render;
+
+pub use environment::JinjaEnv;
+
+/// The package name of kiln's built-in macros (dbt calls its own `dbt`).
+pub const BUILTIN_PACKAGE: &str = "dbt";
+/// Template names of built-in files start with this.
+pub const BUILTIN_PREFIX: &str = "kiln://";
+
+/// A JSON value (configs, vars) as a Jinja value.
+pub fn json_value<T: serde::Serialize + ?Sized>(value: &T) -> minijinja::Value {
+    use serde::Deserialize;
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|json| minijinja::Value::deserialize(json).ok())
+        .unwrap_or(minijinja::Value::UNDEFINED)
+}

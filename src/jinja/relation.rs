@@ -1,0 +1,90 @@
+//! `Relation` as a Jinja value: `{{ this }}`, `ref()` results, `adapter.get_relation()`
+//! results, with dbt's attributes and methods (`include`, `incorporate`, ...).
+
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Kwargs, Object, Value};
+use minijinja::{Error, ErrorKind, State};
+
+use crate::sql::{Relation, RelationType};
+
+impl Object for Relation {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let text = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::from(()));
+        Some(match key.as_str()? {
+            "database" => text(&self.database),
+            "schema" => text(&self.schema),
+            "identifier" | "name" | "table" => text(&self.identifier),
+            "type" => self
+                .kind
+                .map(|k| Value::from(k.name()))
+                .unwrap_or(Value::from(())),
+            "is_table" => Value::from(self.kind == Some(RelationType::Table)),
+            "is_view" => Value::from(self.kind == Some(RelationType::View)),
+            "is_cte" => Value::from(self.kind == Some(RelationType::Cte)),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["database", "schema", "identifier", "name", "type"])
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let kwargs = match args.last().cloned().map(Kwargs::try_from) {
+            Some(Ok(kwargs)) => kwargs,
+            _ => Kwargs::from_iter(std::iter::empty::<(&str, Value)>()),
+        };
+        match method {
+            "render" => Ok(Value::from(Relation::render(self))),
+            "include" => {
+                let mut other = (**self).clone();
+                for (i, part) in ["database", "schema", "identifier"].iter().enumerate() {
+                    if let Some(flag) = kwargs.get::<Option<bool>>(part)? {
+                        other.include[i] = flag;
+                    }
+                }
+                Ok(Value::from_object(other))
+            }
+            "incorporate" => {
+                let mut other = (**self).clone();
+                if let Some(path) = kwargs.get::<Option<Value>>("path")? {
+                    for (key, slot) in [
+                        ("database", &mut other.database),
+                        ("schema", &mut other.schema),
+                        ("identifier", &mut other.identifier),
+                    ] {
+                        if let Ok(v) = path.get_attr(key) {
+                            if !v.is_undefined() {
+                                *slot = v.as_str().map(str::to_string);
+                            }
+                        }
+                    }
+                }
+                if let Some(kind) = kwargs.get::<Option<String>>("type")? {
+                    other.kind = RelationType::parse(&kind);
+                }
+                Ok(Value::from_object(other))
+            }
+            "quote" => Ok(Value::from_object((**self).clone())),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("relations have no method '{method}'"),
+            )),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Relation::render(self))
+    }
+}
+
+/// The relation behind a Jinja value, when it is one.
+pub fn relation_of(value: &Value) -> Option<Arc<Relation>> {
+    value.downcast_object::<Relation>()
+}

@@ -1,0 +1,97 @@
+//! Rendering a template or calling a macro with a node's context, and turning
+//! minijinja's errors into kiln errors that name the file and line.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use minijinja::{Environment, Value};
+
+use crate::error::{Error, Location};
+
+thread_local! {
+    /// The contexts of the renders in progress on this thread; macro calls
+    /// render their file with the innermost one.
+    static CONTEXTS: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The context of the render in progress (undefined outside a render).
+pub fn current_context() -> Value {
+    CONTEXTS.with(|c| c.borrow().last().cloned().unwrap_or(Value::UNDEFINED))
+}
+
+/// Runs `f` with `ctx` as the current context.
+pub fn with_context<T>(ctx: &Value, f: impl FnOnce() -> T) -> T {
+    CONTEXTS.with(|c| c.borrow_mut().push(ctx.clone()));
+    let result = f();
+    CONTEXTS.with(|c| c.borrow_mut().pop());
+    result
+}
+
+/// Renders the template `name` (a file of the project) with `ctx`.
+pub fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: &Value,
+) -> Result<String, minijinja::Error> {
+    with_context(ctx, || env.get_template(name)?.render(ctx.clone()))
+}
+
+/// Maps a minijinja error to a kiln error at the template's file and line.
+/// `root` is the project directory, so the path shown is one the user can open;
+/// `node` is the node being rendered, named when the error sits in another file.
+pub fn jinja_error(err: &minijinja::Error, root: &Path, node: Option<(&str, &str)>) -> Error {
+    let template = err.name().unwrap_or_default().to_string();
+    let file = if template.starts_with(super::BUILTIN_PREFIX) || template.is_empty() {
+        Path::new(&template).to_path_buf()
+    } else {
+        display_join(root, &template)
+    };
+    let location = match err.line() {
+        Some(line) => Location::at(file, line, None),
+        None => Location::file(file),
+    };
+    let mut message = describe(err);
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        if let Some(inner) = inner.downcast_ref::<minijinja::Error>() {
+            if let Some(detail) = inner.detail() {
+                message.push_str(&format!(": {detail}"));
+            }
+        }
+        source = inner.source();
+    }
+    let node = match node {
+        Some((unique_id, template_of_node)) if template_of_node != template => {
+            Some(unique_id.to_string())
+        }
+        _ => None,
+    };
+    Error::Jinja {
+        location,
+        message,
+        node,
+    }
+}
+
+fn describe(err: &minijinja::Error) -> String {
+    use minijinja::ErrorKind;
+    let detail = err.detail().map(str::to_string);
+    match (err.kind(), detail) {
+        (ErrorKind::SyntaxError, Some(d)) => format!("Jinja syntax error: {d}"),
+        (ErrorKind::UnknownFunction, Some(d)) => format!("undefined macro or function: {d}"),
+        (ErrorKind::UnknownFunction, None) => "call of an undefined macro or function".to_string(),
+        (ErrorKind::UndefinedError, Some(d)) => d,
+        (ErrorKind::UndefinedError, None) => "use of an undefined value".to_string(),
+        (_, Some(d)) => d,
+        (kind, None) => kind.to_string(),
+    }
+}
+
+/// `root/relative`, without a leading `./` when root is the current directory.
+pub fn display_join(root: &Path, relative: &str) -> std::path::PathBuf {
+    if root.as_os_str().is_empty() || root == Path::new(".") {
+        Path::new(relative).to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}

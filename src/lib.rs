@@ -1,0 +1,20 @@
+//! kiln: dbt projects built fast. The stages, in the order data flows:
+//! `project` (load) → `parse` → `graph` → `compile` → `exec` (with
+//! `materialize` and `adapter`) → `artifacts`.
+
+pub mod adapter;
+pub mod artifacts;
+pub mod cli;
+pub mod compile;
+pub mod config;
+pub mod error;
+pub mod exec;
+pub mod graph;
+pub mod jinja;
+pub mod materialize;
+pub mod parse;
+pub mod project;
+pub mod secrets;
+pub mod sql;
+
+pub use error::{Error, Result};

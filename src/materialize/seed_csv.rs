@@ -1,0 +1,312 @@
+//! Reading a seed's CSV file and inferring its column types as dbt does
+//! (integer, number, date, timestamp, boolean, text; `""` and `null` are
+//! NULL), with `column_types` overriding the inference.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::adapter::LoadColumn;
+use crate::error::{Error, Location, Result};
+use crate::jinja::context::SeedData;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedType {
+    /// Whole numbers (and columns with no values at all, as in dbt).
+    Integer,
+    /// Whole numbers beyond 32 bits. dbt types them `integer` and fails to
+    /// load them; kiln widens the column instead.
+    BigInt,
+    /// Numbers with decimals.
+    Number,
+    Date,
+    Timestamp,
+    Boolean,
+    Text,
+}
+
+impl SeedType {
+    /// The column type dbt declares, the same on DuckDB and PostgreSQL.
+    pub fn sql(self) -> &'static str {
+        match self {
+            SeedType::Integer => "integer",
+            SeedType::BigInt => "bigint",
+            SeedType::Number => "float8",
+            SeedType::Date => "date",
+            SeedType::Timestamp => "timestamp without time zone",
+            SeedType::Boolean => "boolean",
+            SeedType::Text => "text",
+        }
+    }
+
+    fn is_numeric(self) -> bool {
+        matches!(self, SeedType::Integer | SeedType::BigInt | SeedType::Number)
+    }
+}
+
+/// A number as agate reads it: `%`, currency symbols and `,` group separators
+/// dropped (`12%` is 12, `1,234` is 1234).
+pub fn normalize_number(value: &str) -> Option<String> {
+    let cleaned: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '%' | ',' | '$' | '\u{20ac}' | '\u{a3}' | '\u{a5}'))
+        .collect();
+    let digits = cleaned.strip_prefix(['-', '+']).unwrap_or(&cleaned);
+    let plausible = !digits.is_empty()
+        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+    (plausible && cleaned.parse::<f64>().is_ok_and(f64::is_finite)).then_some(cleaned)
+}
+
+/// Whether a number has digits after its point, as agate's precision counts
+/// them (`3.0` has one; `1e3` has none).
+fn has_fraction(number: &str) -> bool {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or(number);
+    mantissa
+        .split_once('.')
+        .is_some_and(|(_, frac)| frac.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn is_date(value: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()
+}
+
+/// `2024-01-15 10:30:00`, or ISO 8601 with a `T` (fractions and offsets allowed).
+/// dbt reads `2024-01-15 10:30:00.5` as text, and so does kiln.
+fn is_timestamp(value: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok()
+        || (value.contains('T')
+            && (chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+                || chrono::DateTime::parse_from_rfc3339(value).is_ok()
+                || chrono::DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f%z").is_ok()))
+}
+
+/// dbt reads these as NULL.
+fn is_null(value: &str) -> bool {
+    value.is_empty() || value.eq_ignore_ascii_case("null")
+}
+
+/// Infers the type of a column from its non-null values, trying dbt's types
+/// in dbt's order: number, date, timestamp, boolean, text.
+pub fn infer(values: &[&str]) -> SeedType {
+    if values.is_empty() {
+        return SeedType::Integer;
+    }
+    let numbers: Option<Vec<String>> = values.iter().map(|v| normalize_number(v)).collect();
+    if let Some(numbers) = numbers {
+        if numbers.iter().any(|n| has_fraction(n)) {
+            return SeedType::Number;
+        }
+        let fits = |n: &String, limit: f64| n.parse::<f64>().is_ok_and(|v| v.abs() <= limit);
+        if numbers.iter().all(|n| fits(n, i32::MAX as f64)) {
+            return SeedType::Integer;
+        }
+        if numbers.iter().all(|n| fits(n, i64::MAX as f64)) {
+            return SeedType::BigInt;
+        }
+        return SeedType::Number;
+    }
+    if values.iter().all(|v| is_date(v)) {
+        return SeedType::Date;
+    }
+    if values.iter().all(|v| is_timestamp(v)) {
+        return SeedType::Timestamp;
+    }
+    if values
+        .iter()
+        .all(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "false"))
+    {
+        return SeedType::Boolean;
+    }
+    SeedType::Text
+}
+
+/// agate's name for an unnamed column: its letter (`a`, `b`, ..., `aa`).
+fn letter_name(index: usize) -> String {
+    let mut n = index + 1;
+    let mut name = String::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        name.insert(0, (b'a' + rem as u8) as char);
+        n = (n - 1) / 26;
+    }
+    name
+}
+
+/// Reads `path` (shown to the user as `display`) into columns with types and
+/// rows of text values.
+pub fn read_seed(
+    path: &Path,
+    display: &Path,
+    column_types: &BTreeMap<String, String>,
+    delimiter: u8,
+) -> Result<SeedData> {
+    let csv_error = |line: Option<u64>, message: String| Error::Csv {
+        location: match line {
+            Some(l) => Location::at(display, l as usize, None),
+            None => Location::file(display),
+        },
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| csv_error(None, e.to_string()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(Some(1), describe(&e)))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if headers.is_empty() {
+        return Err(csv_error(Some(1), "the file is empty: a seed needs a header row".into()));
+    }
+    // As agate does: unnamed columns take their letter, repeated names a suffix.
+    let mut headers: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| if h.is_empty() { letter_name(i) } else { h.clone() })
+        .collect();
+    for i in 0..headers.len() {
+        if headers[..i].contains(&headers[i]) {
+            let base = headers[i].clone();
+            let mut n = 2;
+            while headers.contains(&format!("{base}_{n}")) {
+                n += 1;
+            }
+            headers[i] = format!("{base}_{n}");
+        }
+    }
+    let mut rows: Vec<Vec<Option<String>>> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            csv_error(line, describe(&e))
+        })?;
+        if record.len() > headers.len() {
+            let line = record.position().map(|p| p.line());
+            return Err(csv_error(
+                line,
+                format!(
+                    "this row has {} values, but the header names {} columns",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        // A short row is padded with NULLs, as dbt does.
+        let mut row: Vec<Option<String>> = record
+            .iter()
+            .map(|v| (!is_null(v)).then(|| v.to_string()))
+            .collect();
+        row.resize(headers.len(), None);
+        rows.push(row);
+    }
+    let mut columns = Vec::with_capacity(headers.len());
+    for (i, name) in headers.iter().enumerate() {
+        let data_type = match column_types.get(name) {
+            Some(t) => t.clone(),
+            None => {
+                let values: Vec<&str> = rows.iter().filter_map(|r| r[i].as_deref()).collect();
+                let inferred = infer(&values);
+                if inferred.is_numeric() {
+                    for row in rows.iter_mut() {
+                        if let Some(v) = row[i].as_mut() {
+                            if let Some(n) = normalize_number(v) {
+                                *v = n;
+                            }
+                        }
+                    }
+                }
+                inferred.sql().to_string()
+            }
+        };
+        columns.push(LoadColumn {
+            name: name.clone(),
+            data_type,
+        });
+    }
+    Ok(SeedData { columns, rows })
+}
+
+fn describe(err: &csv::Error) -> String {
+    match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8".to_string(),
+        _ => {
+            let message = err.to_string();
+            match message.find(" at line ") {
+                Some(cut) => message[..cut].to_string(),
+                None => message,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Pinned against dbt-core 1.10 with dbt-duckdb 1.10 and dbt-postgres 1.9.
+    #[test]
+    fn infers_types_as_dbt_does() {
+        assert_eq!(infer(&["1", "2", "-3"]).sql(), "integer");
+        assert_eq!(infer(&[]).sql(), "integer");
+        assert_eq!(infer(&["02139", "00501"]).sql(), "integer");
+        assert_eq!(infer(&["1.5", "2.25", "3"]).sql(), "float8");
+        assert_eq!(infer(&["1e3", "2e3"]).sql(), "integer");
+        assert_eq!(infer(&["12%", "5%"]).sql(), "integer");
+        assert_eq!(infer(&["1,234", "12,345"]).sql(), "integer");
+        assert_eq!(infer(&["2024-01-15"]).sql(), "date");
+        assert_eq!(
+            infer(&["2024-01-15 10:30:00", "2024-01-15T10:30:00.5", "2024-01-16T10:30:00+02:00"]).sql(),
+            "timestamp without time zone"
+        );
+        assert_eq!(infer(&["2024-01-15 10:30:00.5"]).sql(), "text");
+        assert_eq!(infer(&["2024/01/15"]).sql(), "text");
+        assert_eq!(infer(&["true", "False"]).sql(), "boolean");
+        assert_eq!(infer(&["yes", "no"]).sql(), "text");
+        // dbt declares `integer` here and the load fails; kiln widens the column.
+        assert_eq!(infer(&["1", "3000000000"]).sql(), "bigint");
+    }
+
+    fn read(text: &str) -> Result<SeedData> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, text).unwrap();
+        read_seed(&path, Path::new("seeds/s.csv"), &BTreeMap::new(), b',')
+    }
+
+    #[test]
+    fn too_many_values_name_the_line() {
+        let err = read("id,name\n1,a\n2,b,extra\n").unwrap_err().to_string();
+        assert!(err.starts_with("seeds/s.csv:3:"), "{err}");
+        assert!(err.contains("this row has 3 values, but the header names 2 columns"), "{err}");
+    }
+
+    #[test]
+    fn short_rows_are_padded_and_names_fixed_as_agate_does() {
+        let seed = read("a,,a\n1,2,3\n4,5\n").unwrap();
+        let names: Vec<&str> = seed.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "a_2"]);
+        assert_eq!(seed.rows[1], vec![Some("4".into()), Some("5".into()), None]);
+    }
+
+    #[test]
+    fn numbers_are_normalized_and_null_read_as_null() {
+        let seed = read("pct,n\n12%,null\n\"1,234\",\n").unwrap();
+        assert_eq!(seed.rows[0][0].as_deref(), Some("12"));
+        assert_eq!(seed.rows[1][0].as_deref(), Some("1234"));
+        assert_eq!(seed.rows[0][1], None);
+        assert_eq!(seed.rows[1][1], None);
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let err = read("").unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
+    }
+}

@@ -1,0 +1,224 @@
+//! Parsing: render every model once with capturing `ref`/`source`/`config`,
+//! merge in-file configs, and decide where each node will be built. No
+//! database is touched and every error found is reported, not just the first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
+use crate::jinja::environment::template_name;
+use crate::jinja::render::jinja_error;
+use crate::jinja::JinjaEnv;
+use crate::project::node::{Node, NodeKind};
+use crate::project::Project;
+use crate::sql::Relation;
+
+/// Facts of this invocation that templates can read.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub invocation_id: String,
+    pub run_started_at: String,
+}
+
+impl Invocation {
+    pub fn new() -> Invocation {
+        Invocation {
+            invocation_id: uuid::Uuid::new_v4().to_string(),
+            run_started_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string(),
+        }
+    }
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Invocation::new()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedNode {
+    /// The node, its config now including `{{ config() }}` from its file.
+    pub node: Node,
+    pub refs: Vec<RefCall>,
+    pub sources: Vec<(String, String)>,
+    /// Where it is built.
+    pub relation: Relation,
+}
+
+/// A project whose nodes are parsed, with the environment that rendered them.
+pub struct Parsed {
+    pub project: Project,
+    pub env: Arc<JinjaEnv>,
+    pub target: Arc<Target>,
+    pub vars: Arc<Vars>,
+    pub invocation: Invocation,
+    pub nodes: BTreeMap<String, ParsedNode>,
+}
+
+pub fn parse(project: Project) -> Result<Parsed> {
+    let env = Arc::new(JinjaEnv::new(&project)?);
+    let target = Arc::new(project.target.clone());
+    let vars = Arc::new(Vars {
+        cli: project.cli_vars.clone(),
+        project: project.config.vars.clone(),
+    });
+    let invocation = Invocation::new();
+    let mut parsed = Parsed {
+        env,
+        target,
+        vars,
+        invocation,
+        nodes: BTreeMap::new(),
+        project,
+    };
+    let mut errors = Vec::new();
+    for node in parsed.project.nodes.values() {
+        match parse_node(&parsed, node) {
+            Ok(p) => {
+                parsed.nodes.insert(p.node.unique_id.clone(), p);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error);
+    }
+    Ok(parsed)
+}
+
+fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
+    let mut node = node.clone();
+    let mut refs = Vec::new();
+    let mut sources = Vec::new();
+    if node.kind == NodeKind::Model {
+        let scope = Arc::new(RenderScope::new(Phase::Parse, &node.unique_id, node.config.clone()));
+        let this = Relation::new(
+            parsed.target.adapter,
+            &parsed.target.database,
+            &parsed.target.schema,
+            &node.name,
+        );
+        let ctx = parsed.context(&node, scope.clone(), this, None, Vec::new());
+        let template = template_name(&node.original_file_path);
+        parsed.env.render(&template, &ctx).map_err(|e| {
+            jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
+        })?;
+        let captured = scope.captured();
+        refs = captured.refs;
+        sources = captured.sources;
+        node.config = scope.config();
+    }
+    let relation = parsed.relation_for(&node)?;
+    Ok(ParsedNode {
+        node,
+        refs,
+        sources,
+        relation,
+    })
+}
+
+impl Parsed {
+    /// The Jinja context for `node`.
+    pub fn context(
+        &self,
+        node: &Node,
+        scope: Arc<RenderScope>,
+        this: Relation,
+        sql: Option<String>,
+        extra: Vec<(&'static str, Value)>,
+    ) -> Value {
+        NodeContext {
+            scope,
+            target: self.target.clone(),
+            vars: self.vars.clone(),
+            package: &node.package,
+            this,
+            model: model_value(node),
+            sql,
+            invocation_id: &self.invocation.invocation_id,
+            run_started_at: &self.invocation.run_started_at,
+            extra,
+        }
+        .into_value()
+    }
+
+    /// Where `node` is built: `generate_database_name`, `generate_schema_name`
+    /// and `generate_alias_name` applied to its `database`, `schema` and
+    /// `alias` configs. kiln's own rules run in Rust unless the project
+    /// overrides the macro.
+    fn relation_for(&self, node: &Node) -> Result<Relation> {
+        let config = &node.config;
+        let target = &self.target;
+        let database = match self.naming_macro(node, "generate_database_name", config.get_str("database"))? {
+            Some(name) => name,
+            None => config.get_str("database").map(str::trim).unwrap_or(&target.database).to_string(),
+        };
+        let schema = match self.naming_macro(node, "generate_schema_name", config.get_str("schema"))? {
+            Some(name) => name,
+            None => match config.get_str("schema") {
+                Some(custom) => format!("{}_{}", target.schema, custom.trim()),
+                None => target.schema.clone(),
+            },
+        };
+        let alias = match self.naming_macro(node, "generate_alias_name", config.get_str("alias"))? {
+            Some(name) => name,
+            None => config
+                .get_str("alias")
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .unwrap_or(&node.name)
+                .to_string(),
+        };
+        Ok(Relation::new(target.adapter, database, schema, alias))
+    }
+
+    /// Calls a naming macro when the project overrides it.
+    fn naming_macro(&self, node: &Node, name: &str, custom: Option<&str>) -> Result<Option<String>> {
+        if !self.env.macros.is_overridden(name) {
+            return Ok(None);
+        }
+        let scope = Arc::new(RenderScope::new(Phase::Parse, &node.unique_id, node.config.clone()));
+        let this = Relation::new(self.target.adapter, &self.target.database, &self.target.schema, &node.name);
+        let ctx = self.context(node, scope, this, None, Vec::new());
+        let custom = custom.map(Value::from).unwrap_or(Value::from(()));
+        let value = self
+            .env
+            .call_macro(name, &ctx, &[custom, model_value(node)])
+            .map_err(|e| jinja_error(&e, &self.project.root, Some((&node.unique_id, ""))))?;
+        Ok(Some(value.to_string().trim().to_string()))
+    }
+}
+
+/// `model` (and the `node` argument of naming macros) as templates see it.
+pub fn model_value(node: &Node) -> Value {
+    let config: BTreeMap<&String, &serde_json::Value> = node.config.0.iter().collect();
+    let columns: BTreeMap<&str, serde_json::Value> = node
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                serde_json::json!({"name": c.name, "description": c.description, "data_type": c.data_type}),
+            )
+        })
+        .collect();
+    crate::jinja::json_value(&serde_json::json!({
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "resource_type": node.kind.resource_type(),
+        "package_name": node.package,
+        "path": node.path.to_string_lossy(),
+        "original_file_path": node.original_file_path.to_string_lossy(),
+        "fqn": node.fqn,
+        "description": node.description,
+        "tags": node.config.tags(),
+        "config": config,
+        "columns": columns,
+        "raw_code": node.raw_code,
+    }))
+}
+

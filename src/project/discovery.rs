@@ -1,0 +1,67 @@
+//! Finding a project's files: models, seeds, macros and properties files under
+//! the folders dbt_project.yml names, in a stable (sorted) order.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// Every file under `root/<folder>` for each folder, whose extension is one of
+/// `extensions`, as paths relative to `root`, sorted.
+pub fn find_files(root: &Path, folders: &[String], extensions: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for folder in folders {
+        let base = root.join(folder);
+        if !base.is_dir() {
+            continue;
+        }
+        let walker = WalkDir::new(&base)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !is_hidden(e.file_name().to_str().unwrap_or("")));
+        for entry in walker.flatten() {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path();
+            let matches = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e));
+            if matches {
+                if let Ok(relative) = path.strip_prefix(root) {
+                    found.push(relative.to_path_buf());
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') && name != "." && name != ".."
+}
+
+/// The path of `file` relative to whichever of `folders` contains it.
+pub fn relative_to_folder(file: &Path, folders: &[String]) -> PathBuf {
+    for folder in folders {
+        if let Ok(rest) = file.strip_prefix(folder) {
+            return rest.to_path_buf();
+        }
+    }
+    file.to_path_buf()
+}
+
+/// dbt's fqn: the project, the folders under the resource folder, and the name.
+pub fn fqn(project: &str, relative: &Path, name: &str) -> Vec<String> {
+    let mut parts = vec![project.to_string()];
+    if let Some(parent) = relative.parent() {
+        for part in parent.components() {
+            parts.push(part.as_os_str().to_string_lossy().to_string());
+        }
+    }
+    parts.push(name.to_string());
+    parts
+}

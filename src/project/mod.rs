@@ -1,0 +1,278 @@
+//! Loading a project: its config files, and every model, seed, source and macro
+//! found under the folders dbt_project.yml names. No Jinja is rendered here
+//! beyond the config files' own `env_var()`s, and no database is touched.
+
+pub mod discovery;
+pub mod node;
+pub mod properties;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::dbt_project::DbtProject;
+use crate::config::node_config::{configs_from_tree, NodeConfig};
+use crate::config::profiles::{find_profiles_file, load_target};
+use crate::config::Target;
+use crate::error::{Error, Location, Result};
+use crate::jinja::config_renderer::ConfigRenderer;
+use node::{MacroFile, Node, NodeKind, Patch, SourceTable};
+use properties::Properties;
+
+/// What the command line says about where and how to load the project.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub project_dir: PathBuf,
+    pub profiles_dir: Option<PathBuf>,
+    pub target: Option<String>,
+    /// `--vars`, which win over the project's own.
+    pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: DbtProject,
+    pub target: Target,
+    pub cli_vars: BTreeMap<String, serde_json::Value>,
+    /// Enabled models and seeds by unique id.
+    pub nodes: BTreeMap<String, Node>,
+    /// Nodes with `enabled: false`, kept to explain refs to them.
+    pub disabled: BTreeMap<String, Node>,
+    pub sources: BTreeMap<String, SourceTable>,
+    pub macros: Vec<MacroFile>,
+    /// Things worth telling the user that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl Project {
+    pub fn load(options: &LoadOptions) -> Result<Project> {
+        let root = options.project_dir.clone();
+        let renderer = ConfigRenderer::new(options.vars.clone());
+        let config = DbtProject::load(&root, &renderer)?;
+        let profiles_file = find_profiles_file(options.profiles_dir.as_deref())?;
+        let target = load_target(
+            &profiles_file,
+            &config.profile,
+            options.target.as_deref(),
+            &renderer,
+        )?;
+
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let properties = read_properties(&root, &config, &mut errors);
+
+        let mut nodes = BTreeMap::new();
+        let mut disabled = BTreeMap::new();
+        let mut names: BTreeMap<(NodeKind, String), PathBuf> = BTreeMap::new();
+
+        let model_files = discovery::find_files(&root, &config.model_paths, &["sql"]);
+        let seed_files = discovery::find_files(&root, &config.seed_paths, &["csv"]);
+        for (kind, files, folders, tree, patches) in [
+            (
+                NodeKind::Model,
+                model_files,
+                &config.model_paths,
+                "models",
+                &properties.models,
+            ),
+            (
+                NodeKind::Seed,
+                seed_files,
+                &config.seed_paths,
+                "seeds",
+                &properties.seeds,
+            ),
+        ] {
+            for file in files {
+                let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+                    continue;
+                };
+                if let Some(first) = names.insert((kind, name.clone()), file.clone()) {
+                    errors.push(Error::config(
+                        Location::file(&file),
+                        format!(
+                            "two {}s are named '{name}': {} and {}; names must be unique",
+                            kind.resource_type(),
+                            first.display(),
+                            file.display()
+                        ),
+                    ));
+                    continue;
+                }
+                let raw_code = match kind {
+                    NodeKind::Model => match std::fs::read_to_string(root.join(&file)) {
+                        Ok(text) => text,
+                        Err(e) => {
+                            errors.push(Error::io(&file, &e));
+                            continue;
+                        }
+                    },
+                    NodeKind::Seed => String::new(),
+                };
+                let relative = discovery::relative_to_folder(&file, folders);
+                let fqn = discovery::fqn(&config.name, &relative, &name);
+                let mut node_config = NodeConfig::default();
+                if let Some(tree) = config.config_trees.get(tree) {
+                    for level in configs_from_tree(tree, &fqn) {
+                        node_config.merge_all(&level);
+                    }
+                }
+                let patch = patches.get(&name).cloned().unwrap_or_default();
+                node_config.merge_all(&patch.config);
+                let node = Node {
+                    unique_id: format!("{}.{}.{}", kind.resource_type(), config.name, name),
+                    kind,
+                    name,
+                    package: config.name.clone(),
+                    original_file_path: file,
+                    path: relative,
+                    fqn,
+                    raw_code,
+                    config: node_config,
+                    description: patch.description.clone(),
+                    columns: patch.columns.clone(),
+                    patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
+                };
+                if node.config.enabled() {
+                    nodes.insert(node.unique_id.clone(), node);
+                } else {
+                    disabled.insert(node.unique_id.clone(), node);
+                }
+            }
+        }
+        for (kind, patches) in [("model", &properties.models), ("seed", &properties.seeds)] {
+            for (name, patch) in patches {
+                let id = format!("{kind}.{}.{name}", config.name);
+                if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
+                    warnings.push(format!(
+                        "{}: describes {kind} '{name}', but there is no such {kind}",
+                        patch.file.display()
+                    ));
+                }
+            }
+        }
+
+        let sources = build_sources(&properties, &config, &target, &mut errors);
+        let macros = read_macros(&root, &config, &mut errors);
+        if let Some(error) = Error::from_many(errors) {
+            return Err(error);
+        }
+        Ok(Project {
+            root,
+            config,
+            target,
+            cli_vars: options.vars.clone(),
+            nodes,
+            disabled,
+            sources,
+            macros,
+            warnings,
+        })
+    }
+
+    /// The directory artifacts go to (`target/` by default).
+    pub fn target_dir(&self) -> PathBuf {
+        self.root.join(&self.config.target_path)
+    }
+
+    /// The path a user should see for a file of the project.
+    pub fn display_path(&self, relative: &Path) -> PathBuf {
+        if self.root.as_os_str().is_empty() || self.root == Path::new(".") {
+            relative.to_path_buf()
+        } else {
+            self.root.join(relative)
+        }
+    }
+}
+
+impl PartialEq for Patch {
+    fn eq(&self, other: &Self) -> bool {
+        self.description == other.description
+            && self.config == other.config
+            && self.columns == other.columns
+            && self.file == other.file
+    }
+}
+
+fn read_properties(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Properties {
+    let mut folders = config.model_paths.clone();
+    folders.extend(config.seed_paths.iter().cloned());
+    folders.extend(config.snapshot_paths.iter().cloned());
+    folders.extend(config.macro_paths.iter().cloned());
+    let mut properties = Properties::default();
+    for file in discovery::find_files(root, &folders, &["yml", "yaml"]) {
+        match std::fs::read_to_string(root.join(&file)) {
+            Ok(text) => {
+                if let Err(e) = properties.add_file(&text, &file) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(Error::io(&file, &e)),
+        }
+    }
+    properties
+}
+
+fn build_sources(
+    properties: &Properties,
+    config: &DbtProject,
+    target: &Target,
+    errors: &mut Vec<Error>,
+) -> BTreeMap<String, SourceTable> {
+    let mut sources = BTreeMap::new();
+    for declared in &properties.sources {
+        let unique_id = format!(
+            "source.{}.{}.{}",
+            config.name, declared.source_name, declared.table_name
+        );
+        if sources.contains_key(&unique_id) {
+            errors.push(Error::config(
+                Location::file(&declared.file),
+                format!(
+                    "source '{}.{}' is declared twice",
+                    declared.source_name, declared.table_name
+                ),
+            ));
+            continue;
+        }
+        sources.insert(
+            unique_id.clone(),
+            SourceTable {
+                unique_id,
+                source_name: declared.source_name.clone(),
+                name: declared.table_name.clone(),
+                database: declared
+                    .database
+                    .clone()
+                    .unwrap_or_else(|| target.database.clone()),
+                schema: declared
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| declared.source_name.clone()),
+                identifier: declared
+                    .identifier
+                    .clone()
+                    .unwrap_or_else(|| declared.table_name.clone()),
+                description: declared.description.clone(),
+                package: config.name.clone(),
+                original_file_path: declared.file.clone(),
+            },
+        );
+    }
+    sources
+}
+
+fn read_macros(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<MacroFile> {
+    let mut macros = Vec::new();
+    for file in discovery::find_files(root, &config.macro_paths, &["sql", "jinja", "j2"]) {
+        match std::fs::read_to_string(root.join(&file)) {
+            Ok(source) => macros.push(MacroFile {
+                path: file,
+                source,
+                package: config.name.clone(),
+            }),
+            Err(e) => errors.push(Error::io(&file, &e)),
+        }
+    }
+    macros
+}

@@ -1,0 +1,116 @@
+//! A relation in the database: `database.schema.identifier`, its type, and how
+//! it renders as SQL on a given adapter.
+
+use std::fmt;
+
+use crate::adapter::kind::AdapterKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelationType {
+    Table,
+    View,
+    Cte,
+    External,
+}
+
+impl RelationType {
+    pub fn parse(name: &str) -> Option<RelationType> {
+        match name.to_ascii_lowercase().as_str() {
+            "table" | "base table" => Some(RelationType::Table),
+            "view" => Some(RelationType::View),
+            "cte" => Some(RelationType::Cte),
+            "external" => Some(RelationType::External),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RelationType::Table => "table",
+            RelationType::View => "view",
+            RelationType::Cte => "cte",
+            RelationType::External => "external",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Relation {
+    pub database: Option<String>,
+    pub schema: Option<String>,
+    pub identifier: Option<String>,
+    pub kind: Option<RelationType>,
+    pub adapter: AdapterKind,
+    /// Which parts appear when rendered (dbt's `include()`).
+    pub include: [bool; 3],
+}
+
+impl Relation {
+    pub fn new(
+        adapter: AdapterKind,
+        database: impl Into<String>,
+        schema: impl Into<String>,
+        identifier: impl Into<String>,
+    ) -> Relation {
+        Relation {
+            database: Some(database.into()),
+            schema: Some(schema.into()),
+            identifier: Some(identifier.into()),
+            kind: None,
+            adapter,
+            include: [true, true, true],
+        }
+    }
+
+    pub fn with_type(mut self, kind: RelationType) -> Relation {
+        self.kind = Some(kind);
+        self
+    }
+
+    pub fn identifier(&self) -> &str {
+        self.identifier.as_deref().unwrap_or_default()
+    }
+
+    /// The same relation under another identifier (`x__dbt_tmp`).
+    pub fn with_suffix(&self, suffix: &str) -> Relation {
+        let mut other = self.clone();
+        other.identifier = Some(format!("{}{suffix}", self.identifier()));
+        other
+    }
+
+    /// The quoted, dotted name.
+    pub fn render(&self) -> String {
+        let parts = [&self.database, &self.schema, &self.identifier];
+        let mut out = Vec::with_capacity(3);
+        for (part, included) in parts.iter().zip(self.include) {
+            if let (Some(part), true) = (part, included) {
+                out.push(self.adapter.quote(part));
+            }
+        }
+        out.join(".")
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_quoted_three_part_name() {
+        let r = Relation::new(AdapterKind::DuckDb, "shop", "main", "orders");
+        assert_eq!(r.render(), r#""shop"."main"."orders""#);
+        assert_eq!(r.with_suffix("__dbt_tmp").identifier(), "orders__dbt_tmp");
+    }
+
+    #[test]
+    fn quotes_inside_names_are_doubled() {
+        let r = Relation::new(AdapterKind::DuckDb, "d", "s", "we\"ird");
+        assert_eq!(r.render(), r#""d"."s"."we""ird""#);
+    }
+}

@@ -1,0 +1,73 @@
+{#- The DDL that materializations are made of. A project macro of the same
+    name replaces any of these. -#}
+
+{% macro create_table_as(temporary, relation, compiled_code) -%}
+create {% if temporary %}temporary {% endif %}table {{ relation }} as (
+{{ compiled_code }}
+)
+{%- endmacro %}
+
+{% macro create_view_as(relation, compiled_code) -%}
+create view {{ relation }} as (
+{{ compiled_code }}
+)
+{%- endmacro %}
+
+{% macro create_csv_table(relation, columns) -%}
+create table {{ relation }} (
+{%- for column in columns %}
+    {{ adapter.quote(column.name) }} {{ column.data_type }}{{ "," if not loop.last }}
+{%- endfor %}
+)
+{%- endmacro %}
+
+{% macro make_temp_relation(base_relation, suffix='__dbt_tmp') -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
+{%- endmacro %}
+
+{% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix}, type=backup_relation_type)) }}
+{%- endmacro %}
+
+{% macro drop_relation(relation) -%}
+    {% call statement('drop_relation') -%}
+        drop {{ relation.type or 'table' }} if exists {{ relation }} cascade
+    {%- endcall %}
+{%- endmacro %}
+
+{% macro drop_relation_if_exists(relation) -%}
+    {% if relation is not none %}{{ drop_relation(relation) }}{% endif %}
+{%- endmacro %}
+
+{% macro rename_relation(from_relation, to_relation) -%}
+    {% call statement('rename_relation') -%}
+        alter {{ from_relation.type or 'table' }} {{ from_relation }} rename to {{ adapter.quote(to_relation.identifier) }}
+    {%- endcall %}
+{%- endmacro %}
+
+{% macro run_hooks(hooks) -%}
+    {% for hook in hooks %}
+        {% call statement('hook') -%}
+            {{ render(hook) }}
+        {%- endcall %}
+    {% endfor %}
+{%- endmacro %}
+
+{#- Replaces `target_relation` with `intermediate_relation`: the old one is
+    renamed aside, the new one renamed in, the old one dropped. The executor
+    runs the whole materialization in one transaction. -#}
+{% macro swap_in(intermediate_relation, target_relation, existing_relation) -%}
+    {%- if existing_relation is not none -%}
+        {%- set backup_relation = make_backup_relation(target_relation, existing_relation.type) -%}
+        {{ drop_relation_if_exists(adapter.get_relation(backup_relation.database, backup_relation.schema, backup_relation.identifier)) }}
+        {{ rename_relation(existing_relation, backup_relation) }}
+    {%- endif -%}
+    {{ rename_relation(intermediate_relation, target_relation) }}
+    {%- if existing_relation is not none -%}
+        {{ drop_relation(backup_relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro drop_leftover(relation) -%}
+    {{ drop_relation_if_exists(adapter.get_relation(relation.database, relation.schema, relation.identifier)) }}
+{%- endmacro %}

@@ -1,0 +1,14 @@
+{#- A table: built as `<name>__dbt_tmp`, then swapped in. -#}
+{% macro materialization_table_default() %}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set existing_relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- set intermediate_relation = make_temp_relation(target_relation) -%}
+    {{ drop_leftover(intermediate_relation) }}
+    {{ run_hooks(pre_hooks) }}
+    {% call statement('main') -%}
+        {{ create_table_as(false, intermediate_relation, sql) }}
+    {%- endcall %}
+    {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ run_hooks(post_hooks) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmacro %}

@@ -1,0 +1,15 @@
+{#- A view: created as `<name>__dbt_tmp`, then swapped in, so a view whose
+    columns change replaces the old one on every database. -#}
+{% macro materialization_view_default() %}
+    {%- set target_relation = this.incorporate(type='view') -%}
+    {%- set existing_relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- set intermediate_relation = make_temp_relation(target_relation) -%}
+    {{ drop_leftover(intermediate_relation) }}
+    {{ run_hooks(pre_hooks) }}
+    {% call statement('main') -%}
+        {{ create_view_as(intermediate_relation, sql) }}
+    {%- endcall %}
+    {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ run_hooks(post_hooks) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmacro %}

@@ -1,0 +1,205 @@
+//! Views, tables and seeds on DuckDB: the relations built, where they are
+//! built (schema, alias), and the Jinja context dbt projects rely on.
+
+mod common;
+
+use common::{lines, Fixture};
+
+#[test]
+fn views_and_tables_are_built_in_dependency_order() {
+    let f = Fixture::new();
+    f.write("seeds/raw.csv", "id,amount\n1,10\n2,20\n3,\n");
+    f.write("models/stg.sql", "select id, amount from {{ ref('raw') }}\n");
+    f.write(
+        "models/total.sql",
+        "{{ config(materialized='table') }}\nselect count(*) as n, sum(amount) as total from {{ ref('stg') }}\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("3 succeeded"), "{}", out.stdout);
+    assert_eq!(
+        lines(&f.query("select table_name, table_type from information_schema.tables order by 1")),
+        ["raw|BASE TABLE", "stg|VIEW", "total|BASE TABLE"]
+    );
+    assert_eq!(lines(&f.query("select n, total from main.total")), ["3|30"]);
+}
+
+#[test]
+fn seed_types_follow_dbt_and_column_types_override_them() {
+    let f = Fixture::new();
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nseeds:\n  proj:\n    typed:\n      +column_types:\n        zip: varchar\n",
+    );
+    f.write(
+        "seeds/typed.csv",
+        "id,price,active,day,at,label,zip,empty\n1,1.5,true,2024-01-15,2024-01-15 10:30:00,\"a, b\",02139,\n2,2,False,2024-02-01,2024-02-01T08:00:00,Zoë,00501,\n",
+    );
+    let out = f.kiln(&["seed"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query(
+            "select column_name, data_type from information_schema.columns where table_name = 'typed' order by ordinal_position"
+        )),
+        [
+            "id|INTEGER",
+            "price|DOUBLE",
+            "active|BOOLEAN",
+            "day|DATE",
+            "at|TIMESTAMP",
+            "label|VARCHAR",
+            "zip|VARCHAR",
+            "empty|INTEGER",
+        ]
+    );
+    assert_eq!(
+        lines(&f.query("select id, price, active, day::varchar, at::varchar, label, zip, empty from main.typed order by id")),
+        [
+            "1|1.5|true|2024-01-15|2024-01-15 10:30:00|a, b|02139|NULL",
+            "2|2|false|2024-02-01|2024-02-01 08:00:00|Zoë|00501|NULL",
+        ]
+    );
+}
+
+#[test]
+fn seeds_reload_with_full_refresh_and_without() {
+    let f = Fixture::new();
+    f.write("seeds/s.csv", "id\n1\n2\n");
+    assert_eq!(f.kiln(&["seed"]).code, 0);
+    f.write("seeds/s.csv", "id,name\n1,a\n");
+    assert_eq!(f.kiln(&["seed"]).code, 0);
+    assert_eq!(lines(&f.query("select id, name from main.s")), ["1|a"]);
+    assert_eq!(f.kiln(&["seed", "--full-refresh"]).code, 0);
+    assert_eq!(lines(&f.query("select count(*) from main.s")), ["1"]);
+}
+
+#[test]
+fn custom_schema_alias_and_this_render_as_dbt_does() {
+    let f = Fixture::new();
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nmodels:\n  proj:\n    finance:\n      +schema: finance\n      +materialized: table\n",
+    );
+    f.write("models/finance/rev.sql", "select '{{ this }}' as me, '{{ this.schema }}' as s\n");
+    f.write(
+        "models/aliased.sql",
+        "{{ config(alias='my_alias', materialized='table') }}\nselect '{{ this }}' as me\n",
+    );
+    f.write("models/uses_alias.sql", "select * from {{ ref('aliased') }}\n");
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query("select me, s from main_finance.rev")),
+        [r#""test"."main_finance"."rev"|main_finance"#]
+    );
+    assert_eq!(lines(&f.query("select me from main.my_alias")), [r#""test"."main"."my_alias""#]);
+    assert_eq!(lines(&f.query("select count(*) from main.uses_alias")), ["1"]);
+    let compiled = f.read("target/compiled/proj/models/uses_alias.sql");
+    assert_eq!(compiled.trim(), r#"select * from "test"."main"."my_alias""#);
+}
+
+#[test]
+fn project_generate_schema_name_overrides_the_builtin() {
+    let f = Fixture::new();
+    f.write(
+        "macros/schema.sql",
+        "{% macro generate_schema_name(custom_schema_name, node) -%}\n{{ custom_schema_name or target.schema }}\n{%- endmacro %}\n",
+    );
+    f.write("models/m.sql", "{{ config(schema='reporting') }}\nselect 1 as x\n");
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(lines(&f.query("select x from reporting.m")), ["1"]);
+}
+
+#[test]
+fn project_macro_overrides_builtin_ddl_macro() {
+    let f = Fixture::new();
+    f.write(
+        "macros/ddl.sql",
+        "{% macro create_view_as(relation, compiled_code) -%}\ncreate view {{ relation }} as select 42 as overridden\n{%- endmacro %}\n",
+    );
+    f.write("models/v.sql", "select 1 as x\n");
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    assert_eq!(lines(&f.query("select overridden from main.v")), ["42"]);
+}
+
+#[test]
+fn macros_return_values_and_vars_resolve_with_cli_precedence() {
+    let f = Fixture::new();
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nvars:\n  greeting: hello\n  limit_rows: 2\n",
+    );
+    f.write(
+        "macros/helpers.sql",
+        "{% macro columns_of() %}{{ return(['a', 'b', 'c']) }}{% endmacro %}\n{% macro shout(x) %}upper('{{ x }}'){% endmacro %}\n",
+    );
+    f.write(
+        "models/m.sql",
+        "{% set cols = columns_of() %}\nselect {% for c in cols %}'{{ c }}' as {{ c }}, {% endfor %}{{ shout(var('greeting')) }} as g, {{ var('limit_rows') }} as l, '{{ var('missing', 'dflt') }}' as d, '{{ env_var('KILN_TEST_ENV', 'none') }}' as e\n",
+    );
+    let out = f.kiln_env(&["run", "--vars", "{limit_rows: 5}"], &[("KILN_TEST_ENV", "from-env")]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query("select a, b, c, g, l, d, e from main.m")),
+        ["a|b|c|HELLO|5|dflt|from-env"]
+    );
+}
+
+#[test]
+fn disabled_models_are_not_built_and_refs_to_them_fail_clearly() {
+    let f = Fixture::new();
+    f.write("models/off.sql", "{{ config(enabled=false) }}\nselect 1 as x\n");
+    f.write("models/on.sql", "select 1 as x\n");
+    let out = f.kiln(&["ls"]);
+    assert_eq!(out.stdout.trim(), "proj.on");
+}
+
+#[test]
+fn select_runs_only_the_chosen_nodes() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as x\n");
+    f.write("models/b.sql", "select * from {{ ref('a') }}\n");
+    f.write("models/c.sql", "select 2 as y\n");
+    let out = f.kiln(&["run", "-s", "a+"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query("select table_name from information_schema.tables order by 1")),
+        ["a", "b"]
+    );
+}
+
+#[test]
+fn env_var_in_profiles_and_memory_database_work() {
+    let f = Fixture::new();
+    f.write(
+        "profiles.yml",
+        "proj:\n  target: \"{{ env_var('KILN_TARGET', 'mem') }}\"\n  outputs:\n    mem:\n      type: duckdb\n      path: ':memory:'\n      threads: \"{{ env_var('KILN_THREADS', '3') | as_number }}\"\n",
+    );
+    f.write("models/a.sql", "select '{{ target.name }}' as t, {{ target.threads }} as n, '{{ target.database }}' as d\n");
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 succeeded"), "{}", out.stdout);
+    let compiled = f.read("target/compiled/proj/models/a.sql");
+    assert_eq!(compiled.trim(), "select 'mem' as t, 3 as n, 'memory' as d");
+}
+
+#[test]
+fn run_results_json_records_each_node() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as x\n");
+    f.write("models/b.sql", "select * from nowhere\n");
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 1);
+    let results: serde_json::Value = serde_json::from_str(&f.read("target/run_results.json")).unwrap();
+    let statuses: Vec<(String, String)> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["unique_id"].as_str().unwrap().into(), r["status"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("model.proj.a".into(), "success".into()), ("model.proj.b".into(), "error".into())]
+    );
+}
