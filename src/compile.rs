@@ -47,8 +47,12 @@ pub fn compile_node(
     node: &ParsedNode,
     connection: Option<SharedConnection>,
 ) -> Result<String> {
-    let mut scope = RenderScope::new(Phase::Compile, &node.node.unique_id, node.node.config.clone())
-        .with_resolver(resolver.clone());
+    let mut scope = RenderScope::new(
+        Phase::Compile,
+        &node.node.unique_id,
+        node.node.config.clone(),
+    )
+    .with_resolver(resolver.clone());
     if let Some(connection) = connection {
         scope = scope.with_connection(connection);
     }

@@ -73,10 +73,7 @@ pub enum Error {
     },
 
     #[error("{location}: {message}")]
-    UnknownReference {
-        location: Location,
-        message: String,
-    },
+    UnknownReference { location: Location, message: String },
 
     #[error("dependency cycle: {}", render_cycle(members))]
     Cycle { members: Vec<CycleMember> },

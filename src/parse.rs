@@ -9,12 +9,12 @@ use minijinja::Value;
 
 use crate::config::Target;
 use crate::error::{Error, Result};
+use crate::jinja::JinjaEnv;
 use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
 use crate::jinja::environment::template_name;
 use crate::jinja::render::jinja_error;
-use crate::jinja::JinjaEnv;
-use crate::project::node::{Node, NodeKind};
 use crate::project::Project;
+use crate::project::node::{Node, NodeKind};
 use crate::sql::Relation;
 
 /// Facts of this invocation that templates can read.
@@ -28,7 +28,9 @@ impl Invocation {
     pub fn new() -> Invocation {
         Invocation {
             invocation_id: uuid::Uuid::new_v4().to_string(),
-            run_started_at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string(),
+            run_started_at: chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
+                .to_string(),
         }
     }
 }
@@ -76,13 +78,20 @@ pub fn parse(project: Project) -> Result<Parsed> {
         project,
     };
     let mut errors = Vec::new();
+    let mut disabled = Vec::new();
     for node in parsed.project.nodes.values() {
         match parse_node(&parsed, node) {
+            // `{{ config(enabled=false) }}` in the file disables the node too.
+            Ok(p) if !p.node.config.enabled() => disabled.push(p.node),
             Ok(p) => {
                 parsed.nodes.insert(p.node.unique_id.clone(), p);
             }
             Err(e) => errors.push(e),
         }
+    }
+    for node in disabled {
+        parsed.project.nodes.remove(&node.unique_id);
+        parsed.project.disabled.insert(node.unique_id.clone(), node);
     }
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
@@ -95,7 +104,11 @@ fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
     let mut refs = Vec::new();
     let mut sources = Vec::new();
     if node.kind == NodeKind::Model {
-        let scope = Arc::new(RenderScope::new(Phase::Parse, &node.unique_id, node.config.clone()));
+        let scope = Arc::new(RenderScope::new(
+            Phase::Parse,
+            &node.unique_id,
+            node.config.clone(),
+        ));
         let this = Relation::new(
             parsed.target.adapter,
             &parsed.target.database,
@@ -153,17 +166,23 @@ impl Parsed {
     fn relation_for(&self, node: &Node) -> Result<Relation> {
         let config = &node.config;
         let target = &self.target;
-        let database = match self.naming_macro(node, "generate_database_name", config.get_str("database"))? {
-            Some(name) => name,
-            None => config.get_str("database").map(str::trim).unwrap_or(&target.database).to_string(),
-        };
-        let schema = match self.naming_macro(node, "generate_schema_name", config.get_str("schema"))? {
-            Some(name) => name,
-            None => match config.get_str("schema") {
-                Some(custom) => format!("{}_{}", target.schema, custom.trim()),
-                None => target.schema.clone(),
-            },
-        };
+        let database =
+            match self.naming_macro(node, "generate_database_name", config.get_str("database"))? {
+                Some(name) => name,
+                None => config
+                    .get_str("database")
+                    .map(str::trim)
+                    .unwrap_or(&target.database)
+                    .to_string(),
+            };
+        let schema =
+            match self.naming_macro(node, "generate_schema_name", config.get_str("schema"))? {
+                Some(name) => name,
+                None => match config.get_str("schema") {
+                    Some(custom) => format!("{}_{}", target.schema, custom.trim()),
+                    None => target.schema.clone(),
+                },
+            };
         let alias = match self.naming_macro(node, "generate_alias_name", config.get_str("alias"))? {
             Some(name) => name,
             None => config
@@ -177,12 +196,26 @@ impl Parsed {
     }
 
     /// Calls a naming macro when the project overrides it.
-    fn naming_macro(&self, node: &Node, name: &str, custom: Option<&str>) -> Result<Option<String>> {
+    fn naming_macro(
+        &self,
+        node: &Node,
+        name: &str,
+        custom: Option<&str>,
+    ) -> Result<Option<String>> {
         if !self.env.macros.is_overridden(name) {
             return Ok(None);
         }
-        let scope = Arc::new(RenderScope::new(Phase::Parse, &node.unique_id, node.config.clone()));
-        let this = Relation::new(self.target.adapter, &self.target.database, &self.target.schema, &node.name);
+        let scope = Arc::new(RenderScope::new(
+            Phase::Parse,
+            &node.unique_id,
+            node.config.clone(),
+        ));
+        let this = Relation::new(
+            self.target.adapter,
+            &self.target.database,
+            &self.target.schema,
+            &node.name,
+        );
         let ctx = self.context(node, scope, this, None, Vec::new());
         let custom = custom.map(Value::from).unwrap_or(Value::from(()));
         let value = self
@@ -221,4 +254,3 @@ pub fn model_value(node: &Node) -> Value {
         "raw_code": node.raw_code,
     }))
 }
-

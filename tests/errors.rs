@@ -25,7 +25,10 @@ fn missing_project_file_says_where_it_looked() {
 #[test]
 fn malformed_project_file_names_the_line() {
     let f = Fixture::new();
-    f.write("dbt_project.yml", "name: proj\nprofile: proj\nmodels: [unclosed\n");
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nmodels: [unclosed\n",
+    );
     let out = f.kiln(&["build"]);
     assert_clean_error(&out, 2, &["dbt_project.yml:", "invalid YAML"]);
 }
@@ -53,7 +56,10 @@ fn unknown_profile_and_target_list_what_exists() {
 #[test]
 fn jinja_syntax_error_names_file_and_line() {
     let f = Fixture::new();
-    f.write("models/a.sql", "select 1 as id\n{% if true %}\nunion all select 2\n");
+    f.write(
+        "models/a.sql",
+        "select 1 as id\n{% if true %}\nunion all select 2\n",
+    );
     let out = f.kiln(&["compile"]);
     assert_clean_error(&out, 2, &["models/a.sql:", "Jinja syntax error"]);
 }
@@ -70,7 +76,10 @@ fn several_broken_models_are_all_reported() {
 #[test]
 fn undefined_macro_names_the_model() {
     let f = Fixture::new();
-    f.write("models/a.sql", "select 1 as id\n\nwhere {{ no_such_macro() }}\n");
+    f.write(
+        "models/a.sql",
+        "select 1 as id\n\nwhere {{ no_such_macro() }}\n",
+    );
     let out = f.kiln(&["compile"]);
     assert_clean_error(&out, 2, &["models/a.sql:3", "no_such_macro"]);
 }
@@ -85,18 +94,37 @@ fn a_cycle_lists_every_node_on_it_with_its_file() {
     assert_clean_error(
         &out,
         2,
-        &["cycle", "model.proj.a (models/a.sql)", "model.proj.b (models/b.sql)", "model.proj.c (models/c.sql)"],
+        &[
+            "cycle",
+            "model.proj.a (models/a.sql)",
+            "model.proj.b (models/b.sql)",
+            "model.proj.c (models/c.sql)",
+        ],
     );
-    assert!(!f.db_path().exists(), "nothing may run when the graph is wrong");
+    assert!(
+        !f.db_path().exists(),
+        "nothing may run when the graph is wrong"
+    );
 }
 
 #[test]
 fn unknown_ref_names_the_file_line_and_a_close_name() {
     let f = Fixture::new();
     f.write("models/customers.sql", "select 1 as id\n");
-    f.write("models/orders.sql", "select *\nfrom {{ ref('customer') }}\n");
+    f.write(
+        "models/orders.sql",
+        "select *\nfrom {{ ref('customer') }}\n",
+    );
     let out = f.kiln(&["build"]);
-    assert_clean_error(&out, 2, &["models/orders.sql:2:", "ref('customer')", "did you mean 'customers'?"]);
+    assert_clean_error(
+        &out,
+        2,
+        &[
+            "models/orders.sql:2:",
+            "ref('customer')",
+            "did you mean 'customers'?",
+        ],
+    );
 }
 
 #[test]
@@ -105,26 +133,39 @@ fn ragged_csv_names_file_and_line_and_builds_nothing_from_it() {
     f.write("seeds/people.csv", "id,name\n1,ann\n2,bob,extra\n");
     let out = f.kiln(&["seed"]);
     assert_clean_error(&out, 1, &["seeds/people.csv:3", "3 values", "2 columns"]);
-    let tables = f.query("select count(*) from information_schema.tables where table_name like 'people%'");
+    let tables =
+        f.query("select count(*) from information_schema.tables where table_name like 'people%'");
     assert_eq!(tables[0][0], "0");
 }
 
 #[test]
 fn a_failing_model_keeps_the_previous_table_and_skips_its_children() {
     let f = Fixture::new();
-    f.write("models/base.sql", "{{ config(materialized='table') }}\nselect 1 as id union all select 2\n");
+    f.write(
+        "models/base.sql",
+        "{{ config(materialized='table') }}\nselect 1 as id union all select 2\n",
+    );
     f.write("models/child.sql", "select * from {{ ref('base') }}\n");
     assert_eq!(f.kiln(&["run"]).code, 0);
 
-    f.write("models/base.sql", "{{ config(materialized='table') }}\nselect id from no_such_table\n");
+    f.write(
+        "models/base.sql",
+        "{{ config(materialized='table') }}\nselect id from no_such_table\n",
+    );
     let out = f.kiln(&["run"]);
     assert_clean_error(
         &out,
         1,
-        &["Database error in model base", "no_such_table", "target/run/proj/models/base.sql", "SKIP"],
+        &[
+            "Database error in model base",
+            "no_such_table",
+            "target/run/proj/models/base.sql",
+            "SKIP",
+        ],
     );
     assert_eq!(f.query("select count(*) from main.base")[0][0], "2");
-    let leftovers = f.query("select count(*) from information_schema.tables where table_name like 'base__dbt%'");
+    let leftovers = f
+        .query("select count(*) from information_schema.tables where table_name like 'base__dbt%'");
     assert_eq!(leftovers[0][0], "0");
     let run_file = f.read("target/run/proj/models/base.sql");
     assert!(run_file.contains("no_such_table"), "{run_file}");

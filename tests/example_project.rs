@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{lines, Fixture};
+use common::{Fixture, lines};
 
 fn build(fixture: &Fixture) -> common::Output {
     let db = fixture.db_path();
@@ -17,7 +17,11 @@ fn build(fixture: &Fixture) -> common::Output {
 fn example_project_builds_every_relation_with_the_right_rows() {
     let fixture = Fixture::copy_of("example_project");
     let out = build(&fixture);
-    assert!(out.stdout.contains("11 succeeded, 0 failed, 0 skipped"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("11 succeeded, 0 failed, 0 skipped"),
+        "{}",
+        out.stdout
+    );
 
     let relations = fixture.query(
         "select table_schema || '.' || table_name || ':' || table_type from information_schema.tables order by 1",
@@ -79,9 +83,11 @@ fn example_project_builds_every_relation_with_the_right_rows() {
 fn a_second_build_gives_the_same_relations_and_leaves_no_temporary_ones() {
     let fixture = Fixture::copy_of("example_project");
     build(&fixture);
-    let before = fixture.query("select count(*), sum(customer_lifetime_value)::varchar from main.customers");
+    let before =
+        fixture.query("select count(*), sum(customer_lifetime_value)::varchar from main.customers");
     build(&fixture);
-    let after = fixture.query("select count(*), sum(customer_lifetime_value)::varchar from main.customers");
+    let after =
+        fixture.query("select count(*), sum(customer_lifetime_value)::varchar from main.customers");
     assert_eq!(before, after);
     let leftovers = fixture.query(
         "select table_name from information_schema.tables where table_name like '%__dbt_tmp' or table_name like '%__dbt_backup'",

@@ -3,13 +3,16 @@
 
 mod common;
 
-use common::{lines, Fixture};
+use common::{Fixture, lines};
 
 #[test]
 fn views_and_tables_are_built_in_dependency_order() {
     let f = Fixture::new();
     f.write("seeds/raw.csv", "id,amount\n1,10\n2,20\n3,\n");
-    f.write("models/stg.sql", "select id, amount from {{ ref('raw') }}\n");
+    f.write(
+        "models/stg.sql",
+        "select id, amount from {{ ref('raw') }}\n",
+    );
     f.write(
         "models/total.sql",
         "{{ config(materialized='table') }}\nselect count(*) as n, sum(amount) as total from {{ ref('stg') }}\n",
@@ -53,7 +56,7 @@ fn seed_types_follow_dbt_and_column_types_override_them() {
         ]
     );
     assert_eq!(
-        lines(&f.query("select id, price, active, day::varchar, at::varchar, label, zip, empty from main.typed order by id")),
+        lines(&f.query("select id, price, active, day::varchar, \"at\"::varchar, label, zip, empty from main.typed order by id")),
         [
             "1|1.5|true|2024-01-15|2024-01-15 10:30:00|a, b|02139|NULL",
             "2|2|false|2024-02-01|2024-02-01 08:00:00|Zoë|00501|NULL",
@@ -80,20 +83,32 @@ fn custom_schema_alias_and_this_render_as_dbt_does() {
         "dbt_project.yml",
         "name: proj\nprofile: proj\nmodels:\n  proj:\n    finance:\n      +schema: finance\n      +materialized: table\n",
     );
-    f.write("models/finance/rev.sql", "select '{{ this }}' as me, '{{ this.schema }}' as s\n");
+    f.write(
+        "models/finance/rev.sql",
+        "select '{{ this }}' as me, '{{ this.schema }}' as s\n",
+    );
     f.write(
         "models/aliased.sql",
         "{{ config(alias='my_alias', materialized='table') }}\nselect '{{ this }}' as me\n",
     );
-    f.write("models/uses_alias.sql", "select * from {{ ref('aliased') }}\n");
+    f.write(
+        "models/uses_alias.sql",
+        "select * from {{ ref('aliased') }}\n",
+    );
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         lines(&f.query("select me, s from main_finance.rev")),
         [r#""test"."main_finance"."rev"|main_finance"#]
     );
-    assert_eq!(lines(&f.query("select me from main.my_alias")), [r#""test"."main"."my_alias""#]);
-    assert_eq!(lines(&f.query("select count(*) from main.uses_alias")), ["1"]);
+    assert_eq!(
+        lines(&f.query("select me from main.my_alias")),
+        [r#""test"."main"."my_alias""#]
+    );
+    assert_eq!(
+        lines(&f.query("select count(*) from main.uses_alias")),
+        ["1"]
+    );
     let compiled = f.read("target/compiled/proj/models/uses_alias.sql");
     assert_eq!(compiled.trim(), r#"select * from "test"."main"."my_alias""#);
 }
@@ -105,7 +120,10 @@ fn project_generate_schema_name_overrides_the_builtin() {
         "macros/schema.sql",
         "{% macro generate_schema_name(custom_schema_name, node) -%}\n{{ custom_schema_name or target.schema }}\n{%- endmacro %}\n",
     );
-    f.write("models/m.sql", "{{ config(schema='reporting') }}\nselect 1 as x\n");
+    f.write(
+        "models/m.sql",
+        "{{ config(schema='reporting') }}\nselect 1 as x\n",
+    );
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(lines(&f.query("select x from reporting.m")), ["1"]);
@@ -138,7 +156,10 @@ fn macros_return_values_and_vars_resolve_with_cli_precedence() {
         "models/m.sql",
         "{% set cols = columns_of() %}\nselect {% for c in cols %}'{{ c }}' as {{ c }}, {% endfor %}{{ shout(var('greeting')) }} as g, {{ var('limit_rows') }} as l, '{{ var('missing', 'dflt') }}' as d, '{{ env_var('KILN_TEST_ENV', 'none') }}' as e\n",
     );
-    let out = f.kiln_env(&["run", "--vars", "{limit_rows: 5}"], &[("KILN_TEST_ENV", "from-env")]);
+    let out = f.kiln_env(
+        &["run", "--vars", "{limit_rows: 5}"],
+        &[("KILN_TEST_ENV", "from-env")],
+    );
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         lines(&f.query("select a, b, c, g, l, d, e from main.m")),
@@ -149,10 +170,22 @@ fn macros_return_values_and_vars_resolve_with_cli_precedence() {
 #[test]
 fn disabled_models_are_not_built_and_refs_to_them_fail_clearly() {
     let f = Fixture::new();
-    f.write("models/off.sql", "{{ config(enabled=false) }}\nselect 1 as x\n");
+    f.write(
+        "models/off.sql",
+        "{{ config(enabled=false) }}\nselect 1 as x\n",
+    );
     f.write("models/on.sql", "select 1 as x\n");
     let out = f.kiln(&["ls"]);
     assert_eq!(out.stdout.trim(), "proj.on");
+    f.write("models/user.sql", "select * from {{ ref('off') }}\n");
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all()
+            .contains("ref('off') points at a node that is disabled"),
+        "{}",
+        out.all()
+    );
 }
 
 #[test]
@@ -191,15 +224,24 @@ fn run_results_json_records_each_node() {
     f.write("models/b.sql", "select * from nowhere\n");
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 1);
-    let results: serde_json::Value = serde_json::from_str(&f.read("target/run_results.json")).unwrap();
+    let results: serde_json::Value =
+        serde_json::from_str(&f.read("target/run_results.json")).unwrap();
     let statuses: Vec<(String, String)> = results["results"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["unique_id"].as_str().unwrap().into(), r["status"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["unique_id"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         statuses,
-        [("model.proj.a".into(), "success".into()), ("model.proj.b".into(), "error".into())]
+        [
+            ("model.proj.a".into(), "success".into()),
+            ("model.proj.b".into(), "error".into())
+        ]
     );
 }

@@ -77,10 +77,7 @@ impl Connection for DuckDbConnection {
     fn query(&mut self, sql: &str) -> Result<QueryResult, DbError> {
         let mut stmt = self.conn.prepare(sql).map_err(db_error)?;
         let mut rows = stmt.query([]).map_err(db_error)?;
-        let columns = rows
-            .as_ref()
-            .map(|s| s.column_names())
-            .unwrap_or_default();
+        let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db_error)? {
             let mut cells = Vec::with_capacity(columns.len());
@@ -111,14 +108,17 @@ impl Connection for DuckDbConnection {
             .rows
             .into_iter()
             .filter_map(|row| match row.as_slice() {
-                [Cell::Text(db), Cell::Text(s), Cell::Text(name), Cell::Text(kind)] => {
-                    Some(CatalogRelation {
-                        database: db.clone(),
-                        schema: s.clone(),
-                        name: name.clone(),
-                        kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
-                    })
-                }
+                [
+                    Cell::Text(db),
+                    Cell::Text(s),
+                    Cell::Text(name),
+                    Cell::Text(kind),
+                ] => Some(CatalogRelation {
+                    database: db.clone(),
+                    schema: s.clone(),
+                    name: name.clone(),
+                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
+                }),
                 _ => None,
             })
             .collect())

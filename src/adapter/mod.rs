@@ -93,8 +93,11 @@ pub trait Connection: Send {
     }
 
     /// The tables and views of one schema.
-    fn list_relations(&mut self, database: &str, schema: &str)
-    -> Result<Vec<CatalogRelation>, DbError>;
+    fn list_relations(
+        &mut self,
+        database: &str,
+        schema: &str,
+    ) -> Result<Vec<CatalogRelation>, DbError>;
 
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError>;
 
@@ -110,7 +113,10 @@ pub trait Connection: Send {
         let kind = self.kind();
         let column_list: Vec<String> = columns.iter().map(|c| kind.quote(&c.name)).collect();
         for chunk in rows.chunks(BATCH) {
-            let mut sql = format!("insert into {relation} ({}) values\n", column_list.join(", "));
+            let mut sql = format!(
+                "insert into {relation} ({}) values\n",
+                column_list.join(", ")
+            );
             for (i, row) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push_str(",\n");

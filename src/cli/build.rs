@@ -2,13 +2,13 @@
 //! and execute the selected nodes of the command's kinds.
 
 use super::output;
-use super::{load_project, GlobalArgs, RunArgs, EXIT_FAILURE, EXIT_OK};
+use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, RunArgs, load_project};
 use crate::adapter;
 use crate::artifacts::write_run_results;
 use crate::error::Result;
 use crate::exec::{self, Status};
-use crate::graph::select::select;
 use crate::graph::Graph;
+use crate::graph::select::select;
 use crate::materialize::Options;
 use crate::parse::parse;
 use crate::project::node::NodeKind;
@@ -42,7 +42,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse(project)?;
     let graph = Graph::build(&parsed)?;
-    let mut selected = select(&parsed, &graph, &args.selection.select, &args.selection.exclude);
+    let mut selected = select(
+        &parsed,
+        &graph,
+        &args.selection.select,
+        &args.selection.exclude,
+    );
     selected.retain(|id| which.includes(parsed.nodes[id].node.kind));
     let adapter = adapter::for_target(&parsed.target)?;
     let threads = args.threads.unwrap_or(parsed.target.threads);
@@ -61,7 +66,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
         &mut |result, index, total| output::node_line(result, index, total),
     )?;
     output::summary(&results);
-    write_run_results(&parsed.project.target_dir(), which.name(), &parsed.invocation, &results)?;
+    write_run_results(
+        &parsed.project.target_dir(),
+        which.name(),
+        &parsed.invocation,
+        &results,
+    )?;
     if results.count(Status::Error) > 0 {
         Ok(EXIT_FAILURE)
     } else {

@@ -1,11 +1,11 @@
 //! `kiln compile`: render every selected model to `target/compiled/`,
 //! without opening a database connection.
 
-use super::{load_project, GlobalArgs, SelectArgs, EXIT_OK};
+use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project};
 use crate::compile::compile_selected;
 use crate::error::Result;
-use crate::graph::select::select;
 use crate::graph::Graph;
+use crate::graph::select::select;
 use crate::parse::parse;
 
 pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {

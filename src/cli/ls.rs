@@ -3,10 +3,10 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{load_project, GlobalArgs, SelectArgs, EXIT_OK};
+use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project};
 use crate::error::Result;
-use crate::graph::select::select;
 use crate::graph::Graph;
+use crate::graph::select::select;
 use crate::parse::parse;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -36,13 +36,21 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse(project)?;
     let graph = Graph::build(&parsed)?;
-    let selected = select(&parsed, &graph, &args.selection.select, &args.selection.exclude);
+    let selected = select(
+        &parsed,
+        &graph,
+        &args.selection.select,
+        &args.selection.exclude,
+    );
     let lines: Vec<String> = selected
         .iter()
         .map(|id| &parsed.nodes[id].node)
         .filter(|n| {
             args.resource_type.is_empty()
-                || args.resource_type.iter().any(|t| t == n.kind.resource_type())
+                || args
+                    .resource_type
+                    .iter()
+                    .any(|t| t == n.kind.resource_type())
         })
         .map(|n| match args.output {
             LsOutput::Selector => n.fqn.join("."),

@@ -21,7 +21,11 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "kiln", version, about = "Build dbt projects, fast: models, seeds and tests on DuckDB or PostgreSQL")]
+#[command(
+    name = "kiln",
+    version,
+    about = "Build dbt projects, fast: models, seeds and tests on DuckDB or PostgreSQL"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -122,9 +126,8 @@ pub fn load_project(global: &GlobalArgs) -> Result<Project> {
 /// `--vars`: a YAML (or JSON) mapping.
 pub fn parse_vars(text: &str) -> Result<BTreeMap<String, serde_json::Value>> {
     let location = Location::file("--vars");
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        Error::config(location.clone(), format!("not valid YAML or JSON: {e}"))
-    })?;
+    let yaml: serde_yaml::Value = serde_yaml::from_str(text)
+        .map_err(|e| Error::config(location.clone(), format!("not valid YAML or JSON: {e}")))?;
     match crate::config::yaml::to_json(&yaml) {
         serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
         serde_json::Value::Null => Ok(BTreeMap::new()),

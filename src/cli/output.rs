@@ -29,7 +29,10 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         Status::Skipped => "[SKIP]".to_string(),
     };
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{index:>width$} of {total} {status:<5} {label} {dots} {detail}");
+    let _ = writeln!(
+        out,
+        "{index:>width$} of {total} {status:<5} {label} {dots} {detail}"
+    );
     if result.status == Status::Error {
         for line in secrets::redact(&result.message).lines() {
             let _ = writeln!(out, "    {line}");

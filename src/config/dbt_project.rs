@@ -130,7 +130,9 @@ impl DbtProject {
             seed_paths: raw.seed_paths.unwrap_or_else(|| vec!["seeds".into()]),
             test_paths: raw.test_paths.unwrap_or_else(|| vec!["tests".into()]),
             macro_paths: raw.macro_paths.unwrap_or_else(|| vec!["macros".into()]),
-            snapshot_paths: raw.snapshot_paths.unwrap_or_else(|| vec!["snapshots".into()]),
+            snapshot_paths: raw
+                .snapshot_paths
+                .unwrap_or_else(|| vec!["snapshots".into()]),
             target_path: raw.target_path.unwrap_or_else(|| "target".into()),
             vars,
             config_trees,

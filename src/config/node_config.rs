@@ -44,7 +44,14 @@ const KNOWN_KEYS: &[&str] = &[
 /// Keys whose values add up across levels instead of replacing each other.
 const APPENDED: &[&str] = &["tags", "pre_hook", "post_hook"];
 /// Keys whose mappings are merged key by key.
-const UPDATED: &[&str] = &["column_types", "meta", "quoting", "grants", "docs", "contract"];
+const UPDATED: &[&str] = &[
+    "column_types",
+    "meta",
+    "quoting",
+    "grants",
+    "docs",
+    "contract",
+];
 
 /// dbt writes some keys with dashes (`pre-hook`); kiln keeps them with underscores.
 pub fn normalize_key(key: &str) -> String {
@@ -208,7 +215,10 @@ mod tests {
     #[test]
     fn other_folders_do_not_apply() {
         let tree = yaml("shop:\n  staging:\n    +materialized: table\n");
-        let fqn: Vec<String> = ["shop", "marts", "orders"].iter().map(|s| s.to_string()).collect();
+        let fqn: Vec<String> = ["shop", "marts", "orders"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let mut config = NodeConfig::default();
         for level in configs_from_tree(&tree, &fqn) {
             config.merge_all(&level);

@@ -107,7 +107,11 @@ pub fn load_target(
             location(),
             format!(
                 "profile '{profile_name}' (named in dbt_project.yml) is not in this file; it has: {}",
-                if known.is_empty() { "no profiles".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "no profiles".into()
+                } else {
+                    known.join(", ")
+                }
             ),
         ));
     };
@@ -129,7 +133,10 @@ pub fn load_target(
             ));
         }
     };
-    let Some(outputs) = profile.get_mut(&outputs_key).and_then(|o| o.as_mapping_mut()) else {
+    let Some(outputs) = profile
+        .get_mut(&outputs_key)
+        .and_then(|o| o.as_mapping_mut())
+    else {
         return Err(Error::config(
             location(),
             format!("profile '{profile_name}' has no `outputs:` mapping"),
@@ -164,24 +171,33 @@ pub fn load_target(
         _ => {
             return Err(Error::config(
                 location(),
-                format!("output '{target_name}' of profile '{profile_name}' needs a `type:` (duckdb or postgres)"),
+                format!(
+                    "output '{target_name}' of profile '{profile_name}' needs a `type:` (duckdb or postgres)"
+                ),
             ));
         }
     };
     let Some(adapter) = AdapterKind::from_type(&type_name) else {
         return Err(Error::config(
             location(),
-            format!("unknown adapter type '{type_name}' in output '{target_name}'; kiln supports: duckdb, postgres"),
+            format!(
+                "unknown adapter type '{type_name}' in output '{target_name}'; kiln supports: duckdb, postgres"
+            ),
         ));
     };
     let threads = match settings.get("threads") {
         None | Some(serde_json::Value::Null) => 1,
-        Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
+        Some(v) => match v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        {
             Some(n) if n >= 1 => n as usize,
             _ => {
                 return Err(Error::config(
                     location(),
-                    format!("`threads` of output '{target_name}' must be a positive integer, not {v}"),
+                    format!(
+                        "`threads` of output '{target_name}' must be a positive integer, not {v}"
+                    ),
                 ));
             }
         },
@@ -242,7 +258,10 @@ mod tests {
 
     #[test]
     fn duckdb_database_is_the_file_stem() {
-        assert_eq!(duckdb_database_name("dir/jaffle_shop.duckdb"), "jaffle_shop");
+        assert_eq!(
+            duckdb_database_name("dir/jaffle_shop.duckdb"),
+            "jaffle_shop"
+        );
         assert_eq!(duckdb_database_name(":memory:"), "memory");
     }
 }

@@ -2,8 +2,8 @@
 //! threads, each with its own connection, and skips whatever is downstream
 //! of a failure.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use crate::adapter::{Adapter, SharedConnection};
 use crate::compile::resolver;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::materialize::{materialize, Options};
+use crate::materialize::{Options, materialize};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
 
@@ -95,7 +95,8 @@ pub fn run(
             (id.as_str(), ps)
         })
         .collect();
-    let mut waiting: BTreeMap<&str, usize> = parents.iter().map(|(id, ps)| (*id, ps.len())).collect();
+    let mut waiting: BTreeMap<&str, usize> =
+        parents.iter().map(|(id, ps)| (*id, ps.len())).collect();
     let key = |id: &str| (parsed.nodes[id].node.name.clone(), id.to_string());
     let mut ready: BinaryHeap<Reverse<(String, String)>> = waiting
         .iter()
@@ -122,7 +123,8 @@ pub fn run(
                         Ok(done) => (Status::Success, done.message),
                         Err(failure) => (Status::Error, failure.message),
                     };
-                    let result = node_result(parsed, &id, status, message, start.elapsed().as_secs_f64());
+                    let result =
+                        node_result(parsed, &id, status, message, start.elapsed().as_secs_f64());
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -185,7 +187,13 @@ pub fn run(
     })
 }
 
-fn node_result(parsed: &Parsed, id: &str, status: Status, message: String, seconds: f64) -> NodeResult {
+fn node_result(
+    parsed: &Parsed,
+    id: &str,
+    status: Status,
+    message: String,
+    seconds: f64,
+) -> NodeResult {
     let node = &parsed.nodes[id];
     NodeResult {
         unique_id: id.to_string(),
@@ -203,7 +211,11 @@ fn node_result(parsed: &Parsed, id: &str, status: Status, message: String, secon
 }
 
 /// Creates every schema the selected nodes are built in, once each.
-fn create_schemas(parsed: &Parsed, selected: &BTreeSet<String>, connection: &SharedConnection) -> Result<()> {
+fn create_schemas(
+    parsed: &Parsed,
+    selected: &BTreeSet<String>,
+    connection: &SharedConnection,
+) -> Result<()> {
     let schemas: BTreeSet<(String, String)> = selected
         .iter()
         .map(|id| &parsed.nodes[id].relation)
@@ -211,9 +223,10 @@ fn create_schemas(parsed: &Parsed, selected: &BTreeSet<String>, connection: &Sha
         .collect();
     let mut conn = connection.lock().unwrap_or_else(|p| p.into_inner());
     for (database, schema) in schemas {
-        conn.create_schema(&database, &schema).map_err(|e| Error::Connection {
-            message: format!("cannot create schema {database}.{schema}: {e}"),
-        })?;
+        conn.create_schema(&database, &schema)
+            .map_err(|e| Error::Connection {
+                message: format!("cannot create schema {database}.{schema}: {e}"),
+            })?;
     }
     Ok(())
 }

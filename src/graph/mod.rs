@@ -53,8 +53,15 @@ impl Graph {
             for call in &node.refs {
                 match resolve_ref(parsed, &by_name, call) {
                     Ok(parent) => {
-                        if parents.entry(id.clone()).or_default().insert(parent.clone()) {
-                            children.entry(parent.clone()).or_default().insert(id.clone());
+                        if parents
+                            .entry(id.clone())
+                            .or_default()
+                            .insert(parent.clone())
+                        {
+                            children
+                                .entry(parent.clone())
+                                .or_default()
+                                .insert(id.clone());
                             dag.add_edge(index[&parent], index[id], ());
                         }
                     }
@@ -67,7 +74,10 @@ impl Graph {
             for (source, table) in &node.sources {
                 let source_id = format!("source.{}.{source}.{table}", parsed.project.config.name);
                 if parsed.project.sources.contains_key(&source_id) {
-                    source_parents.entry(id.clone()).or_default().insert(source_id);
+                    source_parents
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(source_id);
                 } else {
                     let known: Vec<String> = parsed
                         .project
@@ -186,7 +196,13 @@ fn topological_order(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Option<Vec<S
     };
     let mut indegree: BTreeMap<NodeIndex, usize> = dag
         .node_indices()
-        .map(|i| (i, dag.neighbors_directed(i, petgraph::Direction::Incoming).count()))
+        .map(|i| {
+            (
+                i,
+                dag.neighbors_directed(i, petgraph::Direction::Incoming)
+                    .count(),
+            )
+        })
         .collect();
     let mut ready: BinaryHeap<Reverse<((String, String), NodeIndex)>> = indegree
         .iter()
@@ -216,7 +232,9 @@ fn cycle_error(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Error {
         .collect();
     components.sort_by_key(|c| c.iter().map(|i| dag[*i].clone()).min());
     let Some(component) = components.into_iter().next() else {
-        return Error::Cycle { members: Vec::new() };
+        return Error::Cycle {
+            members: Vec::new(),
+        };
     };
     let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
     let start = *members
@@ -267,7 +285,10 @@ fn cycle_error(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Error {
                     .get(&id)
                     .map(|n| parsed.project.display_path(&n.node.original_file_path))
                     .unwrap_or_default();
-                CycleMember { unique_id: id, file }
+                CycleMember {
+                    unique_id: id,
+                    file,
+                }
             })
             .collect(),
     }

@@ -7,11 +7,18 @@ use super::Graph;
 use crate::parse::Parsed;
 
 /// The unique ids that `select` (all nodes when empty) minus `exclude` picks.
-pub fn select(parsed: &Parsed, graph: &Graph, select: &[String], exclude: &[String]) -> BTreeSet<String> {
+pub fn select(
+    parsed: &Parsed,
+    graph: &Graph,
+    select: &[String],
+    exclude: &[String],
+) -> BTreeSet<String> {
     let mut chosen: BTreeSet<String> = if select.is_empty() {
         parsed.nodes.keys().cloned().collect()
     } else {
-        tokens(select).flat_map(|t| matches(parsed, graph, t)).collect()
+        tokens(select)
+            .flat_map(|t| matches(parsed, graph, t))
+            .collect()
     };
     for token in tokens(exclude) {
         for id in matches(parsed, graph, token) {
@@ -42,7 +49,8 @@ fn matches(parsed: &Parsed, graph: &Graph, token: &str) -> BTreeSet<String> {
             if let Some(tag) = pattern.strip_prefix("tag:") {
                 node.config.tags().iter().any(|t| t == tag)
             } else if let Some(path) = pattern.strip_prefix("path:") {
-                node.original_file_path.starts_with(path.trim_end_matches('/'))
+                node.original_file_path
+                    .starts_with(path.trim_end_matches('/'))
             } else if let Some(kind) = pattern.strip_prefix("resource_type:") {
                 node.kind.resource_type() == kind
             } else {

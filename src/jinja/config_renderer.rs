@@ -41,10 +41,7 @@ impl ConfigRenderer {
     /// Renders one string. A result rendered through `as_number`, `as_bool` or
     /// `as_native` becomes a YAML scalar of that type; anything else stays text.
     pub fn render(&self, source: &str) -> Result<Yaml, String> {
-        let rendered = self
-            .env
-            .render_str(source, ())
-            .map_err(|e| describe(&e))?;
+        let rendered = self.env.render_str(source, ()).map_err(|e| describe(&e))?;
         let native = ["as_number", "as_bool", "as_native"]
             .iter()
             .any(|f| source.contains(f));

@@ -207,7 +207,11 @@ impl Object for RefFunction {
                 Ok(Value::from_object(relation))
             }
             Phase::Compile | Phase::Execute => {
-                let resolver = self.scope.resolver.as_ref().ok_or_else(|| invalid("ref() cannot be resolved here"))?;
+                let resolver = self
+                    .scope
+                    .resolver
+                    .as_ref()
+                    .ok_or_else(|| invalid("ref() cannot be resolved here"))?;
                 match resolver.refs.get(&call.name) {
                     Some(relation) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
@@ -257,8 +261,15 @@ impl Object for SourceFunction {
                 )))
             }
             Phase::Compile | Phase::Execute => {
-                let resolver = self.scope.resolver.as_ref().ok_or_else(|| invalid("source() cannot be resolved here"))?;
-                match resolver.sources.get(&(source.to_string(), table.to_string())) {
+                let resolver = self
+                    .scope
+                    .resolver
+                    .as_ref()
+                    .ok_or_else(|| invalid("source() cannot be resolved here"))?;
+                match resolver
+                    .sources
+                    .get(&(source.to_string(), table.to_string()))
+                {
                     Some(relation) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
                         "source('{source}', '{table}') is not declared in a properties file"
@@ -425,7 +436,9 @@ impl Object for AdapterObject {
         match method {
             "quote" => {
                 let identifier = arg(0, "identifier")?.unwrap_or(Value::from(""));
-                Ok(Value::from(self.target.adapter.quote(&identifier.to_string())))
+                Ok(Value::from(
+                    self.target.adapter.quote(&identifier.to_string()),
+                ))
             }
             "type" => Ok(Value::from(self.target.adapter.name())),
             "get_relation" => {
@@ -465,7 +478,8 @@ impl AdapterObject {
             .find(|r| r.name == identifier)
             .map(|r| {
                 Value::from_object(
-                    Relation::new(self.target.adapter, r.database, r.schema, r.name).with_type(r.kind),
+                    Relation::new(self.target.adapter, r.database, r.schema, r.name)
+                        .with_type(r.kind),
                 )
             })
             .unwrap_or(Value::from(())))
@@ -483,7 +497,10 @@ impl AdapterObject {
         lock(connection)
             .load_rows(&relation.render(), &seed.columns, &seed.rows)
             .map_err(|e| {
-                invalid(format!("{}{DATABASE_ERROR_MARK}", secrets::redact(&e.message)))
+                invalid(format!(
+                    "{}{DATABASE_ERROR_MARK}",
+                    secrets::redact(&e.message)
+                ))
             })?;
         Ok(Value::from(""))
     }
@@ -517,7 +534,8 @@ impl Object for StatementFunction {
             let _: Option<Value> = kwargs.get("auto_begin")?;
             let _: Option<Value> = kwargs.get("language")?;
         }
-        let caller = caller.ok_or_else(|| invalid("statement() is used as `{% call statement(...) %}`"))?;
+        let caller =
+            caller.ok_or_else(|| invalid("statement() is used as `{% call statement(...) %}`"))?;
         let sql = caller.call(state, &[])?.to_string();
         let sql = sql.trim();
         if self.scope.phase == Phase::Parse || sql.is_empty() {
@@ -573,7 +591,9 @@ impl Object for RunQueryFunction {
             return Ok(Value::from(()));
         };
         let result = Some(result);
-        Ok(result_value(result).get_attr("table").unwrap_or(Value::from(())))
+        Ok(result_value(result)
+            .get_attr("table")
+            .unwrap_or(Value::from(())))
     }
 }
 
@@ -633,24 +653,29 @@ impl NodeContext<'_> {
     pub fn into_value(self) -> Value {
         let scope = self.scope;
         let target = &self.target;
-        let mut map: BTreeMap<&str, Value> = BTreeMap::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
         map.insert(
-            "ref",
+            "ref".into(),
             Value::from_object(RefFunction {
                 scope: scope.clone(),
                 target: target.clone(),
             }),
         );
         map.insert(
-            "source",
+            "source".into(),
             Value::from_object(SourceFunction {
                 scope: scope.clone(),
                 target: target.clone(),
             }),
         );
-        map.insert("config", Value::from_object(ConfigFunction { scope: scope.clone() }));
         map.insert(
-            "var",
+            "config".into(),
+            Value::from_object(ConfigFunction {
+                scope: scope.clone(),
+            }),
+        );
+        map.insert(
+            "var".into(),
             Value::from_object(VarFunction {
                 vars: self.vars.clone(),
                 package: self.package.to_string(),
@@ -658,31 +683,46 @@ impl NodeContext<'_> {
             }),
         );
         map.insert(
-            "adapter",
+            "adapter".into(),
             Value::from_object(AdapterObject {
                 scope: scope.clone(),
                 target: target.clone(),
             }),
         );
-        map.insert("statement", Value::from_object(StatementFunction { scope: scope.clone() }));
-        map.insert("load_result", Value::from_object(LoadResultFunction { scope: scope.clone() }));
-        map.insert("run_query", Value::from_object(RunQueryFunction { scope: scope.clone() }));
-        map.insert("this", Value::from_object(self.this));
-        map.insert("target", target_value(target));
-        map.insert("model", self.model);
-        map.insert("execute", Value::from(scope.phase != Phase::Parse));
-        map.insert("is_incremental", Value::from_function(|| false));
-        map.insert("invocation_id", Value::from(self.invocation_id));
-        map.insert("run_started_at", Value::from(self.run_started_at));
-        map.insert("project_name", Value::from(self.package));
+        map.insert(
+            "statement".into(),
+            Value::from_object(StatementFunction {
+                scope: scope.clone(),
+            }),
+        );
+        map.insert(
+            "load_result".into(),
+            Value::from_object(LoadResultFunction {
+                scope: scope.clone(),
+            }),
+        );
+        map.insert(
+            "run_query".into(),
+            Value::from_object(RunQueryFunction {
+                scope: scope.clone(),
+            }),
+        );
+        map.insert("this".into(), Value::from_object(self.this));
+        map.insert("target".into(), target_value(target));
+        map.insert("model".into(), self.model);
+        map.insert("execute".into(), Value::from(scope.phase != Phase::Parse));
+        map.insert("is_incremental".into(), Value::from_function(|| false));
+        map.insert("invocation_id".into(), Value::from(self.invocation_id));
+        map.insert("run_started_at".into(), Value::from(self.run_started_at));
+        map.insert("project_name".into(), Value::from(self.package));
         if let Some(sql) = self.sql {
-            map.insert("sql", Value::from(sql.clone()));
-            map.insert("compiled_code", Value::from(sql));
+            map.insert("sql".into(), Value::from(sql.clone()));
+            map.insert("compiled_code".into(), Value::from(sql));
         }
         for (key, value) in self.extra {
-            map.insert(key, value);
+            map.insert(key.to_string(), value);
         }
-        Value::from_iter(map)
+        Value::from_object(map)
     }
 }
 
@@ -701,8 +741,11 @@ pub fn target_value(target: &Target) -> Value {
     map.insert("schema".into(), Value::from(target.schema.clone()));
     map.insert("database".into(), Value::from(target.database.clone()));
     map.insert("threads".into(), Value::from(target.threads));
-    map.insert("profile_name".into(), Value::from(target.profile_name.clone()));
-    Value::from_iter(map)
+    map.insert(
+        "profile_name".into(),
+        Value::from(target.profile_name.clone()),
+    );
+    Value::from_object(map)
 }
 
 /// The relation a node's relation type maps to.

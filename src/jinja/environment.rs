@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use super::macros::{call_macro, MacroFunction, MacroRegistry};
+use super::macros::{MacroFunction, MacroRegistry, call_macro, rename_definitions};
 use super::render::{jinja_error, with_context};
-use super::{builtins, functions, BUILTIN_PACKAGE};
+use super::{BUILTIN_PACKAGE, builtins, functions};
 use crate::error::{Error, Result};
 use crate::project::Project;
 
@@ -31,7 +31,9 @@ impl JinjaEnv {
         functions::register_common(&mut env);
         env.add_function(
             "render",
-            |state: &minijinja::State<'_, '_>, source: String| -> Result<String, minijinja::Error> {
+            |state: &minijinja::State<'_, '_>,
+             source: String|
+             -> Result<String, minijinja::Error> {
                 state
                     .env()
                     .render_str(&source, super::render::current_context())
@@ -41,14 +43,14 @@ impl JinjaEnv {
         let mut errors = Vec::new();
         let mut macros = MacroRegistry::default();
         for (name, source) in builtins::TEMPLATES {
-            if let Err(e) = env.add_template(name, source) {
+            if let Err(e) = env.add_template_owned(*name, rename_definitions(source)) {
                 errors.push(jinja_error(&e, &project.root, None));
             }
             macros.add_file(name, BUILTIN_PACKAGE, source);
         }
         for file in &project.macros {
             let name = template_name(&file.path);
-            if let Err(e) = env.add_template_owned(name.clone(), file.source.clone()) {
+            if let Err(e) = env.add_template_owned(name.clone(), rename_definitions(&file.source)) {
                 errors.push(jinja_error(&e, &project.root, None));
                 continue;
             }

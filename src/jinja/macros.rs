@@ -13,7 +13,7 @@ use minijinja::value::{Object, Value};
 use minijinja::{Error, State};
 use regex::Regex;
 
-use super::functions::{with_return_slot, RETURN_SIGNAL};
+use super::functions::{RETURN_SIGNAL, with_return_slot};
 use super::render::current_context;
 
 /// Where a macro is defined.
@@ -33,6 +33,26 @@ pub fn macro_names(source: &str) -> Vec<String> {
         Regex::new(r"\{%[-+]?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(").expect("valid regex")
     });
     re.captures_iter(source).map(|c| c[1].to_string()).collect()
+}
+
+/// The name a macro is defined under inside its file's template. Renaming the
+/// definitions keeps a call from one macro to another of the same file going
+/// through the global callable (which gives `return()` its own slot) instead
+/// of straight to the file-local macro.
+pub fn local_name(name: &str) -> String {
+    format!("__kiln_macro_{name}")
+}
+
+/// `source` with every `{% macro name(` renamed to its `local_name`.
+pub fn rename_definitions(source: &str) -> String {
+    static DEFINITION: OnceLock<Regex> = OnceLock::new();
+    let re = DEFINITION.get_or_init(|| {
+        Regex::new(r"(\{%[-+]?\s*macro\s+)([A-Za-z_][A-Za-z0-9_]*)(\s*\()").expect("valid regex")
+    });
+    re.replace_all(source, |c: &regex::Captures<'_>| {
+        format!("{}{}{}", &c[1], local_name(&c[2]), &c[3])
+    })
+    .into_owned()
 }
 
 /// Every macro by name; later additions shadow earlier ones.
@@ -89,7 +109,7 @@ pub fn call_macro(
     let ctx = current_context();
     let (result, returned) = with_return_slot(|| {
         let mut captured = template.render_captured(ctx)?;
-        captured.with_state_mut(|s| s.call_macro(&def.name, args))
+        captured.with_state_mut(|s| s.call_macro(&local_name(&def.name), args))
     });
     match (result, returned) {
         (_, Some(value)) => Ok(value),
@@ -107,6 +127,16 @@ pub fn call_macro(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renames_definitions_but_not_calls() {
+        let src =
+            "{% macro a(x) %}{{ b(x) }}{% endmacro %}{%- macro b(y) -%}{{ y }}{%- endmacro %}";
+        assert_eq!(
+            rename_definitions(src),
+            "{% macro __kiln_macro_a(x) %}{{ b(x) }}{% endmacro %}{%- macro __kiln_macro_b(y) -%}{{ y }}{%- endmacro %}"
+        );
+    }
 
     #[test]
     fn finds_macro_names_with_whitespace_control() {

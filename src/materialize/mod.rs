@@ -13,7 +13,7 @@ use minijinja::Value;
 use crate::adapter::SharedConnection;
 use crate::compile::{compile_node, compiled_path, run_path, write_file};
 use crate::error::Error;
-use crate::jinja::context::{Phase, RenderScope, Resolver, DATABASE_ERROR_MARK};
+use crate::jinja::context::{DATABASE_ERROR_MARK, Phase, RenderScope, Resolver};
 use crate::jinja::functions::RETURN_SIGNAL;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
@@ -56,7 +56,10 @@ pub fn materialize(
         NodeKind::Model => node.node.config.materialized().to_string(),
     };
     let macro_name = [
-        format!("materialization_{materialized}_{}", parsed.target.adapter.name()),
+        format!(
+            "materialization_{materialized}_{}",
+            parsed.target.adapter.name()
+        ),
         format!("materialization_{materialized}_default"),
     ]
     .into_iter()
@@ -64,7 +67,10 @@ pub fn materialize(
     .ok_or_else(|| NodeFailure {
         message: format!(
             "{}: unknown materialization '{materialized}' (kiln has: view, table, seed)",
-            parsed.project.display_path(&node.node.original_file_path).display()
+            parsed
+                .project
+                .display_path(&node.node.original_file_path)
+                .display()
         ),
         run_file: None,
     })?;
@@ -72,16 +78,21 @@ pub fn materialize(
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
         NodeKind::Model => {
-            let sql = compile_node(parsed, resolver, node, Some(connection.clone())).map_err(fail)?;
+            let sql =
+                compile_node(parsed, resolver, node, Some(connection.clone())).map_err(fail)?;
             write_file(&compiled_path(parsed, node), &sql).map_err(fail)?;
             Some(sql)
         }
         NodeKind::Seed => None,
     };
     let mut seed_rows = 0;
-    let mut scope = RenderScope::new(Phase::Execute, &node.node.unique_id, node.node.config.clone())
-        .with_resolver(resolver.clone())
-        .with_connection(connection.clone());
+    let mut scope = RenderScope::new(
+        Phase::Execute,
+        &node.node.unique_id,
+        node.node.config.clone(),
+    )
+    .with_resolver(resolver.clone())
+    .with_connection(connection.clone());
     if node.node.kind == NodeKind::Seed {
         let seed = read_seed(parsed, node).map_err(fail)?;
         let columns: Vec<Value> = seed
@@ -94,7 +105,10 @@ pub fn materialize(
         scope = scope.with_seed(seed);
     }
     extra.push(("pre_hooks", Value::from(node.node.config.hooks("pre_hook"))));
-    extra.push(("post_hooks", Value::from(node.node.config.hooks("post_hook"))));
+    extra.push((
+        "post_hooks",
+        Value::from(node.node.config.hooks("post_hook")),
+    ));
     let scope = Arc::new(scope);
     let ctx = parsed.context(&node.node, scope.clone(), node.relation.clone(), sql, extra);
 
@@ -102,7 +116,10 @@ pub fn materialize(
     let begin = lock(&connection).begin();
     if let Err(e) = begin {
         return Err(NodeFailure {
-            message: format!("cannot begin a transaction: {}", secrets::redact(&e.message)),
+            message: format!(
+                "cannot begin a transaction: {}",
+                secrets::redact(&e.message)
+            ),
             run_file: None,
         });
     }
@@ -174,11 +191,10 @@ fn describe_failure(
 ) -> NodeFailure {
     let detail = full_detail(err);
     let source = parsed.project.display_path(&node.node.original_file_path);
-    if let Some(db_message) = detail.strip_suffix(DATABASE_ERROR_MARK).or_else(|| {
-        detail
-            .find(DATABASE_ERROR_MARK)
-            .map(|i| &detail[..i])
-    }) {
+    if let Some(db_message) = detail
+        .strip_suffix(DATABASE_ERROR_MARK)
+        .or_else(|| detail.find(DATABASE_ERROR_MARK).map(|i| &detail[..i]))
+    {
         return NodeFailure {
             message: format!(
                 "Database error in {} {} ({})\n  {}\n  the SQL sent is in {}",

@@ -39,7 +39,10 @@ impl SeedType {
     }
 
     fn is_numeric(self) -> bool {
-        matches!(self, SeedType::Integer | SeedType::BigInt | SeedType::Number)
+        matches!(
+            self,
+            SeedType::Integer | SeedType::BigInt | SeedType::Number
+        )
     }
 }
 
@@ -163,13 +166,22 @@ pub fn read_seed(
         .map(|h| h.trim().to_string())
         .collect();
     if headers.is_empty() {
-        return Err(csv_error(Some(1), "the file is empty: a seed needs a header row".into()));
+        return Err(csv_error(
+            Some(1),
+            "the file is empty: a seed needs a header row".into(),
+        ));
     }
     // As agate does: unnamed columns take their letter, repeated names a suffix.
     let mut headers: Vec<String> = headers
         .iter()
         .enumerate()
-        .map(|(i, h)| if h.is_empty() { letter_name(i) } else { h.clone() })
+        .map(|(i, h)| {
+            if h.is_empty() {
+                letter_name(i)
+            } else {
+                h.clone()
+            }
+        })
         .collect();
     for i in 0..headers.len() {
         if headers[..i].contains(&headers[i]) {
@@ -262,7 +274,12 @@ mod tests {
         assert_eq!(infer(&["1,234", "12,345"]).sql(), "integer");
         assert_eq!(infer(&["2024-01-15"]).sql(), "date");
         assert_eq!(
-            infer(&["2024-01-15 10:30:00", "2024-01-15T10:30:00.5", "2024-01-16T10:30:00+02:00"]).sql(),
+            infer(&[
+                "2024-01-15 10:30:00",
+                "2024-01-15T10:30:00.5",
+                "2024-01-16T10:30:00+02:00"
+            ])
+            .sql(),
             "timestamp without time zone"
         );
         assert_eq!(infer(&["2024-01-15 10:30:00.5"]).sql(), "text");
@@ -284,7 +301,10 @@ mod tests {
     fn too_many_values_name_the_line() {
         let err = read("id,name\n1,a\n2,b,extra\n").unwrap_err().to_string();
         assert!(err.starts_with("seeds/s.csv:3:"), "{err}");
-        assert!(err.contains("this row has 3 values, but the header names 2 columns"), "{err}");
+        assert!(
+            err.contains("this row has 3 values, but the header names 2 columns"),
+            "{err}"
+        );
     }
 
     #[test]

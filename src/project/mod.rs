@@ -9,10 +9,10 @@ pub mod properties;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::dbt_project::DbtProject;
-use crate::config::node_config::{configs_from_tree, NodeConfig};
-use crate::config::profiles::{find_profiles_file, load_target};
 use crate::config::Target;
+use crate::config::dbt_project::DbtProject;
+use crate::config::node_config::{NodeConfig, configs_from_tree};
+use crate::config::profiles::{find_profiles_file, load_target};
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
 use node::{MacroFile, Node, NodeKind, Patch, SourceTable};

@@ -83,7 +83,9 @@ impl Fixture {
 
     pub fn kiln_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::cargo_bin("kiln").expect("kiln binary");
-        cmd.current_dir(self.path()).args(args).env_remove("DBT_PROFILES_DIR");
+        cmd.current_dir(self.path())
+            .args(args)
+            .env_remove("DBT_PROFILES_DIR");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -104,7 +106,9 @@ impl Fixture {
 pub fn query_duckdb(path: &Path, sql: &str) -> Vec<Vec<String>> {
     let conn = duckdb::Connection::open(path).expect("open duckdb");
     let wrapped = format!("select * from ({sql}) as q");
-    let mut stmt = conn.prepare(&wrapped).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut stmt = conn
+        .prepare(&wrapped)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut rows = stmt.query([]).unwrap();
     let count = rows.as_ref().unwrap().column_count();
     let mut out = Vec::new();
