@@ -20,15 +20,16 @@ impl DuckDbAdapter {
         let conn = if path == ":memory:" {
             duckdb::Connection::open_in_memory()
         } else {
-            if let Some(parent) = std::path::Path::new(&path).parent() {
-                if !parent.as_os_str().is_empty() && !parent.is_dir() {
-                    return Err(Error::Connection {
-                        message: format!(
-                            "DuckDB file {path}: its directory {} does not exist",
-                            parent.display()
-                        ),
-                    });
-                }
+            if let Some(parent) = std::path::Path::new(&path).parent()
+                && !parent.as_os_str().is_empty()
+                && !parent.is_dir()
+            {
+                return Err(Error::Connection {
+                    message: format!(
+                        "DuckDB file {path}: its directory {} does not exist",
+                        parent.display()
+                    ),
+                });
             }
             duckdb::Connection::open(&path)
         }

@@ -14,11 +14,11 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     let graph = Graph::build(&parsed)?;
     let selected = select(&parsed, &graph, &args.select, &args.exclude);
     let compiled = compile_selected(&parsed, &graph, &selected)?;
-    println!(
+    super::output::line(&format!(
         "Compiled {} model{} to {}",
         compiled.len(),
         if compiled.len() == 1 { "" } else { "s" },
         parsed.project.target_dir().join("compiled").display()
-    );
+    ));
     Ok(EXIT_OK)
 }

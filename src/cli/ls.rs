@@ -59,7 +59,7 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
         })
         .collect();
     for line in lines {
-        println!("{line}");
+        super::output::line(&line);
     }
     Ok(EXIT_OK)
 }

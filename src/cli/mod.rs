@@ -5,7 +5,7 @@
 mod build;
 mod compile;
 mod ls;
-mod output;
+pub(crate) mod output;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -40,6 +40,8 @@ pub struct NodeResult {
     pub kind: NodeKind,
     /// The relation built, as SQL.
     pub relation: String,
+    /// `schema.identifier`, as dbt prints it.
+    pub display_name: String,
     pub materialized: String,
     pub status: Status,
     pub seconds: f64,
@@ -200,6 +202,11 @@ fn node_result(
         name: node.node.name.clone(),
         kind: node.node.kind,
         relation: node.relation.render(),
+        display_name: format!(
+            "{}.{}",
+            node.relation.schema.as_deref().unwrap_or_default(),
+            node.relation.identifier()
+        ),
         materialized: match node.node.kind {
             NodeKind::Seed => "seed".into(),
             NodeKind::Model => node.node.config.materialized().to_string(),

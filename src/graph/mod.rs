@@ -134,13 +134,13 @@ fn resolve_ref(
     call: &RefCall,
 ) -> Result<String, String> {
     let project = &parsed.project.config.name;
-    if let Some(package) = &call.package {
-        if package != project {
-            return Err(format!(
-                "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
-                call.name
-            ));
-        }
+    if let Some(package) = &call.package
+        && package != project
+    {
+        return Err(format!(
+            "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
+            call.name
+        ));
     }
     if let Some(node) = by_name.get(call.name.as_str()) {
         return Ok(node.node.unique_id.clone());

@@ -45,12 +45,11 @@ impl ConfigRenderer {
         let native = ["as_number", "as_bool", "as_native"]
             .iter()
             .any(|f| source.contains(f));
-        if native {
-            if let Ok(value) = serde_yaml::from_str::<Yaml>(&rendered) {
-                if !value.is_mapping() && !value.is_sequence() || source.contains("as_native") {
-                    return Ok(value);
-                }
-            }
+        if native
+            && let Ok(value) = serde_yaml::from_str::<Yaml>(&rendered)
+            && (!value.is_mapping() && !value.is_sequence() || source.contains("as_native"))
+        {
+            return Ok(value);
         }
         Ok(Yaml::String(rendered))
     }

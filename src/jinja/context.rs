@@ -365,10 +365,10 @@ impl Vars {
         if let Some(v) = self.cli.get(name) {
             return Some(v);
         }
-        if let Some(Json::Object(scoped)) = self.project.get(package) {
-            if let Some(v) = scoped.get(name) {
-                return Some(v);
-            }
+        if let Some(Json::Object(scoped)) = self.project.get(package)
+            && let Some(v) = scoped.get(name)
+        {
+            return Some(v);
         }
         self.project.get(name)
     }

@@ -59,10 +59,10 @@ impl Object for Relation {
                         ("schema", &mut other.schema),
                         ("identifier", &mut other.identifier),
                     ] {
-                        if let Ok(v) = path.get_attr(key) {
-                            if !v.is_undefined() {
-                                *slot = v.as_str().map(str::to_string);
-                            }
+                        if let Ok(v) = path.get_attr(key)
+                            && !v.is_undefined()
+                        {
+                            *slot = v.as_str().map(str::to_string);
                         }
                     }
                 }

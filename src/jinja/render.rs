@@ -53,10 +53,10 @@ pub fn jinja_error(err: &minijinja::Error, root: &Path, node: Option<(&str, &str
     let mut message = describe(err);
     let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
-        if let Some(inner) = inner.downcast_ref::<minijinja::Error>() {
-            if let Some(detail) = inner.detail() {
-                message.push_str(&format!(": {detail}"));
-            }
+        if let Some(inner) = inner.downcast_ref::<minijinja::Error>()
+            && let Some(detail) = inner.detail()
+        {
+            message.push_str(&format!(": {detail}"));
         }
         source = inner.source();
     }

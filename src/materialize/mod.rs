@@ -14,7 +14,6 @@ use crate::adapter::SharedConnection;
 use crate::compile::{compile_node, compiled_path, run_path, write_file};
 use crate::error::Error;
 use crate::jinja::context::{DATABASE_ERROR_MARK, Phase, RenderScope, Resolver};
-use crate::jinja::functions::RETURN_SIGNAL;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
@@ -142,12 +141,6 @@ pub fn materialize(
                 },
             })
         }
-        Err(err) if err.detail() == Some(RETURN_SIGNAL) => {
-            let _ = lock(&connection).commit();
-            Ok(Materialized {
-                message: format!("CREATE {}", materialized.to_uppercase()),
-            })
-        }
         Err(err) => {
             let _ = lock(&connection).rollback();
             Err(describe_failure(parsed, node, &err, run_file))
@@ -222,10 +215,10 @@ fn full_detail(err: &minijinja::Error) -> String {
     }
     let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
-        if let Some(inner) = inner.downcast_ref::<minijinja::Error>() {
-            if let Some(d) = inner.detail() {
-                parts.push(d.to_string());
-            }
+        if let Some(inner) = inner.downcast_ref::<minijinja::Error>()
+            && let Some(d) = inner.detail()
+        {
+            parts.push(d.to_string());
         }
         source = inner.source();
     }

@@ -227,10 +227,10 @@ pub fn read_seed(
                 let inferred = infer(&values);
                 if inferred.is_numeric() {
                     for row in rows.iter_mut() {
-                        if let Some(v) = row[i].as_mut() {
-                            if let Some(n) = normalize_number(v) {
-                                *v = n;
-                            }
+                        if let Some(v) = row[i].as_mut()
+                            && let Some(n) = normalize_number(v)
+                        {
+                            *v = n;
                         }
                     }
                 }

@@ -28,10 +28,8 @@ pub fn find_files(root: &Path, folders: &[String], extensions: &[&str]) -> Vec<P
                 .extension()
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| extensions.contains(&e));
-            if matches {
-                if let Ok(relative) = path.strip_prefix(root) {
-                    found.push(relative.to_path_buf());
-                }
+            if matches && let Ok(relative) = path.strip_prefix(root) {
+                found.push(relative.to_path_buf());
             }
         }
     }
