@@ -104,18 +104,7 @@ fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
     let mut refs = Vec::new();
     let mut sources = Vec::new();
     if node.kind == NodeKind::Model {
-        let scope = Arc::new(RenderScope::new(
-            Phase::Parse,
-            &node.unique_id,
-            node.config.clone(),
-        ));
-        let this = Relation::new(
-            parsed.target.adapter,
-            &parsed.target.database,
-            &parsed.target.schema,
-            &node.name,
-        );
-        let ctx = parsed.context(&node, scope.clone(), this, None, Vec::new());
+        let (scope, ctx) = parsed.parse_context(&node);
         let template = template_name(&node.original_file_path);
         parsed.env.render(&template, &ctx).map_err(|e| {
             jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
@@ -135,6 +124,24 @@ fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
 }
 
 impl Parsed {
+    /// A parse-time scope and context for `node`: `this` is the target
+    /// schema and the node's name, as its final relation is not known yet.
+    fn parse_context(&self, node: &Node) -> (Arc<RenderScope>, Value) {
+        let scope = Arc::new(RenderScope::new(
+            Phase::Parse,
+            &node.unique_id,
+            node.config.clone(),
+        ));
+        let this = Relation::new(
+            self.target.adapter,
+            &self.target.database,
+            &self.target.schema,
+            &node.name,
+        );
+        let ctx = self.context(node, scope.clone(), this, None, Vec::new());
+        (scope, ctx)
+    }
+
     /// The Jinja context for `node`.
     pub fn context(
         &self,
@@ -205,18 +212,7 @@ impl Parsed {
         if !self.env.macros.is_overridden(name) {
             return Ok(None);
         }
-        let scope = Arc::new(RenderScope::new(
-            Phase::Parse,
-            &node.unique_id,
-            node.config.clone(),
-        ));
-        let this = Relation::new(
-            self.target.adapter,
-            &self.target.database,
-            &self.target.schema,
-            &node.name,
-        );
-        let ctx = self.context(node, scope, this, None, Vec::new());
+        let (_, ctx) = self.parse_context(node);
         let custom = custom.map(Value::from).unwrap_or(Value::from(()));
         let value = self
             .env
