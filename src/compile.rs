@@ -2,7 +2,7 @@
 //! relations they name, and write the SQL to `target/compiled/`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::adapter::SharedConnection;
@@ -93,11 +93,19 @@ pub fn run_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
         .join(&node.node.original_file_path)
 }
 
-pub fn write_file(path: &PathBuf, text: &str) -> Result<()> {
+/// Writes `text` to `path` whole or not at all: into a temporary file beside
+/// it, then renamed over it, so a reader (or a crash) never sees half a file.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
     }
-    std::fs::write(path, text).map_err(|e| Error::io(path, &e))
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text).map_err(|e| Error::io(path, &e))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        Error::io(path, &e)
+    })
 }
 
 /// Compiles every selected model (in graph order) and writes the files.

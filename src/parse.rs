@@ -8,7 +8,9 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::config::Target;
-use crate::error::{Error, Result};
+use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Location, Result};
 use crate::jinja::JinjaEnv;
 use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
 use crate::jinja::environment::template_name;
@@ -59,6 +61,8 @@ pub struct Parsed {
     pub vars: Arc<Vars>,
     pub invocation: Invocation,
     pub nodes: BTreeMap<String, ParsedNode>,
+    /// Unknown keys in `{{ config() }}` calls, with where they are.
+    pub warnings: Vec<Diagnostic>,
 }
 
 pub fn parse(project: Project) -> Result<Parsed> {
@@ -76,11 +80,13 @@ pub fn parse(project: Project) -> Result<Parsed> {
         invocation,
         nodes: BTreeMap::new(),
         project,
+        warnings: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut disabled = Vec::new();
+    let mut warnings = Vec::new();
     for node in parsed.project.nodes.values() {
-        match parse_node(&parsed, node) {
+        match parse_node(&parsed, node, &mut warnings) {
             // `{{ config(enabled=false) }}` in the file disables the node too.
             Ok(p) if !p.node.config.enabled() => disabled.push(p.node),
             Ok(p) => {
@@ -96,10 +102,11 @@ pub fn parse(project: Project) -> Result<Parsed> {
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
     }
+    parsed.warnings = warnings;
     Ok(parsed)
 }
 
-fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
+fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> Result<ParsedNode> {
     let mut node = node.clone();
     let mut refs = Vec::new();
     let mut sources = Vec::new();
@@ -110,6 +117,13 @@ fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
             jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
         })?;
         let captured = scope.captured();
+        let file = parsed.project.display_path(&node.original_file_path);
+        for key in captured.configs.iter().flat_map(|c| c.keys()) {
+            if !is_config_key(key) {
+                let location = keyword_location(&node.raw_code, key, &file);
+                warnings.push(unknown_key(key, "config()", CONFIG_KEYS, location));
+            }
+        }
         refs = captured.refs;
         sources = captured.sources;
         node.config = scope.config();
@@ -121,6 +135,19 @@ fn parse_node(parsed: &Parsed, node: &Node) -> Result<ParsedNode> {
         sources,
         relation,
     })
+}
+
+/// Where `key=` is first written in a file's text.
+fn keyword_location(text: &str, key: &str, file: &std::path::Path) -> Location {
+    for (i, line) in text.lines().enumerate() {
+        if let Some(col) = line.find(key)
+            && line[col + key.len()..].trim_start().starts_with('=')
+        {
+            let column = line[..col].chars().count() + 1;
+            return Location::at(file, i + 1, Some(column)).spanning(key.chars().count());
+        }
+    }
+    Location::file(file)
 }
 
 impl Parsed {

@@ -96,9 +96,9 @@ fn a_cycle_lists_every_node_on_it_with_its_file() {
         2,
         &[
             "cycle",
-            "model.proj.a (models/a.sql)",
-            "model.proj.b (models/b.sql)",
-            "model.proj.c (models/c.sql)",
+            "model.proj.a refs model.proj.c at models/a.sql:1",
+            "model.proj.b refs model.proj.a at models/b.sql:1",
+            "model.proj.c refs model.proj.b at models/c.sql:1",
         ],
     );
     assert!(
@@ -157,7 +157,7 @@ fn a_failing_model_keeps_the_previous_table_and_skips_its_children() {
         &out,
         1,
         &[
-            "Database error in model base",
+            "database error in model base",
             "no_such_table",
             "target/run/proj/models/base.sql",
             "SKIP",
@@ -196,4 +196,78 @@ fn secrets_from_env_vars_are_never_printed() {
     let out = f.kiln_env(&["compile"], &[("DBT_ENV_SECRET_TOKEN", "s3cr3t-value")]);
     assert_eq!(out.code, 2);
     assert!(!out.all().contains("s3cr3t-value"), "{}", out.all());
+}
+
+#[test]
+fn a_failing_view_keeps_the_previous_view() {
+    let f = Fixture::new();
+    f.write("models/v.sql", "select 1 as id\n");
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    f.write("models/v.sql", "select id from no_such_table\n");
+    let out = f.kiln(&["run"]);
+    assert_clean_error(&out, 1, &["K4001", "no_such_table"]);
+    assert_eq!(f.query("select id from main.v"), vec![vec!["1"]]);
+}
+
+#[test]
+fn a_second_kiln_in_the_same_project_is_refused() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as id\n");
+    let held = kiln::lock::ProjectLock::acquire(&f.path().join("target")).unwrap();
+    let out = f.kiln(&["run"]);
+    assert_clean_error(
+        &out,
+        2,
+        &["K4004", "another kiln is already running", "kiln.lock"],
+    );
+    assert!(!f.db_path().exists(), "nothing was built");
+    drop(held);
+    assert_eq!(f.kiln(&["run"]).code, 0);
+}
+
+#[test]
+fn a_duckdb_file_held_by_another_process_is_named() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as id\n");
+    let holder = duckdb::Connection::open(f.db_path()).unwrap();
+    holder
+        .execute_batch("create table kept as select 42 as x")
+        .unwrap();
+    let out = f.kiln(&["run"]);
+    assert_clean_error(
+        &out,
+        2,
+        &["K4003", "test.duckdb", "in use by another process"],
+    );
+    drop(holder);
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    assert_eq!(f.query("select x from kept"), vec![vec!["42"]]);
+}
+
+#[test]
+fn artifacts_leave_no_temporary_files() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as id\n");
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    let leftovers: Vec<_> = walk(&f.path().join("target"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let results: serde_json::Value =
+        serde_json::from_str(&f.read("target/run_results.json")).unwrap();
+    assert_eq!(results["results"][0]["status"], "success");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

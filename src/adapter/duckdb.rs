@@ -6,6 +6,7 @@ use duckdb::types::{TimeUnit, Value as DuckValue};
 
 use super::{Adapter, AdapterKind, CatalogRelation, Cell, Connection, DbError, QueryResult};
 use crate::config::Target;
+use crate::diagnostic::Code;
 use crate::error::{Error, Result};
 use crate::sql::RelationType;
 
@@ -24,18 +25,14 @@ impl DuckDbAdapter {
                 && !parent.as_os_str().is_empty()
                 && !parent.is_dir()
             {
-                return Err(Error::Connection {
-                    message: format!(
-                        "DuckDB file {path}: its directory {} does not exist",
-                        parent.display()
-                    ),
-                });
+                return Err(Error::connection(format!(
+                    "DuckDB file {path}: its directory {} does not exist",
+                    parent.display()
+                )));
             }
             duckdb::Connection::open(&path)
         }
-        .map_err(|e| Error::Connection {
-            message: format!("cannot open DuckDB file {path}: {e}"),
-        })?;
+        .map_err(|e| open_error(&path, &e.to_string()))?;
         Ok(DuckDbAdapter {
             root: std::sync::Mutex::new(conn),
         })
@@ -49,20 +46,52 @@ impl Adapter for DuckDbAdapter {
 
     fn connect(&self) -> Result<Box<dyn Connection>> {
         let root = self.root.lock().unwrap_or_else(|p| p.into_inner());
-        let conn = root.try_clone().map_err(|e| Error::Connection {
-            message: format!("cannot open a DuckDB connection: {e}"),
-        })?;
+        let conn = root
+            .try_clone()
+            .map_err(|e| Error::connection(format!("cannot open a DuckDB connection: {e}")))?;
         Ok(Box::new(DuckDbConnection { conn }))
     }
+}
+
+/// Why a DuckDB file did not open. DuckDB lets one process write a file at a
+/// time; another holding it is worth its own message.
+fn open_error(path: &str, message: &str) -> Error {
+    if message.contains("Could not set lock on file") || message.contains("Conflicting lock") {
+        let holder = message
+            .split("PID ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .filter(|pid| !pid.is_empty())
+            .map(|pid| format!(" (process {pid})"))
+            .unwrap_or_default();
+        return Error::Locked {
+            code: Code::DatabaseLocked,
+            message: format!("the DuckDB file {path} is in use by another process{holder}"),
+            help: Some(
+                "close the other program using it (a DuckDB shell, a notebook, another kiln), then run again"
+                    .into(),
+            ),
+        };
+    }
+    Error::connection(format!("cannot open DuckDB file {path}: {message}"))
 }
 
 pub struct DuckDbConnection {
     conn: duckdb::Connection,
 }
 
+/// DuckDB's error, with the statement line it names (`LINE 3: ...`).
 fn db_error(err: duckdb::Error) -> DbError {
+    let message = err.to_string();
+    let line = message
+        .lines()
+        .find_map(|l| l.strip_prefix("LINE "))
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.trim().parse().ok());
     DbError {
-        message: err.to_string(),
+        message,
+        line,
+        column: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! `Connection` runs SQL, manages transactions and reads the catalog. DuckDB
 //! and PostgreSQL are implementations; everything above speaks to the traits.
 
+#[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod kind;
 
@@ -14,10 +15,30 @@ use crate::config::Target;
 use crate::error::{Error, Result};
 use crate::sql::RelationType;
 
-/// An error the database returned.
-#[derive(Debug, Clone, PartialEq)]
+/// An error the database returned, with where in the statement it points
+/// (1-based line and column) when the database says.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DbError {
     pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl DbError {
+    pub fn new(message: impl Into<String>) -> DbError {
+        DbError {
+            message: message.into(),
+            ..DbError::default()
+        }
+    }
+
+    /// The place of a 1-based character offset into `sql` (PostgreSQL's `position`).
+    pub fn at_offset(mut self, sql: &str, position: usize) -> DbError {
+        let before: String = sql.chars().take(position.saturating_sub(1)).collect();
+        self.line = Some(before.matches('\n').count() + 1);
+        self.column = Some(before.rsplit('\n').next().unwrap_or("").chars().count() + 1);
+        self
+    }
 }
 
 impl fmt::Display for DbError {
@@ -158,9 +179,14 @@ pub trait Adapter: Send + Sync {
 /// The adapter for a target.
 pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
     match target.adapter {
+        #[cfg(feature = "duckdb")]
         AdapterKind::DuckDb => Ok(Box::new(duckdb::DuckDbAdapter::open(target)?)),
-        AdapterKind::Postgres => Err(Error::Connection {
-            message: "the postgres adapter is not available in this build of kiln yet".into(),
-        }),
+        #[cfg(not(feature = "duckdb"))]
+        AdapterKind::DuckDb => Err(Error::connection(
+            "this build of kiln has no DuckDB adapter (built without the `duckdb` feature)",
+        )),
+        AdapterKind::Postgres => Err(Error::connection(
+            "the postgres adapter is not available in this build of kiln yet",
+        )),
     }
 }

@@ -2,15 +2,16 @@
 //! and execute the selected nodes of the command's kinds.
 
 use super::output;
-use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, RunArgs, load_project};
+use super::{
+    EXIT_FAILURE, EXIT_OK, GlobalArgs, RunArgs, load_project, parse_project, select_nodes,
+};
 use crate::adapter;
 use crate::artifacts::write_run_results;
 use crate::error::Result;
 use crate::exec::{self, Status};
 use crate::graph::Graph;
-use crate::graph::select::select;
+use crate::lock::ProjectLock;
 use crate::materialize::Options;
-use crate::parse::parse;
 use crate::project::node::NodeKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,19 +41,18 @@ impl Which {
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
     let project = load_project(global)?;
-    let parsed = parse(project)?;
+    let _lock = ProjectLock::acquire(&project.target_dir())?;
+    let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
-    let mut selected = select(
-        &parsed,
-        &graph,
-        &args.selection.select,
-        &args.selection.exclude,
-    );
+    let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
     selected.retain(|id| which.includes(parsed.nodes[id].node.kind));
     let adapter = adapter::for_target(&parsed.target)?;
     let threads = args.threads.unwrap_or(parsed.target.threads);
     if selected.is_empty() {
-        output::warning("nothing to do: the selection matches no nodes");
+        output::diagnostic(&crate::diagnostic::Diagnostic::warning(
+            crate::diagnostic::Code::Selector,
+            "nothing to do: the selection matches no nodes",
+        ));
     }
     let results = exec::run(
         &parsed,

@@ -1,18 +1,18 @@
 //! `kiln compile`: render every selected model to `target/compiled/`,
 //! without opening a database connection.
 
-use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project};
+use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes};
 use crate::compile::compile_selected;
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::graph::select::select;
-use crate::parse::parse;
+use crate::lock::ProjectLock;
 
 pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     let project = load_project(global)?;
-    let parsed = parse(project)?;
+    let _lock = ProjectLock::acquire(&project.target_dir())?;
+    let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
-    let selected = select(&parsed, &graph, &args.select, &args.exclude);
+    let selected = select_nodes(&parsed, &graph, args)?;
     let compiled = compile_selected(&parsed, &graph, &selected)?;
     super::output::line(&format!(
         "Compiled {} model{} to {}",

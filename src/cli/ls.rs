@@ -3,11 +3,9 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project};
+use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::graph::select::select;
-use crate::parse::parse;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum LsOutput {
@@ -34,14 +32,9 @@ pub struct LsArgs {
 
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let project = load_project(global)?;
-    let parsed = parse(project)?;
+    let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
-    let selected = select(
-        &parsed,
-        &graph,
-        &args.selection.select,
-        &args.selection.exclude,
-    );
+    let selected = select_nodes(&parsed, &graph, &args.selection)?;
     let lines: Vec<String> = selected
         .iter()
         .map(|id| &parsed.nodes[id].node)

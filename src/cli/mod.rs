@@ -12,8 +12,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::project::{LoadOptions, Project};
+use output::LogFormat;
 
 /// Exit codes: 0 all succeeded, 1 a node failed, 2 the project or command is wrong.
 pub const EXIT_OK: i32 = 0;
@@ -47,6 +48,10 @@ pub struct GlobalArgs {
     /// Variables for `var()`, as YAML or JSON: '{key: value}'.
     #[arg(long, global = true)]
     pub vars: Option<String>,
+    /// `text` for people (errors with the source line), `json` for machines
+    /// (one JSON object a line on stdout).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KILN_LOG_FORMAT")]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -89,6 +94,7 @@ pub enum Command {
 /// Runs the command line; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    output::set_format(cli.global.log_format);
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
         Command::Run(args) => build::run(&cli.global, args, build::Which::Run),
@@ -118,22 +124,43 @@ pub fn load_project(global: &GlobalArgs) -> Result<Project> {
         vars,
     })?;
     for warning in &project.warnings {
-        output::warning(warning);
+        output::diagnostic(warning);
     }
     Ok(project)
 }
 
 /// `--vars`: a YAML (or JSON) mapping.
 pub fn parse_vars(text: &str) -> Result<BTreeMap<String, serde_json::Value>> {
-    let location = Location::file("--vars");
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text)
-        .map_err(|e| Error::config(location.clone(), format!("not valid YAML or JSON: {e}")))?;
+    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| Error::Vars {
+        message: format!("not valid YAML or JSON: {e}"),
+    })?;
     match crate::config::yaml::to_json(&yaml) {
         serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
         serde_json::Value::Null => Ok(BTreeMap::new()),
-        _ => Err(Error::config(
-            location,
-            "expected a mapping such as '{key: value}'",
-        )),
+        other => Err(Error::Vars {
+            message: format!("expected a mapping such as '{{key: value}}', got {other}"),
+        }),
     }
+}
+
+/// The nodes `args` select; warnings for criteria that match nothing.
+pub fn select_nodes(
+    parsed: &crate::parse::Parsed,
+    graph: &crate::graph::Graph,
+    args: &SelectArgs,
+) -> Result<std::collections::BTreeSet<String>> {
+    let selection = crate::graph::select::select(parsed, graph, &args.select, &args.exclude)?;
+    for warning in &selection.warnings {
+        output::diagnostic(warning);
+    }
+    Ok(selection.ids)
+}
+
+/// Parses a loaded project, printing the warnings parsing found.
+pub fn parse_project(project: Project) -> Result<crate::parse::Parsed> {
+    let parsed = crate::parse::parse(project)?;
+    for warning in &parsed.warnings {
+        output::diagnostic(warning);
+    }
+    Ok(parsed)
 }

@@ -1,9 +1,46 @@
-//! How results, warnings and errors are printed.
+//! How results, warnings and errors are printed: results to stdout,
+//! diagnostics to stderr as miette reports (`--log-format text`, the
+//! default) or everything to stdout as one JSON object a line
+//! (`--log-format json`). Under GitHub Actions (`GITHUB_ACTIONS=true`)
+//! diagnostics are also printed as workflow commands, which Actions shows as
+//! annotations on the file and line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
 
+use clap::ValueEnum;
+
+use crate::diagnostic::{Diagnostic, render};
 use crate::exec::{NodeResult, RunResults, Status};
 use crate::secrets;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// How many diagnostics are printed at most; the rest are counted.
+const MAX_DIAGNOSTICS: usize = 50;
+
+static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+pub fn set_format(format: LogFormat) {
+    let _ = FORMAT.set(format);
+}
+
+fn format() -> LogFormat {
+    FORMAT.get().copied().unwrap_or_default()
+}
+
+fn github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
 
 /// Prints a line of results to stdout. A closed pipe (`kiln ls | head`) is
 /// not an error worth a panic: the rest of the output is dropped.
@@ -12,12 +49,48 @@ pub fn line(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
-pub fn error(error: &crate::Error) {
-    eprintln!("error: {}", secrets::redact(&error.to_string()));
+/// One JSON event on stdout.
+fn event(value: serde_json::Value) {
+    line(&value.to_string());
 }
 
-pub fn warning(message: &str) {
-    eprintln!("warning: {}", secrets::redact(message));
+pub fn diagnostic(d: &Diagnostic) {
+    match format() {
+        LogFormat::Json => line(&render::json(d)),
+        LogFormat::Text => {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{}", render::human(d, color()));
+        }
+    }
+    if github_actions() {
+        line(&render::github(d));
+    }
+}
+
+/// Prints every diagnostic of `error` (up to a limit) and how many there were.
+pub fn error(error: &crate::Error) {
+    let diagnostics: Vec<Diagnostic> = error.into();
+    for d in diagnostics.iter().take(MAX_DIAGNOSTICS) {
+        diagnostic(d);
+    }
+    let count = diagnostics.len();
+    if count > MAX_DIAGNOSTICS {
+        note(&format!(
+            "... and {} more error(s) not shown",
+            count - MAX_DIAGNOSTICS
+        ));
+    }
+    if count > 1 {
+        note(&format!("{count} errors found"));
+    }
+}
+
+/// A line of commentary on stderr (a JSON event in JSON mode).
+fn note(text: &str) {
+    match format() {
+        LogFormat::Json => event(serde_json::json!({"level": "info", "message": text})),
+        LogFormat::Text => eprintln!("{text}"),
+    }
 }
 
 /// One line a finished node: ` 3 of 11 OK    view model main.stg_orders ...... [CREATE VIEW in 0.01s]`.
@@ -27,6 +100,21 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         Status::Error => "ERROR",
         Status::Skipped => "SKIP",
     };
+    if format() == LogFormat::Json {
+        event(serde_json::json!({
+            "event": "node_finished",
+            "index": index,
+            "total": total,
+            "unique_id": result.unique_id,
+            "status": result.status.as_str(),
+            "execution_time": result.seconds,
+            "message": secrets::redact(&result.message),
+        }));
+        if let Some(d) = &result.diagnostic {
+            diagnostic(d);
+        }
+        return;
+    }
     let width = total.to_string().len();
     let label = match result.kind {
         crate::project::node::NodeKind::Seed => format!("seed {}", result.display_name),
@@ -40,21 +128,32 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         Status::Error => format!("[ERROR in {:.2}s]", result.seconds),
         Status::Skipped => "[SKIP]".to_string(),
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{index:>width$} of {total} {status:<5} {label} {dots} {detail}"
-    );
-    if result.status == Status::Error {
-        for line in secrets::redact(&result.message).lines() {
-            let _ = writeln!(out, "    {line}");
-        }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "{index:>width$} of {total} {status:<5} {label} {dots} {detail}"
+        );
+        let _ = out.flush();
     }
-    let _ = out.flush();
+    if let Some(d) = &result.diagnostic {
+        diagnostic(d);
+    }
 }
 
 /// `Finished 11 nodes in 0.42s: 10 succeeded, 1 failed, 0 skipped.`
 pub fn summary(results: &RunResults) {
+    if format() == LogFormat::Json {
+        event(serde_json::json!({
+            "event": "summary",
+            "elapsed_time": results.elapsed,
+            "success": results.count(Status::Success),
+            "error": results.count(Status::Error),
+            "skipped": results.count(Status::Skipped),
+            "total": results.results.len(),
+        }));
+        return;
+    }
     line(&format!(
         "\nFinished {} node{} in {:.2}s: {} succeeded, {} failed, {} skipped.",
         results.results.len(),

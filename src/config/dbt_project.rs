@@ -7,7 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
-use super::yaml::{from_yaml, read_yaml, render_strings, to_json};
+use super::known_keys::{CONFIG_KEYS, PROJECT_KEYS, is_config_key, unknown_key};
+use super::yaml::{from_text, key_string, parse_yaml, render_strings, to_json};
+use super::yaml_locate::{Seg, locate};
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
 
@@ -64,6 +67,8 @@ pub struct DbtProject {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// The `models:`, `seeds:`, `snapshots:`, `data_tests:`, `sources:` trees.
     pub config_trees: BTreeMap<&'static str, Yaml>,
+    /// Unknown keys, with where they are.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl DbtProject {
@@ -80,15 +85,23 @@ impl DbtProject {
                 ),
             ));
         }
-        let mut yaml = read_yaml(&path, display)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(display, &e))?;
+        let mut yaml = parse_yaml(&text, display)?;
         if !yaml.is_mapping() {
             return Err(Error::config(
                 Location::file(display),
                 "expected a mapping of keys (name, profile, model-paths, ...)",
             ));
         }
+        // The shape is checked on the text, where a wrong value has a line.
+        from_text::<RawProject>(&text, display)?;
+        let warnings = unknown_keys(&yaml, &text, display);
         render_strings(&mut yaml, renderer, display, RENDERED_LATER)?;
-        let raw: RawProject = from_yaml(yaml, display, "in dbt_project.yml")?;
+        let raw: RawProject = serde_yaml::from_value(yaml).map_err(|e| Error::Yaml {
+            location: Location::file(display),
+            message: e.to_string(),
+            key_path: None,
+        })?;
         if !is_identifier(&raw.name) {
             return Err(Error::config(
                 Location::file(display),
@@ -136,7 +149,74 @@ impl DbtProject {
             target_path: raw.target_path.unwrap_or_else(|| "target".into()),
             vars,
             config_trees,
+            warnings,
         })
+    }
+}
+
+/// The keys of dbt_project.yml that hold per-folder config trees.
+const CONFIG_TREES: &[&str] = &[
+    "models",
+    "seeds",
+    "snapshots",
+    "tests",
+    "data_tests",
+    "sources",
+];
+
+/// Warnings for unknown top-level keys and for unknown configs (`+key`, or a
+/// key with a scalar value) in the config trees.
+fn unknown_keys(yaml: &Yaml, text: &str, display: &Path) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let place = |path: &[Seg]| match locate(text, path) {
+        Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
+        None => Location::file(display),
+    };
+    let Some(map) = yaml.as_mapping() else {
+        return warnings;
+    };
+    for (key, value) in map {
+        let key = key_string(key);
+        if !PROJECT_KEYS.contains(&key.as_str()) {
+            warnings.push(unknown_key(
+                &key,
+                PROJECT_FILE,
+                PROJECT_KEYS,
+                place(&[Seg::key(&key)]),
+            ));
+        } else if CONFIG_TREES.contains(&key.as_str()) {
+            walk_tree(value, &mut vec![Seg::key(&key)], &mut |path, k| {
+                warnings.push(unknown_key(
+                    k,
+                    &format!("`{}:` of {PROJECT_FILE}", key),
+                    CONFIG_KEYS,
+                    place(path),
+                ));
+            });
+        }
+    }
+    warnings
+}
+
+/// Calls `unknown` with the path of each config key of a tree dbt does not know.
+fn walk_tree(tree: &Yaml, path: &mut Vec<Seg>, unknown: &mut dyn FnMut(&[Seg], &str)) {
+    let Some(map) = tree.as_mapping() else { return };
+    for (key, value) in map {
+        let key = key_string(key);
+        path.push(Seg::key(&key));
+        if key.starts_with('+') {
+            if !is_config_key(&key) {
+                unknown(path, &key);
+            }
+        } else if value.is_mapping() {
+            // A folder (or a config whose value is a mapping, such as `meta`).
+            if !is_config_key(&key) {
+                walk_tree(value, path, unknown);
+            }
+        } else if !is_config_key(&key) {
+            unknown(path, &key);
+        }
+        path.pop();
     }
 }
 

@@ -2,9 +2,11 @@
 //! dbt's precedence rules.
 
 pub mod dbt_project;
+pub mod known_keys;
 pub mod node_config;
 pub mod profiles;
 pub mod yaml;
+pub mod yaml_locate;
 
 pub use dbt_project::DbtProject;
 pub use node_config::NodeConfig;

@@ -6,40 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
+use super::known_keys::is_config_key;
 use super::yaml::to_json;
-
-/// Config keys dbt accepts without a `+` in the dbt_project.yml tree.
-const KNOWN_KEYS: &[&str] = &[
-    "alias",
-    "column_types",
-    "contract",
-    "database",
-    "delimiter",
-    "docs",
-    "enabled",
-    "fail_calc",
-    "full_refresh",
-    "grants",
-    "group",
-    "incremental_strategy",
-    "limit",
-    "materialized",
-    "meta",
-    "on_schema_change",
-    "persist_docs",
-    "post_hook",
-    "pre_hook",
-    "quote_columns",
-    "quoting",
-    "schema",
-    "severity",
-    "store_failures",
-    "tags",
-    "unique_key",
-    "warn_if",
-    "error_if",
-    "where",
-];
 
 /// Keys whose values add up across levels instead of replacing each other.
 const APPENDED: &[&str] = &["tags", "pre_hook", "post_hook"];
@@ -54,9 +22,7 @@ const UPDATED: &[&str] = &[
 ];
 
 /// dbt writes some keys with dashes (`pre-hook`); kiln keeps them with underscores.
-pub fn normalize_key(key: &str) -> String {
-    key.trim_start_matches('+').replace('-', "_")
-}
+pub use super::known_keys::normalize_config_key as normalize_key;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeConfig(pub BTreeMap<String, Json>);
@@ -171,7 +137,7 @@ pub fn configs_from_tree(tree: &Yaml, fqn: &[String]) -> Vec<BTreeMap<String, Js
         for (key, value) in map {
             let Some(key) = key.as_str() else { continue };
             let is_config = key.starts_with('+')
-                || (KNOWN_KEYS.contains(&normalize_key(key).as_str())
+                || (is_config_key(key)
                     && !(value.is_mapping() && fqn.get(depth).is_some_and(|p| p == key)));
             if is_config {
                 level.insert(normalize_key(key), to_json(value));

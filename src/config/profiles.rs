@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value as Yaml;
 
-use super::yaml::{key_string, read_yaml, render_strings, to_json};
+use super::yaml::{key_string, parse_yaml, render_strings, to_json};
+use super::yaml_locate::{Seg, locate};
 use crate::adapter::kind::AdapterKind;
+use crate::diagnostic::did_you_mean;
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
 use crate::secrets;
@@ -53,7 +55,7 @@ pub fn find_profiles_file(profiles_dir: Option<&Path>) -> Result<PathBuf> {
         if file.is_file() {
             return Ok(file);
         }
-        return Err(Error::config(
+        return Err(Error::profile(
             Location::file(file),
             "profiles.yml not found in the directory given by --profiles-dir",
         ));
@@ -71,7 +73,7 @@ pub fn find_profiles_file(profiles_dir: Option<&Path>) -> Result<PathBuf> {
         }
     }
     let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-    Err(Error::config(
+    Err(Error::profile(
         Location::file(PROFILES_FILE),
         format!(
             "profiles.yml not found; looked in: {} (pass --profiles-dir or set DBT_PROFILES_DIR)",
@@ -88,10 +90,18 @@ pub fn load_target(
     target_name: Option<&str>,
     renderer: &ConfigRenderer,
 ) -> Result<Target> {
-    let mut yaml = read_yaml(file, file)?;
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, &e))?;
+    let mut yaml = parse_yaml(&text, file)?;
     let location = || Location::file(file);
+    let at = |path: &[&str]| {
+        let path: Vec<Seg> = path.iter().map(|k| Seg::key(*k)).collect();
+        match locate(&text, &path) {
+            Some(p) => Location::at(file, p.line, Some(p.column)).spanning(p.length),
+            None => Location::file(file),
+        }
+    };
     let Some(profiles) = yaml.as_mapping_mut() else {
-        return Err(Error::config(
+        return Err(Error::profile(
             location(),
             "expected a mapping of profile names",
         ));
@@ -103,7 +113,8 @@ pub fn load_target(
             .filter(|k| k != "config")
             .collect();
         known.sort();
-        return Err(Error::config(
+        let help = did_you_mean(profile_name, known.iter().map(String::as_str));
+        return Err(Error::profile(
             location(),
             format!(
                 "profile '{profile_name}' (named in dbt_project.yml) is not in this file; it has: {}",
@@ -113,7 +124,10 @@ pub fn load_target(
                     known.join(", ")
                 }
             ),
-        ));
+        )
+        .with_help(help.unwrap_or_else(|| {
+            format!("add a `{profile_name}:` profile, or set `profile:` in dbt_project.yml")
+        })));
     };
     let outputs_key = Yaml::String("outputs".into());
     let default_target = match profile.get("target") {
@@ -124,10 +138,11 @@ pub fn load_target(
         }
         None => None,
     };
+    let from_command_line = target_name.is_some();
     let target_name = match target_name.map(str::to_string).or(default_target) {
         Some(t) => t,
         None => {
-            return Err(Error::config(
+            return Err(Error::profile(
                 location(),
                 format!("profile '{profile_name}' names no `target:` and no --target was given"),
             ));
@@ -137,7 +152,7 @@ pub fn load_target(
         .get_mut(&outputs_key)
         .and_then(|o| o.as_mapping_mut())
     else {
-        return Err(Error::config(
+        return Err(Error::profile(
             location(),
             format!("profile '{profile_name}' has no `outputs:` mapping"),
         ));
@@ -145,19 +160,34 @@ pub fn load_target(
     let Some(output) = outputs.get_mut(target_name.as_str()) else {
         let mut known: Vec<String> = outputs.keys().map(key_string).collect();
         known.sort();
-        return Err(Error::config(
-            location(),
+        let help = did_you_mean(&target_name, known.iter().map(String::as_str));
+        let place = if from_command_line {
+            at(&[profile_name, "outputs"])
+        } else {
+            at(&[profile_name, "target"])
+        };
+        let error = Error::profile(
+            place,
             format!(
-                "target '{target_name}' is not an output of profile '{profile_name}'; its outputs are: {}",
+                "target '{target_name}'{} is not an output of profile '{profile_name}'; its outputs are: {}",
+                if from_command_line {
+                    " (from --target)"
+                } else {
+                    ""
+                },
                 known.join(", ")
             ),
-        ));
+        );
+        return Err(match help {
+            Some(help) => error.with_help(help),
+            None => error,
+        });
     };
     render_strings(output, renderer, file, &[])?;
     let settings: BTreeMap<String, serde_json::Value> = match to_json(output) {
         serde_json::Value::Object(map) => map.into_iter().collect(),
         _ => {
-            return Err(Error::config(
+            return Err(Error::profile(
                 location(),
                 format!("output '{target_name}' of profile '{profile_name}' must be a mapping"),
             ));
@@ -169,7 +199,7 @@ pub fn load_target(
     let type_name = match settings.get("type") {
         Some(serde_json::Value::String(t)) => t.clone(),
         _ => {
-            return Err(Error::config(
+            return Err(Error::profile(
                 location(),
                 format!(
                     "output '{target_name}' of profile '{profile_name}' needs a `type:` (duckdb or postgres)"
@@ -178,7 +208,7 @@ pub fn load_target(
         }
     };
     let Some(adapter) = AdapterKind::from_type(&type_name) else {
-        return Err(Error::config(
+        return Err(Error::profile(
             location(),
             format!(
                 "unknown adapter type '{type_name}' in output '{target_name}'; kiln supports: duckdb, postgres"
@@ -193,7 +223,7 @@ pub fn load_target(
         {
             Some(n) if n >= 1 => n as usize,
             _ => {
-                return Err(Error::config(
+                return Err(Error::profile(
                     location(),
                     format!(
                         "`threads` of output '{target_name}' must be a positive integer, not {v}"
@@ -215,13 +245,13 @@ pub fn load_target(
         }
         AdapterKind::Postgres => {
             let Some(database) = get("dbname").or_else(|| get("database")) else {
-                return Err(Error::config(
+                return Err(Error::profile(
                     location(),
                     format!("output '{target_name}' needs `dbname:` for postgres"),
                 ));
             };
             let Some(schema) = get("schema") else {
-                return Err(Error::config(
+                return Err(Error::profile(
                     location(),
                     format!("output '{target_name}' needs `schema:` for postgres"),
                 ));

@@ -22,32 +22,57 @@ pub fn parse_yaml(text: &str, display: &Path) -> Result<Yaml> {
     if text.trim().is_empty() {
         return Ok(Yaml::Mapping(Default::default()));
     }
-    serde_yaml::from_str::<Yaml>(text).map_err(|e| yaml_error(&e, display))
+    serde_yaml::from_str::<Yaml>(text).map_err(|e| yaml_error(&e, text, display))
 }
 
-fn yaml_error(err: &serde_yaml::Error, display: &Path) -> Error {
-    let location = match err.location() {
+fn yaml_error(err: &serde_yaml::Error, text: &str, display: &Path) -> Error {
+    let mut location = error_location(err, display);
+    let mut message = strip_location(&err.to_string());
+    // At the end of the file, the cause is above: show the last line.
+    let last_line = text.trim_end().lines().count().max(1);
+    if location.line.is_some_and(|line| line > last_line) {
+        location = Location::at(display, last_line, None);
+        message.push_str(": is a quote, bracket or brace left open above?");
+    }
+    Error::Yaml {
+        location,
+        message,
+        key_path: None,
+    }
+}
+
+fn error_location(err: &serde_yaml::Error, display: &Path) -> Location {
+    match err.location() {
         Some(loc) => Location::at(display, loc.line(), Some(loc.column())),
         None => Location::file(display),
-    };
-    // serde_yaml appends " at line X column Y"; the location already says it.
-    let message = err.to_string();
-    let message = match message.find(" at line ") {
-        Some(cut) => message[..cut].to_string(),
-        None => message,
-    };
-    Error::Yaml { location, message }
+    }
 }
 
-/// Deserializes a typed value out of YAML; a shape error names the file and `what`.
-pub fn from_yaml<T: DeserializeOwned>(value: Yaml, display: &Path, what: &str) -> Result<T> {
-    serde_yaml::from_value(value).map_err(|e| Error::Yaml {
-        location: Location::file(display),
-        message: format!("{what}: {}", strip_location(&e.to_string())),
+/// Deserializes a typed value out of `text`, the file `display`. A value of the
+/// wrong shape is reported at its line and column with its key path
+/// (`models[1].columns`).
+pub fn from_text<T: DeserializeOwned>(text: &str, display: &Path) -> Result<T> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = strip_location(&inner.to_string());
+        // serde_yaml starts its message with the path, which is shown apart.
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .map(str::to_string)
+            .unwrap_or(message);
+        let key_path = (path != "." && !path.is_empty()).then_some(path);
+        Error::Yaml {
+            location: error_location(&inner, display),
+            message,
+            key_path,
+        }
     })
 }
 
 fn strip_location(message: &str) -> String {
+    // serde_yaml appends " at line X column Y"; the location already says it.
     match message.find(" at line ") {
         Some(cut) => message[..cut].to_string(),
         None => message.to_string(),
@@ -64,10 +89,9 @@ pub fn render_strings(
 ) -> Result<()> {
     match value {
         Yaml::String(s) if s.contains("{{") || s.contains("{%") => {
-            let rendered = renderer.render(s).map_err(|message| Error::Config {
-                location: Location::file(display),
-                message,
-            })?;
+            let rendered = renderer
+                .render(s)
+                .map_err(|message| Error::config(Location::file(display), message))?;
             *value = rendered;
         }
         Yaml::Sequence(items) => {

@@ -9,11 +9,13 @@ use std::time::Instant;
 
 use crate::adapter::{Adapter, SharedConnection};
 use crate::compile::resolver;
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::materialize::{Options, materialize};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
+use crate::secrets;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -47,6 +49,8 @@ pub struct NodeResult {
     pub seconds: f64,
     /// What happened: `CREATE VIEW`, the error, or why it was skipped.
     pub message: String,
+    /// Why it failed, to show the user.
+    pub diagnostic: Option<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,12 +125,22 @@ pub fn run(
                     let node = &parsed.nodes[&id];
                     let start = Instant::now();
                     let outcome = materialize(parsed, &resolver, node, connection.clone(), options);
-                    let (status, message) = match outcome {
-                        Ok(done) => (Status::Success, done.message),
-                        Err(failure) => (Status::Error, failure.message),
+                    let seconds = start.elapsed().as_secs_f64();
+                    let result = match outcome {
+                        Ok(done) => {
+                            node_result(parsed, &id, Status::Success, done.message, seconds)
+                        }
+                        Err(failure) => NodeResult {
+                            diagnostic: Some(*failure.diagnostic.clone()),
+                            ..node_result(
+                                parsed,
+                                &id,
+                                Status::Error,
+                                secrets::redact(&failure.diagnostic.summary()),
+                                seconds,
+                            )
+                        },
                     };
-                    let result =
-                        node_result(parsed, &id, status, message, start.elapsed().as_secs_f64());
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -214,6 +228,7 @@ fn node_result(
         status,
         seconds,
         message,
+        diagnostic: None,
     }
 }
 
@@ -230,10 +245,9 @@ fn create_schemas(
         .collect();
     let mut conn = connection.lock().unwrap_or_else(|p| p.into_inner());
     for (database, schema) in schemas {
-        conn.create_schema(&database, &schema)
-            .map_err(|e| Error::Connection {
-                message: format!("cannot create schema {database}.{schema}: {e}"),
-            })?;
+        conn.create_schema(&database, &schema).map_err(|e| {
+            Error::connection(format!("cannot create schema {database}.{schema}: {e}"))
+        })?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod select;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::diagnostic::did_you_mean;
 use crate::error::{CycleMember, Error, Location, Result};
 use crate::jinja::context::RefCall;
 use crate::parse::{Parsed, ParsedNode};
@@ -65,9 +66,10 @@ impl Graph {
                             dag.add_edge(index[&parent], index[id], ());
                         }
                     }
-                    Err(message) => errors.push(Error::UnknownReference {
+                    Err((message, help)) => errors.push(Error::UnknownReference {
                         location: call_location(parsed, node, &call.name),
                         message,
+                        help,
                     }),
                 }
             }
@@ -89,9 +91,9 @@ impl Graph {
                     errors.push(Error::UnknownReference {
                         location: call_location(parsed, node, table),
                         message: format!(
-                            "source('{source}', '{table}') is not declared in any properties file{}",
-                            suggestion(&wanted, known.iter().map(String::as_str))
+                            "source('{source}', '{table}') is not declared in any properties file"
                         ),
+                        help: did_you_mean(&wanted, known.iter().map(String::as_str)),
                     });
                 }
             }
@@ -132,14 +134,17 @@ fn resolve_ref(
     parsed: &Parsed,
     by_name: &BTreeMap<&str, &ParsedNode>,
     call: &RefCall,
-) -> Result<String, String> {
+) -> Result<String, (String, Option<String>)> {
     let project = &parsed.project.config.name;
     if let Some(package) = &call.package
         && package != project
     {
-        return Err(format!(
-            "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
-            call.name
+        return Err((
+            format!(
+                "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
+                call.name
+            ),
+            None,
         ));
     }
     if let Some(node) = by_name.get(call.name.as_str()) {
@@ -151,28 +156,18 @@ fn resolve_ref(
         .values()
         .any(|n| n.name == call.name)
     {
-        return Err(format!(
-            "ref('{}') points at a node that is disabled (enabled: false)",
-            call.name
+        return Err((
+            format!(
+                "ref('{}') points at a node that is disabled (enabled: false)",
+                call.name
+            ),
+            Some("enable it, or remove the ref".into()),
         ));
     }
-    Err(format!(
-        "ref('{}') does not match any model or seed{}",
-        call.name,
-        suggestion(&call.name, by_name.keys().copied())
+    Err((
+        format!("ref('{}') does not match any model or seed", call.name),
+        did_you_mean(&call.name, by_name.keys().copied()),
     ))
-}
-
-/// ", did you mean 'x'?" for the closest of `known`, when one is close.
-pub fn suggestion<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
-    let best = known
-        .map(|k| (strsim::jaro_winkler(wanted, k), k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, name)) => format!("; did you mean '{name}'?"),
-        None => String::new(),
-    }
 }
 
 /// The file and line where `name` is first quoted in the node's file.
@@ -181,7 +176,8 @@ fn call_location(parsed: &Parsed, node: &ParsedNode, name: &str) -> Location {
     for (i, line) in node.node.raw_code.lines().enumerate() {
         for quote in ['\'', '"'] {
             if let Some(col) = line.find(&format!("{quote}{name}{quote}")) {
-                return Location::at(file, i + 1, Some(col + 1));
+                let column = line[..col].chars().count() + 1;
+                return Location::at(file, i + 1, Some(column)).spanning(name.chars().count() + 2);
             }
         }
     }
@@ -275,21 +271,25 @@ fn cycle_error(dag: &DiGraph<String, ()>, parsed: &Parsed) -> Error {
         back.reverse();
         path.extend(back);
     }
-    Error::Cycle {
-        members: path
-            .into_iter()
-            .map(|i| {
-                let id = dag[i].clone();
-                let file = parsed
-                    .nodes
-                    .get(&id)
-                    .map(|n| parsed.project.display_path(&n.node.original_file_path))
-                    .unwrap_or_default();
-                CycleMember {
-                    unique_id: id,
-                    file,
+    // Each member refs the one before it (the last is the parent of the first).
+    let ids: Vec<String> = path.into_iter().map(|i| dag[i].clone()).collect();
+    let members = ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let parent = &ids[(k + ids.len() - 1) % ids.len()];
+            let location = match (parsed.nodes.get(id), parsed.nodes.get(parent)) {
+                (Some(node), Some(parent)) => call_location(parsed, node, &parent.node.name),
+                (Some(node), None) => {
+                    Location::file(parsed.project.display_path(&node.node.original_file_path))
                 }
-            })
-            .collect(),
-    }
+                _ => Location::default(),
+            };
+            CycleMember {
+                unique_id: id.clone(),
+                location,
+            }
+        })
+        .collect();
+    Error::Cycle { members }
 }

@@ -1,31 +1,136 @@
 //! Node selection (`--select`, `--exclude`): names, `+` for ancestors and
-//! descendants, and the `tag:`, `path:`, `resource_type:` methods.
+//! descendants, and the `tag:`, `path:`, `resource_type:` methods. Unknown
+//! methods are errors with a suggestion.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use super::Graph;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::error::{Error, Result};
 use crate::parse::Parsed;
 
+/// Selector methods kiln implements.
+const METHODS: &[&str] = &["tag", "path", "resource_type"];
+
+/// Selector methods dbt has that kiln does not implement yet.
+const DBT_METHODS: &[&str] = &[
+    "config",
+    "exposure",
+    "file",
+    "fqn",
+    "group",
+    "metric",
+    "package",
+    "result",
+    "saved_query",
+    "semantic_model",
+    "source",
+    "source_status",
+    "state",
+    "test_name",
+    "test_type",
+    "unit_test",
+    "version",
+    "access",
+];
+
+/// What a selection picked, and a warning for each criterion that matched nothing.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub ids: BTreeSet<String>,
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// The unique ids that `select` (all nodes when empty) minus `exclude` picks.
+/// A malformed criterion or an unknown method is an error; one that matches
+/// nothing is a warning, as in dbt.
 pub fn select(
     parsed: &Parsed,
     graph: &Graph,
     select: &[String],
     exclude: &[String],
-) -> BTreeSet<String> {
+) -> Result<Selection> {
+    let mut errors = Vec::new();
+    for token in tokens(select).chain(tokens(exclude)) {
+        if let Err(e) = check(token) {
+            errors.push(e);
+        }
+    }
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error);
+    }
+    let mut warnings = Vec::new();
     let mut chosen: BTreeSet<String> = if select.is_empty() {
         parsed.nodes.keys().cloned().collect()
     } else {
-        tokens(select)
-            .flat_map(|t| matches(parsed, graph, t))
-            .collect()
+        let mut chosen = BTreeSet::new();
+        for token in tokens(select) {
+            let found = matches(parsed, graph, token);
+            if found.is_empty() {
+                warnings.push(Diagnostic::warning(
+                    Code::Selector,
+                    format!("the selection criterion '{token}' does not match any enabled node"),
+                ));
+            }
+            chosen.extend(found);
+        }
+        chosen
     };
     for token in tokens(exclude) {
         for id in matches(parsed, graph, token) {
             chosen.remove(&id);
         }
     }
-    chosen
+    Ok(Selection {
+        ids: chosen,
+        warnings,
+    })
+}
+
+/// Rejects a criterion kiln cannot read: an unknown method, or nothing to select.
+fn check(token: &str) -> Result<()> {
+    let error = |message: String, help: Option<String>| Error::Selector {
+        selector: token.to_string(),
+        message,
+        help,
+    };
+    let pattern = token
+        .strip_prefix('@')
+        .unwrap_or(token)
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start_matches('+')
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches('+');
+    if pattern.is_empty() {
+        return Err(error("nothing to select".into(), None));
+    }
+    if pattern.contains(',') {
+        return Err(error(
+            "intersections (a,b) are not supported yet".into(),
+            Some("select each criterion on its own".into()),
+        ));
+    }
+    let Some((method, value)) = pattern.split_once(':') else {
+        return Ok(());
+    };
+    let method = method.split('.').next().unwrap_or(method);
+    if METHODS.contains(&method) {
+        if value.is_empty() {
+            return Err(error(format!("`{method}:` needs a value"), None));
+        }
+        return Ok(());
+    }
+    if DBT_METHODS.contains(&method) {
+        return Err(error(
+            format!("the `{method}:` method is not supported yet"),
+            Some("kiln selects by name, +, tag:, path: and resource_type:".to_string()),
+        ));
+    }
+    let known = METHODS.iter().chain(DBT_METHODS).copied();
+    Err(error(
+        format!("'{method}' is not a selector method"),
+        did_you_mean(method, known),
+    ))
 }
 
 fn tokens(args: &[String]) -> impl Iterator<Item = &str> {
@@ -76,4 +181,21 @@ fn matches(parsed: &Parsed, graph: &Graph, token: &str) -> BTreeSet<String> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_are_errors_with_a_suggestion() {
+        let err = check("tagg:nightly").unwrap_err();
+        let diagnostics: Vec<Diagnostic> = (&err).into();
+        assert_eq!(diagnostics[0].code, Code::Selector);
+        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean 'tag'?"));
+        assert!(check("+orders+").is_ok());
+        assert!(check("2+tag:nightly+1").is_ok());
+        assert!(check("+").is_err());
+        assert!(check("tag:").is_err());
+    }
 }

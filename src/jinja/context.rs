@@ -14,7 +14,7 @@ use minijinja::value::{Kwargs, Object, Value};
 use minijinja::{Error, ErrorKind, State};
 use serde_json::Value as Json;
 
-use crate::adapter::{Cell, LoadColumn, QueryResult, SharedConnection};
+use crate::adapter::{Cell, DbError, LoadColumn, QueryResult, SharedConnection};
 use crate::config::{NodeConfig, Target};
 use crate::secrets;
 use crate::sql::{Relation, RelationType};
@@ -75,6 +75,16 @@ pub struct RenderScope {
     seed: Option<SeedData>,
     /// Every statement run, in order, for `target/run/`.
     executed: Mutex<Vec<String>>,
+    /// The database's error, when a statement failed: which one, and why.
+    failed: Mutex<Option<FailedStatement>>,
+}
+
+/// A statement the database refused.
+#[derive(Debug, Clone)]
+pub struct FailedStatement {
+    /// Its index among the executed statements.
+    pub index: usize,
+    pub error: DbError,
 }
 
 impl RenderScope {
@@ -89,6 +99,7 @@ impl RenderScope {
             results: Mutex::new(BTreeMap::new()),
             seed: None,
             executed: Mutex::new(Vec::new()),
+            failed: Mutex::new(None),
         }
     }
 
@@ -119,6 +130,20 @@ impl RenderScope {
         lock(&self.executed).clone()
     }
 
+    /// The statement the database refused, if one was.
+    pub fn failed(&self) -> Option<FailedStatement> {
+        lock(&self.failed).clone()
+    }
+
+    /// Records that the last statement executed failed, and makes the error
+    /// the template sees.
+    fn database_error(&self, error: DbError) -> Error {
+        let index = lock(&self.executed).len().saturating_sub(1);
+        let message = secrets::redact(&error.message);
+        *lock(&self.failed) = Some(FailedStatement { index, error });
+        Error::new(ErrorKind::InvalidOperation, message)
+    }
+
     fn run_sql(&self, sql: &str, fetch: bool) -> Result<Option<QueryResult>, Error> {
         let Some(connection) = &self.connection else {
             return Ok(None);
@@ -130,18 +155,10 @@ impl RenderScope {
         } else {
             conn.execute(sql).map(|_| None)
         };
-        outcome.map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("{}{DATABASE_ERROR_MARK}", secrets::redact(&e.message)),
-            )
-        })
+        drop(conn);
+        outcome.map_err(|e| self.database_error(e))
     }
 }
-
-/// Appended to the message of errors the database raised, so the executor can
-/// tell them from template errors.
-pub const DATABASE_ERROR_MARK: &str = "\u{0}db";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -349,7 +366,6 @@ impl Object for ConfigFunction {
 struct VarFunction {
     vars: Arc<Vars>,
     package: String,
-    unique_id: String,
 }
 
 /// Vars from `--vars` and dbt_project.yml.
@@ -388,8 +404,7 @@ impl Object for VarFunction {
                 None => Err(Error::new(
                     ErrorKind::UndefinedError,
                     format!(
-                        "Required var '{name}' not found in config: set it under `vars:` in dbt_project.yml or pass --vars (while rendering {})",
-                        self.unique_id
+                        "Required var '{name}' not found in config: set it under `vars:` in dbt_project.yml or pass --vars"
                     ),
                 )),
             },
@@ -496,12 +511,7 @@ impl AdapterObject {
         ));
         lock(connection)
             .load_rows(&relation.render(), &seed.columns, &seed.rows)
-            .map_err(|e| {
-                invalid(format!(
-                    "{}{DATABASE_ERROR_MARK}",
-                    secrets::redact(&e.message)
-                ))
-            })?;
+            .map_err(|e| self.scope.database_error(e))?;
         Ok(Value::from(""))
     }
 }
@@ -679,7 +689,6 @@ impl NodeContext<'_> {
             Value::from_object(VarFunction {
                 vars: self.vars.clone(),
                 package: self.package.to_string(),
-                unique_id: scope.unique_id.clone(),
             }),
         );
         map.insert(

@@ -77,6 +77,9 @@ pub fn with_return_slot<T>(f: impl FnOnce() -> T) -> (T, Option<Value>) {
     (result, returned)
 }
 
+/// How the message of `exceptions.raise_compiler_error()` starts, as in dbt.
+pub const RAISED_PREFIX: &str = "Compilation Error: ";
+
 /// `exceptions.raise_compiler_error(msg)` and `exceptions.warn(msg)`.
 #[derive(Debug)]
 pub struct Exceptions;
@@ -90,9 +93,10 @@ impl Object for Exceptions {
     ) -> Result<Value, Error> {
         let message = args.first().map(|v| v.to_string()).unwrap_or_default();
         match method {
-            "raise_compiler_error" | "raise_not_implemented" => {
-                Err(Error::new(ErrorKind::InvalidOperation, message))
-            }
+            "raise_compiler_error" | "raise_not_implemented" => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{RAISED_PREFIX}{message}"),
+            )),
             "warn" => {
                 eprintln!("warning: {}", secrets::redact(&message));
                 Ok(Value::from(""))

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use minijinja::{Environment, Value};
 
-use crate::error::{Error, Location};
+use crate::error::{Error, JinjaKind, Location};
 
 thread_local! {
     /// The contexts of the renders in progress on this thread; macro calls
@@ -47,7 +47,20 @@ pub fn jinja_error(err: &minijinja::Error, root: &Path, node: Option<(&str, &str
         display_join(root, &template)
     };
     let location = match err.line() {
-        Some(line) => Location::at(file, line, None),
+        Some(line) => {
+            let column = column_of(err);
+            let length = err
+                .range()
+                .zip(err.template_source())
+                .and_then(|(r, src)| src.get(r))
+                .filter(|text| !text.contains('\n'))
+                .map(|text| text.chars().count());
+            let location = Location::at(file, line, column);
+            match length {
+                Some(n) if column.is_some() => location.spanning(n),
+                _ => location,
+            }
+        }
         None => Location::file(file),
     };
     let mut message = describe(err);
@@ -68,8 +81,34 @@ pub fn jinja_error(err: &minijinja::Error, root: &Path, node: Option<(&str, &str
     };
     Error::Jinja {
         location,
+        kind: kind_of(err),
         message,
         node,
+    }
+}
+
+/// The 1-based column where the error's span starts, from the template's source.
+fn column_of(err: &minijinja::Error) -> Option<usize> {
+    let start = err.range()?.start;
+    let source = err.template_source()?;
+    let before = source.get(..start)?;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    Some(before[line_start..].chars().count() + 1)
+}
+
+fn kind_of(err: &minijinja::Error) -> JinjaKind {
+    use minijinja::ErrorKind;
+    match err.kind() {
+        ErrorKind::SyntaxError => JinjaKind::Syntax,
+        ErrorKind::UnknownFunction | ErrorKind::UnknownMethod => JinjaKind::UndefinedMacro,
+        ErrorKind::UndefinedError => JinjaKind::Undefined,
+        _ if err
+            .detail()
+            .is_some_and(|d| d.starts_with(super::functions::RAISED_PREFIX)) =>
+        {
+            JinjaKind::Raised
+        }
+        _ => JinjaKind::Other,
     }
 }
 
@@ -87,11 +126,7 @@ fn describe(err: &minijinja::Error) -> String {
     }
 }
 
-/// `root/relative`, without a leading `./` when root is the current directory.
+/// `root/relative`, as the user sees it.
 pub fn display_join(root: &Path, relative: &str) -> std::path::PathBuf {
-    if root.as_os_str().is_empty() || root == Path::new(".") {
-        Path::new(relative).to_path_buf()
-    } else {
-        root.join(relative)
-    }
+    crate::project::display_join(root, Path::new(relative))
 }

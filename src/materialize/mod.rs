@@ -12,19 +12,38 @@ use minijinja::Value;
 
 use crate::adapter::SharedConnection;
 use crate::compile::{compile_node, compiled_path, run_path, write_file};
-use crate::error::Error;
-use crate::jinja::context::{DATABASE_ERROR_MARK, Phase, RenderScope, Resolver};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::error::{Error, Location};
+use crate::jinja::context::{Phase, RenderScope, Resolver};
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
-use crate::secrets;
 
 /// Why a node failed.
 #[derive(Debug, Clone)]
 pub struct NodeFailure {
-    pub message: String,
+    pub diagnostic: Box<Diagnostic>,
     /// The file with the SQL that was sent, when the database refused it.
     pub run_file: Option<PathBuf>,
+}
+
+impl NodeFailure {
+    fn new(diagnostic: Diagnostic) -> NodeFailure {
+        NodeFailure {
+            diagnostic: Box::new(diagnostic),
+            run_file: None,
+        }
+    }
+
+    /// The first diagnostic of a kiln error.
+    fn from_error(error: &Error) -> NodeFailure {
+        let diagnostics: Vec<Diagnostic> = error.into();
+        let diagnostic = diagnostics
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Diagnostic::error(error.code(), error.to_string()));
+        NodeFailure::new(diagnostic)
+    }
 }
 
 /// What a successful materialization did, e.g. `CREATE TABLE`.
@@ -46,10 +65,8 @@ pub fn materialize(
     connection: SharedConnection,
     _options: Options,
 ) -> Result<Materialized, NodeFailure> {
-    let fail = |e: Error| NodeFailure {
-        message: secrets::redact(&e.to_string()),
-        run_file: None,
-    };
+    let fail = |e: Error| NodeFailure::from_error(&e);
+    let source_file = parsed.project.display_path(&node.node.original_file_path);
     let materialized = match node.node.kind {
         NodeKind::Seed => "seed".to_string(),
         NodeKind::Model => node.node.config.materialized().to_string(),
@@ -63,15 +80,18 @@ pub fn materialize(
     ]
     .into_iter()
     .find(|m| parsed.env.has_macro(m))
-    .ok_or_else(|| NodeFailure {
-        message: format!(
-            "{}: unknown materialization '{materialized}' (kiln has: view, table, seed)",
-            parsed
-                .project
-                .display_path(&node.node.original_file_path)
-                .display()
-        ),
-        run_file: None,
+    .ok_or_else(|| {
+        NodeFailure::new(
+            Diagnostic::error(
+                Code::Config,
+                format!("unknown materialization '{materialized}'"),
+            )
+            .at(Location::file(&source_file))
+            .with_help(Some(
+                did_you_mean(&materialized, ["view", "table", "seed"])
+                    .unwrap_or_else(|| "kiln has: view, table, seed".into()),
+            )),
+        )
     })?;
 
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
@@ -114,13 +134,10 @@ pub fn materialize(
     let run_file = run_path(parsed, node);
     let begin = lock(&connection).begin();
     if let Err(e) = begin {
-        return Err(NodeFailure {
-            message: format!(
-                "cannot begin a transaction: {}",
-                secrets::redact(&e.message)
-            ),
-            run_file: None,
-        });
+        return Err(NodeFailure::new(Diagnostic::error(
+            Code::Database,
+            format!("cannot begin a transaction: {}", e.message),
+        )));
     }
     let outcome = parsed.env.call_macro(&macro_name, &ctx, &[]);
     let executed = scope.executed();
@@ -130,7 +147,10 @@ pub fn materialize(
             if let Err(e) = lock(&connection).commit() {
                 let _ = lock(&connection).rollback();
                 return Err(NodeFailure {
-                    message: format!("commit failed: {}", secrets::redact(&e.message)),
+                    diagnostic: Box::new(
+                        Diagnostic::error(Code::Database, format!("commit failed: {}", e.message))
+                            .at(Location::file(&run_file)),
+                    ),
                     run_file: Some(run_file),
                 });
             }
@@ -143,7 +163,9 @@ pub fn materialize(
         }
         Err(err) => {
             let _ = lock(&connection).rollback();
-            Err(describe_failure(parsed, node, &err, run_file))
+            Err(describe_failure(
+                parsed, node, &err, &scope, &executed, run_file,
+            ))
         }
     }
 }
@@ -174,56 +196,56 @@ fn read_seed(parsed: &Parsed, node: &ParsedNode) -> Result<crate::jinja::context
     )
 }
 
-/// A failure message: the database's own words with the model and the file
-/// holding the SQL it was sent, or the template error at its line.
+/// A failure: the database's own words at the line of the file under
+/// `target/run/` that holds the SQL sent, or the template error at its line.
 fn describe_failure(
     parsed: &Parsed,
     node: &ParsedNode,
     err: &minijinja::Error,
+    scope: &RenderScope,
+    executed: &[String],
     run_file: PathBuf,
 ) -> NodeFailure {
-    let detail = full_detail(err);
     let source = parsed.project.display_path(&node.node.original_file_path);
-    if let Some(db_message) = detail
-        .strip_suffix(DATABASE_ERROR_MARK)
-        .or_else(|| detail.find(DATABASE_ERROR_MARK).map(|i| &detail[..i]))
-    {
-        return NodeFailure {
-            message: format!(
-                "Database error in {} {} ({})\n  {}\n  the SQL sent is in {}",
-                node.node.kind.resource_type(),
+    let kind = node.node.kind.resource_type();
+    if let Some(failed) = scope.failed() {
+        // Statements are written one after another with a blank line between.
+        let first_line: usize = 1 + executed[..failed.index.min(executed.len())]
+            .iter()
+            .map(|s| s.matches('\n').count() + 2)
+            .sum::<usize>();
+        let location = Location::at(
+            &run_file,
+            first_line + failed.error.line.unwrap_or(1) - 1,
+            failed.error.column,
+        );
+        // DuckDB repeats the line with a caret; the snippet shows it already.
+        let message = failed
+            .error
+            .message
+            .split("\n\nLINE ")
+            .next()
+            .unwrap_or_default();
+        let diagnostic = Diagnostic::error(
+            Code::Database,
+            format!(
+                "database error in {kind} {}: {}",
                 node.node.name,
-                source.display(),
-                secrets::redact(db_message.trim()),
-                run_file.display()
+                message.trim()
             ),
+        )
+        .at(location)
+        .with_note(format!(
+            "{kind} {} is defined in {}",
+            node.node.name,
+            source.display()
+        ))
+        .with_note(format!("the SQL sent is in {}", run_file.display()));
+        return NodeFailure {
+            diagnostic: Box::new(diagnostic),
             run_file: Some(run_file),
         };
     }
     let error = jinja_error(err, &parsed.project.root, Some((&node.node.unique_id, "")));
-    NodeFailure {
-        message: secrets::redact(&error.to_string()),
-        run_file: None,
-    }
-}
-
-/// The detail of an error and of every error it wraps.
-fn full_detail(err: &minijinja::Error) -> String {
-    let mut parts = Vec::new();
-    if let Some(d) = err.detail() {
-        parts.push(d.to_string());
-    }
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        if let Some(inner) = inner.downcast_ref::<minijinja::Error>()
-            && let Some(d) = inner.detail()
-        {
-            parts.push(d.to_string());
-        }
-        source = inner.source();
-    }
-    match parts.iter().find(|p| p.contains(DATABASE_ERROR_MARK)) {
-        Some(db) => db.clone(),
-        None => parts.join(": "),
-    }
+    NodeFailure::from_error(&error)
 }

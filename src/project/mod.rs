@@ -13,6 +13,7 @@ use crate::config::Target;
 use crate::config::dbt_project::DbtProject;
 use crate::config::node_config::{NodeConfig, configs_from_tree};
 use crate::config::profiles::{find_profiles_file, load_target};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
 use node::{MacroFile, Node, NodeKind, Patch, SourceTable};
@@ -41,7 +42,7 @@ pub struct Project {
     pub sources: BTreeMap<String, SourceTable>,
     pub macros: Vec<MacroFile>,
     /// Things worth telling the user that do not stop the run.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Project {
@@ -58,8 +59,9 @@ impl Project {
         )?;
 
         let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        let properties = read_properties(&root, &config, &mut errors);
+        let mut warnings = config.warnings.clone();
+        let mut properties = read_properties(&root, &config, &mut errors);
+        warnings.append(&mut properties.warnings);
 
         let mut nodes = BTreeMap::new();
         let mut disabled = BTreeMap::new();
@@ -144,10 +146,19 @@ impl Project {
             for (name, patch) in patches {
                 let id = format!("{kind}.{}.{name}", config.name);
                 if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
-                    warnings.push(format!(
-                        "{}: describes {kind} '{name}', but there is no such {kind}",
-                        patch.file.display()
-                    ));
+                    let known: Vec<&str> = nodes
+                        .values()
+                        .filter(|n| n.kind.resource_type() == kind)
+                        .map(|n| n.name.as_str())
+                        .collect();
+                    warnings.push(
+                        Diagnostic::warning(
+                            Code::Config,
+                            format!("describes {kind} '{name}', but there is no such {kind}"),
+                        )
+                        .at(patch.location.clone())
+                        .with_help(did_you_mean(name, known)),
+                    );
                 }
             }
         }
@@ -172,16 +183,22 @@ impl Project {
 
     /// The directory artifacts go to (`target/` by default).
     pub fn target_dir(&self) -> PathBuf {
-        self.root.join(&self.config.target_path)
+        display_join(&self.root, Path::new(&self.config.target_path))
     }
 
     /// The path a user should see for a file of the project.
     pub fn display_path(&self, relative: &Path) -> PathBuf {
-        if self.root.as_os_str().is_empty() || self.root == Path::new(".") {
-            relative.to_path_buf()
-        } else {
-            self.root.join(relative)
-        }
+        display_join(&self.root, relative)
+    }
+}
+
+/// `root/relative`, without a leading `./` when root is the current directory:
+/// the path of a project file as the user sees it.
+pub fn display_join(root: &Path, relative: &Path) -> PathBuf {
+    if root.as_os_str().is_empty() || root == Path::new(".") {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
     }
 }
 
@@ -203,7 +220,8 @@ fn read_properties(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) ->
     for file in discovery::find_files(root, &folders, &["yml", "yaml"]) {
         match std::fs::read_to_string(root.join(&file)) {
             Ok(text) => {
-                if let Err(e) = properties.add_file(&text, &file) {
+                let display = display_join(root, &file);
+                if let Err(e) = properties.add_file_at(&text, &display, &file) {
                     errors.push(e);
                 }
             }

@@ -85,5 +85,8 @@ pub struct Patch {
     pub description: String,
     pub config: BTreeMap<String, serde_json::Value>,
     pub columns: Vec<ColumnInfo>,
+    /// The properties file, relative to the project.
     pub file: PathBuf,
+    /// Where the entry's `name:` is, as the user sees it.
+    pub location: crate::error::Location,
 }

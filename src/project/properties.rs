@@ -8,7 +8,13 @@ use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
 use super::node::{ColumnInfo, Patch};
-use crate::config::yaml::to_json;
+use crate::config::known_keys::{
+    COLUMN_PROPERTY_KEYS, CONFIG_KEYS, NODE_PROPERTY_KEYS, PROPERTIES_FILE_KEYS,
+    SOURCE_PROPERTY_KEYS, SOURCE_TABLE_PROPERTY_KEYS, is_config_key, unknown_key,
+};
+use crate::config::yaml::{from_text, key_string, parse_yaml, to_json};
+use crate::config::yaml_locate::{Seg, locate};
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
 
 #[derive(Debug, Deserialize, Default)]
@@ -81,43 +87,64 @@ pub struct Properties {
     pub models: BTreeMap<String, Patch>,
     pub seeds: BTreeMap<String, Patch>,
     pub sources: Vec<DeclaredSource>,
+    /// Unknown keys, with where they are.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Properties {
-    /// Reads one properties file (`display` is its path relative to the project)
-    /// and adds what it declares. A model described twice is an error.
+    /// Reads one properties file (`display` is its path as the user sees it,
+    /// `relative` the path within the project) and adds what it declares. A
+    /// model described twice is an error; an unknown key is a warning.
     pub fn add_file(&mut self, text: &str, display: &Path) -> Result<()> {
+        self.add_file_at(text, display, display)
+    }
+
+    pub fn add_file_at(&mut self, text: &str, display: &Path, relative: &Path) -> Result<()> {
         if text.trim().is_empty() {
             return Ok(());
         }
-        let file: PropertiesFile = serde_yaml::from_str(text).map_err(|e| {
-            let location = match e.location() {
-                Some(l) => Location::at(display, l.line(), Some(l.column())),
-                None => Location::file(display),
-            };
-            let message = e.to_string();
-            let message = match message.find(" at line ") {
-                Some(cut) => message[..cut].to_string(),
-                None => message,
-            };
-            Error::Yaml { location, message }
-        })?;
+        let yaml = parse_yaml(text, display)?;
+        let file: PropertiesFile = from_text(text, display)?;
+        let at = |path: &[Seg]| match locate(text, path) {
+            Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
+            None => Location::file(display),
+        };
+        self.warnings.extend(unknown_keys(&yaml, &at));
         for (kind, list, target) in [
             ("model", file.models, &mut self.models),
             ("seed", file.seeds, &mut self.seeds),
         ] {
-            for props in list.unwrap_or_default() {
+            let key = format!("{kind}s");
+            for (i, props) in list.unwrap_or_default().into_iter().enumerate() {
+                let entry = [Seg::key(&key), Seg::Item(i), Seg::key("name")];
+                let location = at(&entry);
                 if let Some(existing) = target.get(&props.name) {
                     return Err(Error::config(
-                        Location::file(display),
+                        location,
                         format!(
                             "{kind} '{}' is described twice: here and in {}",
-                            props.name,
-                            existing.file.display()
+                            props.name, existing.location
                         ),
+                    )
+                    .with_help("merge the two entries into one"));
+                }
+                if props
+                    .config
+                    .as_ref()
+                    .is_some_and(|c| !c.is_mapping() && !c.is_null())
+                {
+                    return Err(Error::config(
+                        at(&[Seg::key(&key), Seg::Item(i), Seg::key("config")]),
+                        "`config:` must be a mapping of config keys",
                     ));
                 }
-                let patch = to_patch(props.description, props.config, props.columns, display)?;
+                let patch = to_patch(
+                    props.description,
+                    props.config,
+                    props.columns,
+                    relative,
+                    location,
+                );
                 target.insert(props.name, patch);
             }
         }
@@ -133,7 +160,7 @@ impl Properties {
                         .description
                         .or_else(|| source.description.clone())
                         .unwrap_or_default(),
-                    file: display.to_path_buf(),
+                    file: relative.to_path_buf(),
                 });
             }
         }
@@ -141,23 +168,99 @@ impl Properties {
     }
 }
 
+/// Warnings for the keys of a properties file dbt does not know, in entries
+/// and in their `config:` blocks.
+fn unknown_keys(yaml: &Yaml, at: &dyn Fn(&[Seg]) -> Location) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let mut check = |map: &Yaml, path: &[Seg], known: &[&str], what: &str| {
+        let Some(map) = map.as_mapping() else { return };
+        for key in map.keys() {
+            let key = key_string(key);
+            let known_key = if std::ptr::eq(known, CONFIG_KEYS) {
+                is_config_key(&key)
+            } else {
+                known.contains(&key.as_str())
+            };
+            if !known_key {
+                let mut path = path.to_vec();
+                path.push(Seg::key(&key));
+                warnings.push(unknown_key(&key, what, known, at(&path)));
+            }
+        }
+    };
+    check(yaml, &[], PROPERTIES_FILE_KEYS, "a properties file");
+    let items = |key: &str| -> Vec<(Vec<Seg>, Yaml)> {
+        yaml.get(key)
+            .and_then(Yaml::as_sequence)
+            .map(|list| {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, v)| (vec![Seg::key(key), Seg::Item(i)], v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let name_of = |v: &Yaml| {
+        v.get("name")
+            .and_then(Yaml::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    let mut entries: Vec<(Vec<Seg>, Yaml, &[&str], String)> = Vec::new();
+    for kind in ["models", "seeds", "snapshots"] {
+        for (path, value) in items(kind) {
+            let what = format!("{} '{}'", kind.trim_end_matches('s'), name_of(&value));
+            entries.push((path, value, NODE_PROPERTY_KEYS, what));
+        }
+    }
+    for (path, source) in items("sources") {
+        let what = format!("source '{}'", name_of(&source));
+        if let Some(tables) = source.get("tables").and_then(Yaml::as_sequence) {
+            for (i, table) in tables.iter().enumerate() {
+                let mut table_path = path.clone();
+                table_path.extend([Seg::key("tables"), Seg::Item(i)]);
+                let what = format!("table '{}' of {what}", name_of(table));
+                entries.push((table_path, table.clone(), SOURCE_TABLE_PROPERTY_KEYS, what));
+            }
+        }
+        entries.push((path, source, SOURCE_PROPERTY_KEYS, what));
+    }
+    for (path, value, known, what) in &entries {
+        check(value, path, known, what);
+        if let Some(config) = value.get("config") {
+            let mut config_path = path.clone();
+            config_path.push(Seg::key("config"));
+            check(
+                config,
+                &config_path,
+                CONFIG_KEYS,
+                &format!("the config of {what}"),
+            );
+        }
+        if let Some(columns) = value.get("columns").and_then(Yaml::as_sequence) {
+            for (i, column) in columns.iter().enumerate() {
+                let mut column_path = path.clone();
+                column_path.extend([Seg::key("columns"), Seg::Item(i)]);
+                let what = format!("column '{}' of {what}", name_of(column));
+                check(column, &column_path, COLUMN_PROPERTY_KEYS, &what);
+            }
+        }
+    }
+    warnings
+}
+
 fn to_patch(
     description: Option<String>,
     config: Option<Yaml>,
     columns: Option<Vec<ColumnProps>>,
-    display: &Path,
-) -> Result<Patch> {
+    relative: &Path,
+    location: Location,
+) -> Patch {
     let config = match config.as_ref().map(to_json) {
-        None | Some(serde_json::Value::Null) => BTreeMap::new(),
         Some(serde_json::Value::Object(map)) => map.into_iter().collect(),
-        Some(_) => {
-            return Err(Error::config(
-                Location::file(display),
-                "`config:` must be a mapping of config keys",
-            ));
-        }
+        _ => BTreeMap::new(),
     };
-    Ok(Patch {
+    Patch {
         description: description.unwrap_or_default(),
         config,
         columns: columns
@@ -169,8 +272,9 @@ fn to_patch(
                 data_type: c.data_type,
             })
             .collect(),
-        file: display.to_path_buf(),
-    })
+        file: relative.to_path_buf(),
+        location,
+    }
 }
 
 #[cfg(test)]
@@ -204,5 +308,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("models/schema.yml:4:"), "{err}");
+        assert!(err.contains("models[0].columns"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_a_suggestion_at_their_line() {
+        let mut props = Properties::default();
+        props
+            .add_file(
+                "version: 2\nmodels:\n  - name: orders\n    colums: []\n    config:\n      materialzed: table\n",
+                Path::new("models/schema.yml"),
+            )
+            .unwrap();
+        let found: Vec<(String, Option<usize>, Option<String>)> = props
+            .warnings
+            .iter()
+            .map(|w| {
+                (
+                    w.message.clone(),
+                    w.location.as_ref().and_then(|l| l.line),
+                    w.help.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].0.contains("'colums'") && found[0].1 == Some(4),
+            "{found:?}"
+        );
+        assert_eq!(found[0].2.as_deref(), Some("did you mean 'columns'?"));
+        assert!(
+            found[1].0.contains("'materialzed'") && found[1].1 == Some(6),
+            "{found:?}"
+        );
+        assert_eq!(found[1].2.as_deref(), Some("did you mean 'materialized'?"));
     }
 }

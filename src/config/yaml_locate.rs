@@ -1,0 +1,243 @@
+//! Finding the line and column of a key path (`models[2].config.materialized`)
+//! in a YAML file's text, so that a problem found after parsing (an unknown
+//! key, a wrong value) can point at its line. serde_yaml's values carry no
+//! positions; this reads the block-style YAML dbt projects are written in and
+//! gives up (returning the deepest place it found) on anything else.
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Item(usize),
+}
+
+impl Seg {
+    pub fn key(k: impl Into<String>) -> Seg {
+        Seg::Key(k.into())
+    }
+}
+
+/// `models[2].config.materialized`.
+pub fn display_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Item(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// A found place: 1-based line and column, and the length of the key found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub column: usize,
+    pub length: usize,
+}
+
+struct Line<'a> {
+    indent: usize,
+    raw: &'a str,
+}
+
+impl Line<'_> {
+    fn is_content(&self) -> bool {
+        let t = self.raw.trim();
+        !t.is_empty() && !t.starts_with('#')
+    }
+}
+
+/// The deepest place of `path` found in `text`, or `None` when not even its
+/// first step is there.
+pub fn locate(text: &str, path: &[Seg]) -> Option<Place> {
+    let lines: Vec<Line> = text
+        .lines()
+        .map(|raw| Line {
+            indent: raw.len() - raw.trim_start_matches(' ').len(),
+            raw,
+        })
+        .collect();
+    let mut scope_start = 0usize;
+    let mut parent_indent: isize = -1;
+    let mut inline: Option<(usize, usize)> = None;
+    let mut found = None;
+    for seg in path {
+        let entries = level_entries(&lines, scope_start, parent_indent, inline);
+        let hit = match seg {
+            Seg::Key(k) => entries
+                .iter()
+                .find(|(l, c)| key_matches(&lines[*l].raw[*c..], k))
+                .map(|(l, c)| (*l, *c, k.chars().count())),
+            Seg::Item(n) => entries
+                .iter()
+                .take_while(|(l, c)| lines[*l].raw[*c..].starts_with('-'))
+                .nth(*n)
+                .map(|(l, c)| (*l, *c, 1)),
+        };
+        let Some((line, col, length)) = hit else {
+            break;
+        };
+        found = Some(Place {
+            line: line + 1,
+            column: col + 1,
+            length,
+        });
+        scope_start = line + 1;
+        match seg {
+            Seg::Key(_) => {
+                inline = None;
+                parent_indent = col as isize;
+                // A sequence may sit at the same indentation as its key.
+                if let Some(next) = lines[scope_start.min(lines.len())..]
+                    .iter()
+                    .find(|l| l.is_content())
+                    && next.indent == col
+                    && next.raw.trim_start().starts_with('-')
+                {
+                    parent_indent = col as isize - 1;
+                }
+            }
+            Seg::Item(_) => {
+                parent_indent = col as isize;
+                let after = &lines[line].raw[col + 1..];
+                let inner = col + 1 + (after.len() - after.trim_start().len());
+                inline = (!after.trim().is_empty()).then_some((line, inner));
+            }
+        }
+    }
+    found
+}
+
+/// The entries (line index, column) at the first indentation level of a scope.
+fn level_entries(
+    lines: &[Line],
+    start: usize,
+    parent_indent: isize,
+    inline: Option<(usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let mut entries = Vec::new();
+    let mut level = None;
+    if let Some((line, col)) = inline {
+        entries.push((line, col));
+        level = Some(col);
+    }
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        if !line.is_content() {
+            continue;
+        }
+        if (line.indent as isize) <= parent_indent {
+            break;
+        }
+        let level = *level.get_or_insert(line.indent);
+        if line.indent == level {
+            entries.push((i, line.indent));
+        } else if line.indent < level {
+            break;
+        }
+    }
+    entries
+}
+
+fn key_matches(text: &str, key: &str) -> bool {
+    for quoted in [key.to_string(), format!("\"{key}\""), format!("'{key}'")] {
+        if let Some(rest) = text.strip_prefix(&quoted)
+            && rest.trim_start().starts_with(':')
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+version: 2
+models:
+  - name: orders
+    description: x
+  - name: customers
+    config:
+      materialized: table
+    columns:
+      - name: id
+        tests: [unique]
+      - name: email
+sources:
+- name: raw
+  tables:
+  - name: payments
+";
+
+    fn at(path: &[Seg]) -> Option<(usize, usize)> {
+        locate(TEXT, path).map(|p| (p.line, p.column))
+    }
+
+    #[test]
+    fn finds_keys_inside_sequences() {
+        use Seg::*;
+        assert_eq!(at(&[Seg::key("models")]), Some((2, 1)));
+        assert_eq!(at(&[Seg::key("models"), Item(1)]), Some((5, 3)));
+        assert_eq!(
+            at(&[Seg::key("models"), Item(1), Seg::key("name")]),
+            Some((5, 5))
+        );
+        assert_eq!(
+            at(&[
+                Seg::key("models"),
+                Item(1),
+                Seg::key("config"),
+                Seg::key("materialized")
+            ]),
+            Some((7, 7))
+        );
+        assert_eq!(
+            at(&[
+                Seg::key("models"),
+                Item(1),
+                Seg::key("columns"),
+                Item(1),
+                Seg::key("name")
+            ]),
+            Some((11, 9))
+        );
+    }
+
+    #[test]
+    fn sequences_at_the_key_indentation() {
+        use Seg::*;
+        assert_eq!(
+            at(&[
+                Seg::key("sources"),
+                Item(0),
+                Seg::key("tables"),
+                Item(0),
+                Seg::key("name")
+            ]),
+            Some((15, 5))
+        );
+    }
+
+    #[test]
+    fn stops_at_the_deepest_place_found() {
+        use Seg::*;
+        assert_eq!(
+            at(&[Seg::key("models"), Item(0), Seg::key("nope")]),
+            Some((3, 3))
+        );
+        assert_eq!(at(&[Seg::key("missing")]), None);
+        assert_eq!(
+            display_path(&[Seg::key("models"), Item(1), Seg::key("config")]),
+            "models[1].config"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+select {{ var('n') }} as n

@@ -1,0 +1,2 @@
+-- b reads a
+select * from {{ ref('a') }}

@@ -1,0 +1,1 @@
+select {{ cents_to_dollars(none) }} as amount

@@ -1,0 +1,3 @@
+select 1 as id
+{% if var('x', true) %}
+union all select 2

@@ -1,0 +1,3 @@
+select id,
+       no_such_column
+from {{ ref('good') }}

@@ -1,0 +1,2 @@
+select 1 as id
+where {{ var('start_date') }} is not null

@@ -1,0 +1,2 @@
+select o.*
+from {{ ref('custmers') }} as o
