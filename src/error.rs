@@ -106,8 +106,15 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// `--vars` that are not a YAML mapping; `text` is the argument, with the
+    /// line and column of the problem in it.
     #[error("--vars: {message}")]
-    Vars { message: String },
+    Vars {
+        message: String,
+        text: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    },
 
     #[error("{location}: {message}{}", in_node(node))]
     Jinja {

@@ -131,14 +131,30 @@ pub fn load_project(global: &GlobalArgs) -> Result<Project> {
 
 /// `--vars`: a YAML (or JSON) mapping.
 pub fn parse_vars(text: &str) -> Result<BTreeMap<String, serde_json::Value>> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| Error::Vars {
-        message: format!("not valid YAML or JSON: {e}"),
+    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or_default();
+        // At the end of the argument, the cause is above: show its last line.
+        let last_line = text.lines().count().max(1);
+        let (line, column) = match e.location() {
+            Some(l) if l.line() <= last_line => (Some(l.line()), Some(l.column())),
+            _ => (Some(last_line), None),
+        };
+        Error::Vars {
+            message: format!("not valid YAML or JSON: {message}"),
+            text: text.to_string(),
+            line,
+            column,
+        }
     })?;
     match crate::config::yaml::to_json(&yaml) {
         serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
         serde_json::Value::Null => Ok(BTreeMap::new()),
         other => Err(Error::Vars {
             message: format!("expected a mapping such as '{{key: value}}', got {other}"),
+            text: text.to_string(),
+            line: None,
+            column: None,
         }),
     }
 }

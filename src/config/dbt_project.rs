@@ -56,6 +56,8 @@ struct RawProject {
 pub struct DbtProject {
     pub name: String,
     pub profile: String,
+    /// Where `profile:` is written, for errors about the profile it names.
+    pub profile_location: Location,
     pub model_paths: Vec<String>,
     pub seed_paths: Vec<String>,
     pub test_paths: Vec<String>,
@@ -75,7 +77,8 @@ impl DbtProject {
     /// Reads `dbt_project.yml` from `dir`; `renderer` renders its `env_var()`s.
     pub fn load(dir: &Path, renderer: &ConfigRenderer) -> Result<DbtProject> {
         let path = dir.join(PROJECT_FILE);
-        let display = Path::new(PROJECT_FILE);
+        let display_buf = crate::project::display_join(dir, Path::new(PROJECT_FILE));
+        let display = display_buf.as_path();
         if !path.is_file() {
             return Err(Error::config(
                 Location::file(dir.join(PROJECT_FILE)),
@@ -137,6 +140,10 @@ impl DbtProject {
             }
         }
         Ok(DbtProject {
+            profile_location: match locate(&text, &[Seg::key("profile")]) {
+                Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
+                None => Location::file(display),
+            },
             profile: raw.profile.unwrap_or_else(|| raw.name.clone()),
             name: raw.name,
             model_paths: raw.model_paths.unwrap_or_else(|| vec!["models".into()]),

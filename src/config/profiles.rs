@@ -87,6 +87,7 @@ pub fn find_profiles_file(profiles_dir: Option<&Path>) -> Result<PathBuf> {
 pub fn load_target(
     file: &Path,
     profile_name: &str,
+    named_at: &Location,
     target_name: Option<&str>,
     renderer: &ConfigRenderer,
 ) -> Result<Target> {
@@ -115,9 +116,10 @@ pub fn load_target(
         known.sort();
         let help = did_you_mean(profile_name, known.iter().map(String::as_str));
         return Err(Error::profile(
-            location(),
+            named_at.clone(),
             format!(
-                "profile '{profile_name}' (named in dbt_project.yml) is not in this file; it has: {}",
+                "profile '{profile_name}' is not in {}; it has: {}",
+                file.display(),
                 if known.is_empty() {
                     "no profiles".into()
                 } else {

@@ -126,6 +126,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Further facts: the node that called a macro, the file of the SQL sent.
     pub notes: Vec<String>,
+    /// The text the location points into when it is not a file (`--vars`).
+    pub source_text: Option<String>,
 }
 
 impl Diagnostic {
@@ -138,6 +140,7 @@ impl Diagnostic {
             label: None,
             help: None,
             notes: Vec::new(),
+            source_text: None,
         }
     }
 
@@ -218,7 +221,19 @@ impl From<&Error> for Vec<Diagnostic> {
                 message,
                 help,
             } => one(message.clone(), Some(location), help),
-            Error::Vars { message } => one(format!("--vars: {message}"), None, &None),
+            Error::Vars {
+                message,
+                text,
+                line,
+                column,
+            } => {
+                let mut d = Diagnostic::error(code, format!("--vars: {message}"));
+                if let Some(line) = line {
+                    d = d.at(Location::at("--vars", *line, *column));
+                    d.source_text = Some(text.clone());
+                }
+                vec![d]
+            }
             Error::Jinja {
                 location,
                 message,
@@ -259,7 +274,15 @@ impl From<&Error> for Vec<Diagnostic> {
                 selector,
                 message,
                 help,
-            } => one(format!("selector '{selector}': {message}"), None, help),
+            } => {
+                let location =
+                    Location::at("--select", 1, Some(1)).spanning(selector.chars().count());
+                let mut d = Diagnostic::error(code, format!("selector '{selector}': {message}"))
+                    .at(location)
+                    .with_help(help.clone());
+                d.source_text = Some(selector.clone());
+                vec![d]
+            }
             Error::Csv { location, message } => {
                 one(format!("invalid CSV: {message}"), Some(location), &None)
             }
@@ -327,6 +350,9 @@ mod tests {
             Error::config(Location::at("a.yml", 2, Some(3)), "first"),
             Error::Vars {
                 message: "second".into(),
+                text: String::new(),
+                line: None,
+                column: None,
             },
         ]);
         let diagnostics: Vec<Diagnostic> = (&error).into();

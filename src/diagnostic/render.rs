@@ -112,7 +112,10 @@ impl View {
         let mut span = None;
         if let Some(location) = &d.location {
             let snippet = location.line.and_then(|line| {
-                let text = read_source(&location.file)?;
+                let text = match &d.source_text {
+                    Some(text) => secrets::redact(text),
+                    None => read_source(&location.file)?,
+                };
                 let span = span_of(&text, line, location.column, location.length)?;
                 Some((text, span))
             });

@@ -54,6 +54,7 @@ impl Project {
         let target = load_target(
             &profiles_file,
             &config.profile,
+            &config.profile_location,
             options.target.as_deref(),
             &renderer,
         )?;
