@@ -271,3 +271,25 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_macro_that_calls_itself_without_end_is_an_error_not_a_crash() {
+    // Found by the fuzzer: this overflowed the stack.
+    let f = Fixture::new();
+    f.write(
+        "macros/loop.sql",
+        "{% macro again(x) %}{{ again(x) }}{% endmacro %}\n",
+    );
+    f.write("models/a.sql", "select {{ again(1) }} as x\n");
+    for command in ["compile", "run"] {
+        let out = f.kiln(&[command]);
+        assert_clean_error(
+            &out,
+            2,
+            &[
+                "macro 'again' is nested more than 64 calls deep",
+                "macros/loop.sql",
+            ],
+        );
+    }
+}

@@ -99,8 +99,38 @@ impl Object for MacroFunction {
     }
 }
 
+/// How deeply macros may call macros. Each call renders its file anew, so a
+/// macro that calls itself without end would otherwise overflow the stack
+/// (found by the fuzzer); dbt stops such a macro with a recursion error too.
+pub const MAX_MACRO_DEPTH: usize = 64;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Calls the macro `def` with `args` in the current node's context.
 pub fn call_macro(
+    env: &minijinja::Environment<'_>,
+    def: &MacroDef,
+    args: &[Value],
+) -> Result<Value, Error> {
+    let depth = DEPTH.with(|d| d.get());
+    if depth >= MAX_MACRO_DEPTH {
+        return Err(Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "macro '{}' is nested more than {MAX_MACRO_DEPTH} calls deep: does it call itself without end?",
+                def.name
+            ),
+        ));
+    }
+    DEPTH.with(|d| d.set(depth + 1));
+    let outcome = call_macro_at_depth(env, def, args);
+    DEPTH.with(|d| d.set(depth));
+    outcome
+}
+
+fn call_macro_at_depth(
     env: &minijinja::Environment<'_>,
     def: &MacroDef,
     args: &[Value],
