@@ -176,11 +176,9 @@ fn unknown_keys(yaml: &Yaml, at: &dyn Fn(&[Seg]) -> Location) -> Vec<Diagnostic>
         let Some(map) = map.as_mapping() else { return };
         for key in map.keys() {
             let key = key_string(key);
-            let known_key = if std::ptr::eq(known, CONFIG_KEYS) {
-                is_config_key(&key)
-            } else {
-                known.contains(&key.as_str())
-            };
+            // Config keys are known however they are written (`+pre-hook`).
+            let known_key =
+                known.contains(&key.as_str()) || (known == CONFIG_KEYS && is_config_key(&key));
             if !known_key {
                 let mut path = path.to_vec();
                 path.push(Seg::key(&key));
