@@ -1,5 +1,5 @@
-//! Compiling: render each model with `ref()` and `source()` resolved to the
-//! relations they name, and write the SQL to `target/compiled/`.
+//! Compiling: render each model and test with `ref()` and `source()`
+//! resolved to the relations they name, and write the SQL to `target/compiled/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::jinja::context::{Phase, RenderScope, Resolver};
 use crate::jinja::environment::template_name;
+use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
@@ -22,6 +23,9 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     // Models win a name shared with a seed, as in the graph.
     ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
     for node in ordered {
+        if node.node.kind == NodeKind::Test {
+            continue;
+        }
         resolver
             .refs
             .insert(node.node.name.clone(), node.relation.clone());
@@ -40,7 +44,8 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     Arc::new(resolver)
 }
 
-/// Renders one model's SQL. With a connection, `run_query` reaches the database.
+/// Renders the SQL of a model or test. With a connection, `run_query`
+/// reaches the database.
 pub fn compile_node(
     parsed: &Parsed,
     resolver: &Arc<Resolver>,
@@ -63,6 +68,11 @@ pub fn compile_node(
         None,
         Vec::new(),
     );
+    if let Some(test) = &node.node.test {
+        let macro_name = format!("test_{}", test.name);
+        return render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
+            .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))));
+    }
     let template = template_name(&node.node.original_file_path);
     parsed.env.render(&template, &ctx).map_err(|e| {
         jinja_error(
@@ -73,24 +83,29 @@ pub fn compile_node(
     })
 }
 
-/// Where a node's compiled SQL goes: `target/compiled/<project>/<file>`.
+/// Where a node's compiled SQL goes: `target/compiled/<project>/<file>`,
+/// and for a generic test `target/compiled/<project>/<properties file>/<test>.sql`.
 pub fn compiled_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
-    parsed
-        .project
-        .target_dir()
-        .join("compiled")
-        .join(&node.node.package)
-        .join(&node.node.original_file_path)
+    artifact_path(parsed, node, "compiled")
 }
 
 /// Where the SQL a node ran goes: `target/run/<project>/<file>`.
 pub fn run_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
-    parsed
+    artifact_path(parsed, node, "run")
+}
+
+fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
+    let path = parsed
         .project
         .target_dir()
-        .join("run")
+        .join(folder)
         .join(&node.node.package)
-        .join(&node.node.original_file_path)
+        .join(&node.node.original_file_path);
+    if node.node.test.is_some() {
+        path.join(&node.node.path)
+    } else {
+        path
+    }
 }
 
 /// Writes `text` to `path` whole or not at all: into a temporary file beside
@@ -123,7 +138,7 @@ pub fn compile_selected(
             continue;
         }
         let node = &parsed.nodes[id];
-        if node.node.kind != NodeKind::Model {
+        if node.node.kind == NodeKind::Seed {
             continue;
         }
         match compile_node(parsed, &resolver, node, None) {

@@ -9,14 +9,15 @@ use minijinja::Value;
 
 use crate::config::Target;
 use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::error::{Error, Location, Result};
 use crate::jinja::JinjaEnv;
 use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
 use crate::jinja::environment::template_name;
+use crate::jinja::generic_test::{macro_params, render_generic_test};
 use crate::jinja::render::jinja_error;
 use crate::project::Project;
-use crate::project::node::{Node, NodeKind};
+use crate::project::node::{Node, NodeKind, TestMetadata};
 use crate::sql::Relation;
 
 /// Facts of this invocation that templates can read.
@@ -99,6 +100,24 @@ pub fn parse(project: Project) -> Result<Parsed> {
         parsed.project.nodes.remove(&node.unique_id);
         parsed.project.disabled.insert(node.unique_id.clone(), node);
     }
+    // A test of a node disabled by its own `config()` goes with it.
+    let orphans: Vec<String> = parsed
+        .nodes
+        .values()
+        .filter(|n| {
+            n.node
+                .test
+                .as_ref()
+                .is_some_and(|t| parsed.project.disabled.contains_key(&t.attached_to))
+        })
+        .map(|n| n.node.unique_id.clone())
+        .collect();
+    for id in orphans {
+        if let Some(test) = parsed.nodes.remove(&id) {
+            parsed.project.nodes.remove(&id);
+            parsed.project.disabled.insert(id, test.node);
+        }
+    }
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
     }
@@ -110,23 +129,41 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
     let mut node = node.clone();
     let mut refs = Vec::new();
     let mut sources = Vec::new();
-    if node.kind == NodeKind::Model {
+    if node.kind != NodeKind::Seed {
         let (scope, ctx) = parsed.parse_context(&node);
-        let template = template_name(&node.original_file_path);
-        parsed.env.render(&template, &ctx).map_err(|e| {
-            jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
-        })?;
+        match &node.test {
+            Some(test) => {
+                let macro_name = parsed.generic_test_macro(&node, test)?;
+                render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
+                    .map_err(|e| test_error(&e, parsed, &node, test))?;
+            }
+            None => {
+                let template = template_name(&node.original_file_path);
+                parsed.env.render(&template, &ctx).map_err(|e| {
+                    jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
+                })?;
+            }
+        }
         let captured = scope.captured();
-        let file = parsed.project.display_path(&node.original_file_path);
-        for key in captured.configs.iter().flat_map(|c| c.keys()) {
-            if !is_config_key(key) {
-                let location = keyword_location(&node.raw_code, key, &file);
-                warnings.push(unknown_key(key, "config()", CONFIG_KEYS, location));
+        if node.test.is_none() {
+            let file = parsed.project.display_path(&node.original_file_path);
+            for key in captured.configs.iter().flat_map(|c| c.keys()) {
+                if !is_config_key(key) {
+                    let location = keyword_location(&node.raw_code, key, &file);
+                    warnings.push(unknown_key(key, "config()", CONFIG_KEYS, location));
+                }
             }
         }
         refs = captured.refs;
         sources = captured.sources;
         node.config = scope.config();
+        // A test's properties-file entry wins over its macro's `config()`.
+        if let Some(test) = &node.test {
+            node.config.merge_all(&test.config);
+        }
+        if node.kind == NodeKind::Test {
+            check_test_config(parsed, &node)?;
+        }
     }
     let relation = parsed.relation_for(&node)?;
     Ok(ParsedNode {
@@ -135,6 +172,80 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
         sources,
         relation,
     })
+}
+
+/// An error while rendering a generic test, at the test's line in its
+/// properties file.
+fn test_error(err: &minijinja::Error, parsed: &Parsed, node: &Node, test: &TestMetadata) -> Error {
+    match jinja_error(err, &parsed.project.root, Some((&node.unique_id, ""))) {
+        Error::Jinja {
+            location,
+            kind,
+            message,
+            ..
+        } if location.file.as_os_str().is_empty()
+            || location.file.to_string_lossy().contains('<') =>
+        {
+            Error::Jinja {
+                location: test.location.clone(),
+                kind,
+                message: format!("in test {}: {message}", node.name),
+                node: None,
+            }
+        }
+        other => other,
+    }
+}
+
+/// `severity`, `warn_if` and `error_if` are checked before anything runs:
+/// a typo there would otherwise be a database error, or no check at all.
+fn check_test_config(parsed: &Parsed, node: &Node) -> Result<()> {
+    let location = match &node.test {
+        Some(test) => test.location.clone(),
+        None => Location::file(parsed.project.display_path(&node.original_file_path)),
+    };
+    let severity = node.config.get_str("severity").unwrap_or("error");
+    if !severity.eq_ignore_ascii_case("error") && !severity.eq_ignore_ascii_case("warn") {
+        return Err(Error::config(
+            location,
+            format!(
+                "test {}: severity '{severity}' is neither 'error' nor 'warn'",
+                node.name
+            ),
+        ));
+    }
+    for key in ["warn_if", "error_if"] {
+        if let Some(value) = node.config.get(key) {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if !is_condition(&text) {
+                return Err(Error::config(
+                    location,
+                    format!(
+                        "test {}: {key} '{text}' is not a condition on the failure count",
+                        node.name
+                    ),
+                )
+                .with_help(r#"write a comparison with a number, such as ">10", "!=0" or ">= 5""#));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `">10"`, `"!= 0"`, `"between 1 and 5"`: what dbt appends to the failure count.
+fn is_condition(text: &str) -> bool {
+    use std::sync::OnceLock;
+    static CONDITION: OnceLock<regex::Regex> = OnceLock::new();
+    let re = CONDITION.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)^\s*(?:(?:=|==|!=|<>|<=|>=|<|>)\s*-?\d+(?:\.\d+)?|(?:not\s+)?between\s+-?\d+(?:\.\d+)?\s+and\s+-?\d+(?:\.\d+)?)\s*$",
+        )
+        .expect("valid regex")
+    });
+    re.is_match(text)
 }
 
 /// Where `key=` is first written in a file's text.
@@ -229,6 +340,80 @@ impl Parsed {
         Ok(Relation::new(target.adapter, database, schema, alias))
     }
 
+    /// The macro that implements a generic test (`test_<name>`), after
+    /// checking that it exists and takes the arguments the test gives it.
+    fn generic_test_macro(&self, node: &Node, test: &TestMetadata) -> Result<String> {
+        let macro_name = format!("test_{}", test.name);
+        let project = &self.project.config.name;
+        if let Some(namespace) = &test.namespace
+            && namespace != project
+            && namespace != crate::jinja::BUILTIN_PACKAGE
+        {
+            return Err(Error::config(
+                test.location.clone(),
+                format!(
+                    "test '{namespace}.{}' comes from package '{namespace}', which is not installed",
+                    test.name
+                ),
+            ));
+        }
+        if !self.env.has_macro(&macro_name) {
+            let known: Vec<&str> = self
+                .env
+                .macros
+                .macros
+                .keys()
+                .filter_map(|m| m.strip_prefix("test_"))
+                .collect();
+            return Err(Error::UnknownReference {
+                location: test.location.clone(),
+                message: format!(
+                    "there is no generic test named '{}' (no `{{% test {} %}}` block or `test_{}` macro)",
+                    test.name, test.name, test.name
+                ),
+                help: did_you_mean(&test.name, known).or_else(|| {
+                    Some("define it in macros/ or tests/generic/ with `{% test name(model, column_name) %}`".into())
+                }),
+            });
+        }
+        if let Some(signature) = macro_params(&self.env, &macro_name) {
+            let given: Vec<&str> = test.kwargs.keys().map(String::as_str).collect();
+            for (param, has_default) in &signature.params {
+                if !has_default && !given.contains(&param.as_str()) {
+                    let what = if param == "column_name" {
+                        format!(
+                            "test {} tests a column: declare it under a column's `data_tests:`",
+                            node.name
+                        )
+                    } else {
+                        format!("test {} needs the argument '{param}'", node.name)
+                    };
+                    return Err(Error::config(test.location.clone(), what));
+                }
+            }
+            if !signature.takes_kwargs {
+                let names: Vec<&str> = signature.params.iter().map(|(p, _)| p.as_str()).collect();
+                for arg in &given {
+                    if !names.contains(arg) {
+                        let error = Error::config(
+                            test.location.clone(),
+                            format!(
+                                "test {} has no argument '{arg}'; it takes {}",
+                                node.name,
+                                names.join(", ")
+                            ),
+                        );
+                        return Err(match did_you_mean(arg, names.iter().copied()) {
+                            Some(help) => error.with_help(help),
+                            None => error,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(macro_name)
+    }
+
     /// Calls a naming macro when the project overrides it.
     fn naming_macro(
         &self,
@@ -276,4 +461,34 @@ pub fn model_value(node: &Node) -> Value {
         "columns": columns,
         "raw_code": node.raw_code,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_condition;
+
+    #[test]
+    fn conditions_on_the_failure_count() {
+        for ok in [
+            ">10",
+            "!=0",
+            "!= 0",
+            ">= 5",
+            "= 0",
+            "<> 1",
+            "between 1 and 5",
+            "NOT BETWEEN 0 and 2",
+        ] {
+            assert!(is_condition(ok), "{ok}");
+        }
+        for bad in [
+            "more than three",
+            "> x",
+            "10",
+            "; drop table t",
+            ">1; select 1",
+        ] {
+            assert!(!is_condition(bad), "{bad}");
+        }
+    }
 }

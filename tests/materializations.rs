@@ -19,7 +19,12 @@ fn views_and_tables_are_built_in_dependency_order() {
     );
     let out = f.kiln(&["build"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("3 succeeded"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Done. PASS=3 WARN=0 ERROR=0 SKIP=0 TOTAL=3"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(
         lines(&f.query("select table_name, table_type from information_schema.tables order by 1")),
         ["raw|BASE TABLE", "stg|VIEW", "total|BASE TABLE"]
@@ -212,7 +217,12 @@ fn env_var_in_profiles_and_memory_database_work() {
     f.write("models/a.sql", "select '{{ target.name }}' as t, {{ target.threads }} as n, '{{ target.database }}' as d\n");
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("1 succeeded"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Done. PASS=1 WARN=0 ERROR=0 SKIP=0 TOTAL=1"),
+        "{}",
+        out.stdout
+    );
     let compiled = f.read("target/compiled/proj/models/a.sql");
     assert_eq!(compiled.trim(), "select 'mem' as t, 3 as n, 'memory' as d");
 }

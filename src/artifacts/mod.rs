@@ -6,13 +6,27 @@ use serde_json::json;
 
 use crate::compile::write_file;
 use crate::error::Result;
-use crate::exec::RunResults;
+use crate::exec::{RunResults, Status};
 use crate::parse::Invocation;
+use crate::secrets;
 
-/// Writes `target/run_results.json`.
+/// What the command line asked for, as `args` in run_results.json.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    pub which: String,
+    pub select: Vec<String>,
+    pub exclude: Vec<String>,
+    pub threads: usize,
+    pub full_refresh: bool,
+    pub fail_fast: bool,
+    pub warn_error: bool,
+}
+
+/// Writes `target/run_results.json` in dbt's shape (schema v6), sorted by
+/// unique id so two runs compare line by line.
 pub fn write_run_results(
     target_dir: &Path,
-    command: &str,
+    args: &RunArgs,
     invocation: &Invocation,
     results: &RunResults,
 ) -> Result<()> {
@@ -21,28 +35,53 @@ pub fn write_run_results(
     let entries: Vec<serde_json::Value> = sorted
         .iter()
         .map(|r| {
+            let timing = match &r.timing {
+                Some((started, completed)) => json!([
+                    {"name": "compile", "started_at": started, "completed_at": started},
+                    {"name": "execute", "started_at": started, "completed_at": completed},
+                ]),
+                None => json!([]),
+            };
+            let message = match r.status {
+                Status::Pass | Status::Skipped => serde_json::Value::Null,
+                _ => json!(secrets::redact(&r.message)),
+            };
             json!({
-                "unique_id": r.unique_id,
                 "status": r.status.as_str(),
+                "timing": timing,
+                "thread_id": r.thread_id,
                 "execution_time": r.seconds,
-                "message": r.message,
-                "failures": null,
-                "relation_name": r.relation,
-                "thread_id": null,
                 "adapter_response": {},
+                "message": message,
+                "failures": r.failures,
+                "unique_id": r.unique_id,
+                "compiled": r.compiled_code.is_some(),
+                "compiled_code": r.compiled_code,
+                "relation_name": r.relation,
+                "batch_results": null,
             })
         })
         .collect();
     let document = json!({
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json",
+            "dbt_version": "1.10.0",
             "generator": format!("kiln {}", env!("CARGO_PKG_VERSION")),
-            "generated_at": chrono::Utc::now().to_rfc3339(),
+            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             "invocation_id": invocation.invocation_id,
+            "env": {},
         },
         "results": entries,
         "elapsed_time": results.elapsed,
-        "args": { "which": command },
+        "args": {
+            "which": args.which,
+            "select": args.select,
+            "exclude": args.exclude,
+            "threads": args.threads,
+            "full_refresh": args.full_refresh,
+            "fail_fast": args.fail_fast,
+            "warn_error": args.warn_error,
+        },
     });
     let text = serde_json::to_string_pretty(&document).unwrap_or_default();
     write_file(&target_dir.join("run_results.json"), &text)

@@ -1,14 +1,14 @@
-//! `kiln build`, `kiln run` and `kiln seed`: load, parse, build the graph,
-//! and execute the selected nodes of the command's kinds.
+//! `kiln build`, `kiln run`, `kiln seed` and `kiln test`: load, parse,
+//! build the graph, and execute the selected nodes of the command's kinds.
 
 use super::output;
 use super::{
     EXIT_FAILURE, EXIT_OK, GlobalArgs, RunArgs, load_project, parse_project, select_nodes,
 };
 use crate::adapter;
-use crate::artifacts::write_run_results;
+use crate::artifacts::{self, write_run_results};
 use crate::error::Result;
-use crate::exec::{self, Status};
+use crate::exec::{self, ExecOptions};
 use crate::graph::Graph;
 use crate::lock::ProjectLock;
 use crate::materialize::Options;
@@ -19,6 +19,7 @@ pub enum Which {
     Build,
     Run,
     Seed,
+    Test,
 }
 
 impl Which {
@@ -27,6 +28,7 @@ impl Which {
             Which::Build => "build",
             Which::Run => "run",
             Which::Seed => "seed",
+            Which::Test => "test",
         }
     }
 
@@ -35,6 +37,7 @@ impl Which {
             Which::Build => true,
             Which::Run => kind == NodeKind::Model,
             Which::Seed => kind == NodeKind::Seed,
+            Which::Test => kind == NodeKind::Test,
         }
     }
 }
@@ -54,25 +57,40 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
             "nothing to do: the selection matches no nodes",
         ));
     }
+    let options = ExecOptions {
+        threads,
+        materialize: Options {
+            full_refresh: args.full_refresh,
+            warn_error: global.warn_error,
+        },
+        fail_fast: args.fail_fast,
+        tests_gate: which == Which::Build,
+    };
     let results = exec::run(
         &parsed,
         &graph,
         &selected,
         adapter.as_ref(),
-        threads,
-        Options {
-            full_refresh: args.full_refresh,
-        },
+        options,
         &mut |result, index, total| output::node_line(result, index, total),
     )?;
     output::summary(&results);
+    let run_args = artifacts::RunArgs {
+        which: which.name().to_string(),
+        select: args.selection.select.clone(),
+        exclude: args.selection.exclude.clone(),
+        threads,
+        full_refresh: args.full_refresh,
+        fail_fast: args.fail_fast,
+        warn_error: global.warn_error,
+    };
     write_run_results(
         &parsed.project.target_dir(),
-        which.name(),
+        &run_args,
         &parsed.invocation,
         &results,
     )?;
-    if results.count(Status::Error) > 0 {
+    if results.failed() {
         Ok(EXIT_FAILURE)
     } else {
         Ok(EXIT_OK)

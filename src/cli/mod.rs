@@ -52,6 +52,9 @@ pub struct GlobalArgs {
     /// (one JSON object a line on stdout).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KILN_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Treat warnings as errors: a test that would warn fails.
+    #[arg(long, global = true, env = "DBT_WARN_ERROR")]
+    pub warn_error: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -74,17 +77,22 @@ pub struct RunArgs {
     /// Worker threads (default: the profile's `threads`).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Stop at the first error or failed test; what has not run is skipped.
+    #[arg(long, short = 'x')]
+    pub fail_fast: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Load seeds and build models, in dependency order.
+    /// Load seeds, build models and run their tests, in dependency order.
     Build(RunArgs),
     /// Build models, in dependency order.
     Run(RunArgs),
     /// Load the CSV files in seed paths into tables.
     Seed(RunArgs),
-    /// Render every model's SQL to target/compiled/ without touching the database.
+    /// Run the data tests of the selected nodes against what is built.
+    Test(RunArgs),
+    /// Render every model's and test's SQL to target/compiled/ without touching the database.
     Compile(SelectArgs),
     /// List the project's nodes, one a line.
     #[command(alias = "list")]
@@ -99,6 +107,7 @@ pub fn main() -> i32 {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
         Command::Run(args) => build::run(&cli.global, args, build::Which::Run),
         Command::Seed(args) => build::run(&cli.global, args, build::Which::Seed),
+        Command::Test(args) => build::run(&cli.global, args, build::Which::Test),
         Command::Compile(args) => compile::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
     };

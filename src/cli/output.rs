@@ -12,6 +12,7 @@ use clap::ValueEnum;
 
 use crate::diagnostic::{Diagnostic, render};
 use crate::exec::{NodeResult, RunResults, Status};
+use crate::project::node::NodeKind;
 use crate::secrets;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -93,20 +94,18 @@ fn note(text: &str) {
     }
 }
 
-/// One line a finished node: ` 3 of 11 OK    view model main.stg_orders ...... [CREATE VIEW in 0.01s]`.
+/// One line a finished node: ` 3 of 11 OK    view model main.stg_orders ...... [CREATE VIEW in 0.01s]`,
+/// ` 5 of 11 FAIL 2 unique_orders_order_id ...... [FAIL 2 in 0.02s]`.
 pub fn node_line(result: &NodeResult, index: usize, total: usize) {
-    let status = match result.status {
-        Status::Success => "OK",
-        Status::Error => "ERROR",
-        Status::Skipped => "SKIP",
-    };
     if format() == LogFormat::Json {
         event(serde_json::json!({
             "event": "node_finished",
             "index": index,
             "total": total,
             "unique_id": result.unique_id,
+            "resource_type": result.kind.resource_type(),
             "status": result.status.as_str(),
+            "failures": result.failures,
             "execution_time": result.seconds,
             "message": secrets::redact(&result.message),
         }));
@@ -115,18 +114,28 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         }
         return;
     }
+    let failures = result.failures.unwrap_or(0);
+    let status = match result.status {
+        Status::Success => "OK".to_string(),
+        Status::Error => "ERROR".to_string(),
+        Status::Skipped => "SKIP".to_string(),
+        Status::Pass => "PASS".to_string(),
+        Status::Warn => format!("WARN {failures}"),
+        Status::Fail => format!("FAIL {failures}"),
+    };
     let width = total.to_string().len();
     let label = match result.kind {
-        crate::project::node::NodeKind::Seed => format!("seed {}", result.display_name),
-        crate::project::node::NodeKind::Model => {
+        NodeKind::Seed => format!("seed {}", result.display_name),
+        NodeKind::Test => format!("test {}", result.name),
+        NodeKind::Model => {
             format!("{} model {}", result.materialized, result.display_name)
         }
     };
     let dots = ".".repeat(60usize.saturating_sub(label.len()).max(3));
     let detail = match result.status {
         Status::Success => format!("[{} in {:.2}s]", result.message, result.seconds),
-        Status::Error => format!("[ERROR in {:.2}s]", result.seconds),
         Status::Skipped => "[SKIP]".to_string(),
+        _ => format!("[{status} in {:.2}s]", result.seconds),
     };
     {
         let mut out = std::io::stdout().lock();
@@ -141,26 +150,67 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
     }
 }
 
-/// `Finished 11 nodes in 0.42s: 10 succeeded, 1 failed, 0 skipped.`
+/// The end of a run: what failed or warned, then dbt's count line,
+/// `Done. PASS=16 WARN=4 ERROR=2 SKIP=1 TOTAL=23`, where PASS counts built
+/// nodes and passed tests, and ERROR errors and failed tests.
 pub fn summary(results: &RunResults) {
+    let pass = results.count(Status::Success) + results.count(Status::Pass);
+    let warn = results.count(Status::Warn);
+    let error = results.count(Status::Error) + results.count(Status::Fail);
+    let skip = results.count(Status::Skipped);
+    let total = results.results.len();
     if format() == LogFormat::Json {
         event(serde_json::json!({
             "event": "summary",
             "elapsed_time": results.elapsed,
-            "success": results.count(Status::Success),
-            "error": results.count(Status::Error),
-            "skipped": results.count(Status::Skipped),
-            "total": results.results.len(),
+            "pass": pass,
+            "warn": warn,
+            "error": error,
+            "skip": skip,
+            "total": total,
         }));
         return;
     }
-    line(&format!(
-        "\nFinished {} node{} in {:.2}s: {} succeeded, {} failed, {} skipped.",
-        results.results.len(),
-        if results.results.len() == 1 { "" } else { "s" },
-        results.elapsed,
-        results.count(Status::Success),
-        results.count(Status::Error),
-        results.count(Status::Skipped),
+    let mut text = format!(
+        "\nFinished running {total} node{} in {:.2}s.\n",
+        if total == 1 { "" } else { "s" },
+        results.elapsed
+    );
+    let mut notable: Vec<&NodeResult> = results
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Error | Status::Fail | Status::Warn))
+        .collect();
+    notable.sort_by_key(|r| (r.status == Status::Warn, r.unique_id.clone()));
+    if !notable.is_empty() {
+        text.push_str(&format!(
+            "\nCompleted with {error} error{} and {warn} warning{}:\n",
+            if error == 1 { "" } else { "s" },
+            if warn == 1 { "" } else { "s" },
+        ));
+        for r in notable {
+            let what = match r.status {
+                Status::Warn => "Warning in",
+                Status::Fail => "Failure in",
+                _ => "Error in",
+            };
+            let message = secrets::redact(&r.message).replace('\n', "\n    ");
+            text.push_str(&format!(
+                "\n  {what} {} {} ({})\n    {message}\n",
+                r.kind.resource_type(),
+                r.name,
+                r.file,
+            ));
+            if let Some(path) = &r.compiled_path
+                && r.kind == NodeKind::Test
+            {
+                text.push_str(&format!("    compiled code at {}\n", path.display()));
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip} TOTAL={total}"
     ));
+    line(&text);
 }

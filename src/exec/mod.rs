@@ -1,6 +1,6 @@
 //! The executor: runs the selected nodes in dependency order on worker
-//! threads, each with its own connection, and skips whatever is downstream
-//! of a failure.
+//! threads, each with its own connection, decides each test's status, and
+//! skips whatever is downstream of an error or a failed test.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -9,19 +9,31 @@ use std::time::Instant;
 
 use crate::adapter::{Adapter, SharedConnection};
 use crate::compile::resolver;
+use crate::config::NodeConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::materialize::{Options, materialize};
+use crate::materialize::{Options, TestCounts, materialize};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
 use crate::secrets;
+use plan::Plan;
+
+pub mod plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// A model or seed was built.
     Success,
+    /// It could not be built, or a test's query failed.
     Error,
     Skipped,
+    /// A test found no failures worth a warning.
+    Pass,
+    /// A test's failures met `error_if` (or `warn_if` with `--warn-error`).
+    Fail,
+    /// A test's failures met `warn_if`.
+    Warn,
 }
 
 impl Status {
@@ -31,7 +43,15 @@ impl Status {
             Status::Success => "success",
             Status::Error => "error",
             Status::Skipped => "skipped",
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
         }
+    }
+
+    /// Whether what runs after it must be skipped.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Error | Status::Fail)
     }
 }
 
@@ -40,8 +60,8 @@ pub struct NodeResult {
     pub unique_id: String,
     pub name: String,
     pub kind: NodeKind,
-    /// The relation built, as SQL.
-    pub relation: String,
+    /// The relation built, as SQL (for a test, where it stored its failures).
+    pub relation: Option<String>,
     /// `schema.identifier`, as dbt prints it.
     pub display_name: String,
     pub materialized: String,
@@ -49,8 +69,18 @@ pub struct NodeResult {
     pub seconds: f64,
     /// What happened: `CREATE VIEW`, the error, or why it was skipped.
     pub message: String,
+    /// A test's failure count.
+    pub failures: Option<i64>,
     /// Why it failed, to show the user.
     pub diagnostic: Option<Diagnostic>,
+    pub compiled_code: Option<String>,
+    /// When it started and finished (RFC 3339), when it ran.
+    pub timing: Option<(String, String)>,
+    pub thread_id: String,
+    /// The node's file, as the user sees it.
+    pub file: String,
+    /// Where its compiled SQL is (models and tests).
+    pub compiled_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,6 +93,22 @@ impl RunResults {
     pub fn count(&self, status: Status) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }
+
+    /// Whether anything errored or failed: the run exits 1.
+    pub fn failed(&self) -> bool {
+        self.results.iter().any(|r| r.status.is_failure())
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecOptions {
+    pub threads: usize,
+    pub materialize: Options,
+    /// Stop at the first error or failure; the rest is skipped.
+    pub fail_fast: bool,
+    /// Whether nodes wait for the tests of the nodes they read (`build`).
+    pub tests_gate: bool,
 }
 
 /// Runs `selected` (unique ids) of `graph`; `report` hears of each node as it
@@ -72,8 +118,7 @@ pub fn run(
     graph: &Graph,
     selected: &BTreeSet<String>,
     adapter: &dyn Adapter,
-    threads: usize,
-    options: Options,
+    options: ExecOptions,
     report: &mut dyn FnMut(&NodeResult, usize, usize),
 ) -> Result<RunResults> {
     let started = Instant::now();
@@ -81,30 +126,30 @@ pub fn run(
     if total == 0 {
         return Ok(RunResults::default());
     }
-    let threads = threads.clamp(1, total);
+    let threads = options.threads.clamp(1, total);
     let mut connections: Vec<SharedConnection> = Vec::with_capacity(threads);
     for _ in 0..threads {
         connections.push(Arc::new(Mutex::new(adapter.connect()?)));
     }
     create_schemas(parsed, selected, &connections[0])?;
     let resolver = resolver(parsed);
+    let plan = Plan::new(parsed, graph, selected, options.tests_gate);
 
-    // Parents that are themselves selected; the rest are taken to exist.
-    let parents: BTreeMap<&str, BTreeSet<&str>> = selected
+    let mut waiting: BTreeMap<&str, usize> = plan
+        .deps
         .iter()
-        .map(|id| {
-            let ps = graph.parents[id]
-                .iter()
-                .filter(|p| selected.contains(*p))
-                .map(String::as_str)
-                .collect();
-            (id.as_str(), ps)
-        })
+        .map(|(id, ds)| (id.as_str(), ds.len()))
         .collect();
-    let mut waiting: BTreeMap<&str, usize> =
-        parents.iter().map(|(id, ps)| (*id, ps.len())).collect();
-    let key = |id: &str| (parsed.nodes[id].node.name.clone(), id.to_string());
-    let mut ready: BinaryHeap<Reverse<(String, String)>> = waiting
+    // Tests first among the ready nodes, so a model's tests run right after it.
+    let key = |id: &str| {
+        let node = &parsed.nodes[id].node;
+        (
+            node.kind != NodeKind::Test,
+            node.name.clone(),
+            id.to_string(),
+        )
+    };
+    let mut ready: BinaryHeap<Reverse<(bool, String, String)>> = waiting
         .iter()
         .filter(|(_, n)| **n == 0)
         .map(|(id, _)| Reverse(key(id)))
@@ -113,34 +158,25 @@ pub fn run(
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<String>();
     let (done_tx, done_rx) = crossbeam_channel::unbounded::<NodeResult>();
     let mut results = Vec::with_capacity(total);
+    let mut finished_ids: BTreeSet<String> = BTreeSet::new();
     let mut skipped: BTreeSet<String> = BTreeSet::new();
 
     std::thread::scope(|scope| {
-        for connection in &connections {
+        for (index, connection) in connections.iter().enumerate() {
             let job_rx = job_rx.clone();
             let done_tx = done_tx.clone();
             let resolver = resolver.clone();
+            let thread_id = format!("Thread-{}", index + 1);
             scope.spawn(move || {
                 while let Ok(id) = job_rx.recv() {
-                    let node = &parsed.nodes[&id];
-                    let start = Instant::now();
-                    let outcome = materialize(parsed, &resolver, node, connection.clone(), options);
-                    let seconds = start.elapsed().as_secs_f64();
-                    let result = match outcome {
-                        Ok(done) => {
-                            node_result(parsed, &id, Status::Success, done.message, seconds)
-                        }
-                        Err(failure) => NodeResult {
-                            diagnostic: Some(*failure.diagnostic.clone()),
-                            ..node_result(
-                                parsed,
-                                &id,
-                                Status::Error,
-                                secrets::redact(&failure.diagnostic.summary()),
-                                seconds,
-                            )
-                        },
-                    };
+                    let result = run_node(
+                        parsed,
+                        &resolver,
+                        &id,
+                        connection.clone(),
+                        options.materialize,
+                        &thread_id,
+                    );
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -151,8 +187,11 @@ pub fn run(
 
         let mut in_flight = 0;
         let mut finished = 0;
+        let mut stopped_by: Option<String> = None;
         loop {
-            while let Some(Reverse((_, id))) = ready.pop() {
+            while stopped_by.is_none()
+                && let Some(Reverse((_, _, id))) = ready.pop()
+            {
                 if skipped.contains(&id) {
                     continue;
                 }
@@ -167,26 +206,25 @@ pub fn run(
             in_flight -= 1;
             finished += 1;
             report(&result, finished, total);
-            let failed = result.status == Status::Error;
+            let failed = result.status.is_failure();
             let id = result.unique_id.clone();
+            finished_ids.insert(id.clone());
             results.push(result);
             if failed {
-                for child in graph.descendants(&id) {
-                    if selected.contains(&child) && skipped.insert(child.clone()) {
+                let what = describe_upstream(parsed, &id);
+                for child in plan.downstream(&id) {
+                    if skipped.insert(child.clone()) {
                         finished += 1;
-                        let skip = node_result(
-                            parsed,
-                            &child,
-                            Status::Skipped,
-                            format!("skipped: upstream {} failed", parsed.nodes[&id].node.name),
-                            0.0,
-                        );
+                        let skip = skipped_result(parsed, &child, format!("skipped: {what}"));
                         report(&skip, finished, total);
                         results.push(skip);
                     }
                 }
+                if options.fail_fast && stopped_by.is_none() {
+                    stopped_by = Some(what);
+                }
             }
-            for child in graph.children.get(&id).into_iter().flatten() {
+            for child in plan.dependents.get(&id).into_iter().flatten() {
                 if let Some(n) = waiting.get_mut(child.as_str()) {
                     *n -= 1;
                     if *n == 0 && !skipped.contains(child) {
@@ -196,11 +234,123 @@ pub fn run(
             }
         }
         drop(job_tx);
+        if let Some(what) = stopped_by {
+            for id in selected {
+                if !finished_ids.contains(id) && skipped.insert(id.clone()) {
+                    finished += 1;
+                    let skip = skipped_result(
+                        parsed,
+                        id,
+                        format!("skipped: --fail-fast stopped the run when {what}"),
+                    );
+                    report(&skip, finished, total);
+                    results.push(skip);
+                }
+            }
+        }
     });
     Ok(RunResults {
         results,
         elapsed: started.elapsed().as_secs_f64(),
     })
+}
+
+/// `upstream model orders failed`, `test unique_orders_id failed`.
+fn describe_upstream(parsed: &Parsed, id: &str) -> String {
+    let node = &parsed.nodes[id].node;
+    match node.kind {
+        NodeKind::Test => format!("test {} failed", node.name),
+        kind => format!("upstream {} {} failed", kind.resource_type(), node.name),
+    }
+}
+
+fn skipped_result(parsed: &Parsed, id: &str, message: String) -> NodeResult {
+    node_result(parsed, id, Status::Skipped, message, 0.0)
+}
+
+/// Builds (or tests) one node and says how it went.
+fn run_node(
+    parsed: &Parsed,
+    resolver: &Arc<crate::jinja::context::Resolver>,
+    id: &str,
+    connection: SharedConnection,
+    options: Options,
+    thread_id: &str,
+) -> NodeResult {
+    let node = &parsed.nodes[id];
+    let start = Instant::now();
+    let started_at = now();
+    let outcome = materialize(parsed, resolver, node, connection, options);
+    let seconds = start.elapsed().as_secs_f64();
+    let timing = Some((started_at, now()));
+    let mut result = match outcome {
+        Ok(done) => {
+            let mut result = node_result(parsed, id, Status::Success, done.message, seconds);
+            if let Some(counts) = done.test {
+                let (status, message) = test_status(&node.node.config, counts, options.warn_error);
+                result.status = status;
+                result.message = message;
+                result.failures = Some(counts.failures);
+                result.relation = done.relation;
+            }
+            result.compiled_code = done.compiled_code;
+            result
+        }
+        Err(failure) => NodeResult {
+            diagnostic: Some(*failure.diagnostic.clone()),
+            ..node_result(
+                parsed,
+                id,
+                Status::Error,
+                secrets::redact(&failure.diagnostic.summary()),
+                seconds,
+            )
+        },
+    };
+    result.timing = timing;
+    result.thread_id = thread_id.to_string();
+    result
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// dbt's verdict on a test: with severity `error`, `error_if` is checked
+/// first, then `warn_if`; with severity `warn` only `warn_if`. The message
+/// is dbt's: `Got 3 results, configured to fail if != 0`.
+pub fn test_status(config: &NodeConfig, counts: TestCounts, warn_error: bool) -> (Status, String) {
+    let condition = |key: &str| match config.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => "!= 0".to_string(),
+    };
+    let severity = config.get_str("severity").unwrap_or("error");
+    let got = format!(
+        "Got {} result{}",
+        counts.failures,
+        if counts.failures == 1 { "" } else { "s" }
+    );
+    if severity.eq_ignore_ascii_case("error") && counts.should_error {
+        (
+            Status::Fail,
+            format!("{got}, configured to fail if {}", condition("error_if")),
+        )
+    } else if counts.should_warn {
+        if warn_error {
+            (
+                Status::Fail,
+                format!("{got}, configured to fail if {}", condition("warn_if")),
+            )
+        } else {
+            (
+                Status::Warn,
+                format!("{got}, configured to warn if {}", condition("warn_if")),
+            )
+        }
+    } else {
+        (Status::Pass, "PASS".to_string())
+    }
 }
 
 fn node_result(
@@ -215,7 +365,7 @@ fn node_result(
         unique_id: id.to_string(),
         name: node.node.name.clone(),
         kind: node.node.kind,
-        relation: node.relation.render(),
+        relation: (node.node.kind != NodeKind::Test).then(|| node.relation.render()),
         display_name: format!(
             "{}.{}",
             node.relation.schema.as_deref().unwrap_or_default(),
@@ -223,12 +373,24 @@ fn node_result(
         ),
         materialized: match node.node.kind {
             NodeKind::Seed => "seed".into(),
+            NodeKind::Test => "test".into(),
             NodeKind::Model => node.node.config.materialized().to_string(),
         },
         status,
         seconds,
         message,
+        failures: None,
         diagnostic: None,
+        compiled_code: None,
+        timing: None,
+        thread_id: String::new(),
+        file: parsed
+            .project
+            .display_path(&node.node.original_file_path)
+            .display()
+            .to_string(),
+        compiled_path: (node.node.kind != NodeKind::Seed)
+            .then(|| crate::compile::compiled_path(parsed, node)),
     }
 }
 
@@ -238,9 +400,19 @@ fn create_schemas(
     selected: &BTreeSet<String>,
     connection: &SharedConnection,
 ) -> Result<()> {
+    // A test has a schema only when it stores its failures.
     let schemas: BTreeSet<(String, String)> = selected
         .iter()
-        .map(|id| &parsed.nodes[id].relation)
+        .map(|id| &parsed.nodes[id])
+        .filter(|n| {
+            n.node.kind != NodeKind::Test
+                || n.node
+                    .config
+                    .get("store_failures")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false)
+        })
+        .map(|n| &n.relation)
         .filter_map(|r| Some((r.database.clone()?, r.schema.clone()?)))
         .collect();
     let mut conn = connection.lock().unwrap_or_else(|p| p.into_inner());
@@ -250,4 +422,64 @@ fn create_schemas(
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> NodeConfig {
+        let mut config = NodeConfig::default();
+        for (k, v) in pairs {
+            config.merge(k, serde_json::Value::String(v.to_string()));
+        }
+        config
+    }
+
+    fn counts(failures: i64, should_warn: bool, should_error: bool) -> TestCounts {
+        TestCounts {
+            failures,
+            should_warn,
+            should_error,
+        }
+    }
+
+    #[test]
+    fn error_if_is_checked_before_warn_if() {
+        let c = config(&[("warn_if", ">0"), ("error_if", ">5")]);
+        assert_eq!(
+            test_status(&c, counts(7, true, true), false),
+            (
+                Status::Fail,
+                "Got 7 results, configured to fail if >5".into()
+            )
+        );
+        assert_eq!(
+            test_status(&c, counts(1, true, false), false),
+            (
+                Status::Warn,
+                "Got 1 result, configured to warn if >0".into()
+            )
+        );
+        assert_eq!(
+            test_status(&c, counts(0, false, false), false).0,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn severity_warn_ignores_error_if_and_warn_error_fails_warnings() {
+        let c = config(&[("severity", "warn")]);
+        assert_eq!(
+            test_status(&c, counts(3, true, true), false).0,
+            Status::Warn
+        );
+        assert_eq!(
+            test_status(&c, counts(3, true, true), true),
+            (
+                Status::Fail,
+                "Got 3 results, configured to fail if != 0".into()
+            )
+        );
+    }
 }

@@ -32,6 +32,9 @@ impl Graph {
     pub fn build(parsed: &Parsed) -> Result<Graph> {
         let mut by_name: BTreeMap<&str, &ParsedNode> = BTreeMap::new();
         for node in parsed.nodes.values() {
+            if node.node.kind == NodeKind::Test {
+                continue;
+            }
             // A model and a seed can't share a name in one project; models win refs.
             let entry = by_name.entry(node.node.name.as_str()).or_insert(node);
             if node.node.kind == NodeKind::Model {
@@ -172,6 +175,9 @@ fn resolve_ref(
 
 /// The file and line where `name` is first quoted in the node's file.
 fn call_location(parsed: &Parsed, node: &ParsedNode, name: &str) -> Location {
+    if let Some(test) = &node.node.test {
+        return test.location.clone();
+    }
     let file = parsed.project.display_path(&node.node.original_file_path);
     for (i, line) in node.node.raw_code.lines().enumerate() {
         for quote in ['\'', '"'] {

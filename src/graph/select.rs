@@ -8,6 +8,7 @@ use super::Graph;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Result};
 use crate::parse::Parsed;
+use crate::project::node::NodeKind;
 
 /// Selector methods kiln implements.
 const METHODS: &[&str] = &["tag", "path", "resource_type"];
@@ -60,7 +61,7 @@ pub fn select(
         return Err(error);
     }
     let mut warnings = Vec::new();
-    let mut chosen: BTreeSet<String> = if select.is_empty() {
+    let chosen: BTreeSet<String> = if select.is_empty() {
         parsed.nodes.keys().cloned().collect()
     } else {
         let mut chosen = BTreeSet::new();
@@ -76,11 +77,13 @@ pub fn select(
         }
         chosen
     };
+    let chosen = with_tests(parsed, graph, chosen);
+    let mut excluded = BTreeSet::new();
     for token in tokens(exclude) {
-        for id in matches(parsed, graph, token) {
-            chosen.remove(&id);
-        }
+        excluded.extend(matches(parsed, graph, token));
     }
+    let excluded = with_tests(parsed, graph, excluded);
+    let chosen = chosen.difference(&excluded).cloned().collect();
     Ok(Selection {
         ids: chosen,
         warnings,
@@ -131,6 +134,26 @@ fn check(token: &str) -> Result<()> {
         format!("'{method}' is not a selector method"),
         did_you_mean(method, known),
     ))
+}
+
+/// `ids` and every test of them: dbt's eager indirect selection, where a
+/// test comes with any node it tests.
+fn with_tests(parsed: &Parsed, graph: &Graph, mut ids: BTreeSet<String>) -> BTreeSet<String> {
+    let tests: Vec<String> = parsed
+        .nodes
+        .values()
+        .filter(|n| n.node.kind == NodeKind::Test && !ids.contains(&n.node.unique_id))
+        .filter(|n| {
+            let id = &n.node.unique_id;
+            graph.parents[id]
+                .iter()
+                .chain(graph.source_parents.get(id).into_iter().flatten())
+                .any(|p| ids.contains(p))
+        })
+        .map(|n| n.node.unique_id.clone())
+        .collect();
+    ids.extend(tests);
+    ids
 }
 
 fn tokens(args: &[String]) -> impl Iterator<Item = &str> {

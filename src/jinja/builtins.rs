@@ -22,4 +22,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "kiln://materializations/seed.sql",
         include_str!("../../templates/materializations/seed.sql"),
     ),
+    (
+        "kiln://materializations/test.sql",
+        include_str!("../../templates/materializations/test.sql"),
+    ),
+    (
+        "kiln://tests/generic.sql",
+        include_str!("../../templates/tests/generic.sql"),
+    ),
 ];

@@ -72,6 +72,8 @@ pub struct RenderScope {
     resolver: Option<Arc<Resolver>>,
     connection: Option<SharedConnection>,
     results: Mutex<BTreeMap<String, Value>>,
+    /// The rows of each named statement that fetched its result.
+    tables: Mutex<BTreeMap<String, QueryResult>>,
     seed: Option<SeedData>,
     /// Every statement run, in order, for `target/run/`.
     executed: Mutex<Vec<String>>,
@@ -97,6 +99,7 @@ impl RenderScope {
             resolver: None,
             connection: None,
             results: Mutex::new(BTreeMap::new()),
+            tables: Mutex::new(BTreeMap::new()),
             seed: None,
             executed: Mutex::new(Vec::new()),
             failed: Mutex::new(None),
@@ -128,6 +131,11 @@ impl RenderScope {
 
     pub fn executed(&self) -> Vec<String> {
         lock(&self.executed).clone()
+    }
+
+    /// The rows the statement named `name` fetched (`fetch_result=True`).
+    pub fn query_result(&self, name: &str) -> Option<QueryResult> {
+        lock(&self.tables).get(name).cloned()
     }
 
     /// The statement the database refused, if one was.
@@ -553,6 +561,9 @@ impl Object for StatementFunction {
         }
         let result = self.scope.run_sql(sql, fetch)?;
         if let Some(name) = name {
+            if let Some(rows) = &result {
+                lock(&self.scope.tables).insert(name.clone(), rows.clone());
+            }
             lock(&self.scope.results).insert(name, result_value(result));
         }
         Ok(Value::from(""))

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use super::macros::{MacroFunction, MacroRegistry, call_macro, rename_definitions};
+use super::macros::{
+    MacroFunction, MacroRegistry, call_macro, rename_definitions, test_blocks_to_macros,
+};
 use super::render::{jinja_error, with_context};
 use super::{BUILTIN_PACKAGE, builtins, functions};
 use crate::error::{Error, Result};
@@ -43,21 +45,24 @@ impl JinjaEnv {
         let mut errors = Vec::new();
         let mut macros = MacroRegistry::default();
         for (name, source) in builtins::TEMPLATES {
-            if let Err(e) = env.add_template_owned(*name, rename_definitions(source)) {
+            let source = test_blocks_to_macros(source);
+            if let Err(e) = env.add_template_owned(*name, rename_definitions(&source)) {
                 errors.push(jinja_error(&e, &project.root, None));
             }
-            macros.add_file(name, BUILTIN_PACKAGE, source);
+            macros.add_file(name, BUILTIN_PACKAGE, &source);
         }
         for file in &project.macros {
             let name = template_name(&file.path);
-            if let Err(e) = env.add_template_owned(name.clone(), rename_definitions(&file.source)) {
+            let source = test_blocks_to_macros(&file.source);
+            if let Err(e) = env.add_template_owned(name.clone(), rename_definitions(&source)) {
                 errors.push(jinja_error(&e, &project.root, None));
                 continue;
             }
-            macros.add_file(&name, &file.package, &file.source);
+            macros.add_file(&name, &file.package, &source);
         }
         for node in project.nodes.values() {
-            if node.raw_code.is_empty() {
+            // A generic test has no file of its own: its macro is called.
+            if node.raw_code.is_empty() || node.test.is_some() {
                 continue;
             }
             let name = template_name(&node.original_file_path);

@@ -55,6 +55,24 @@ pub fn rename_definitions(source: &str) -> String {
     .into_owned()
 }
 
+/// `source` with dbt's `{% test name(...) %}...{% endtest %}` blocks turned
+/// into the macros they stand for: `{% macro test_name(...) %}...{% endmacro %}`.
+/// Lines are kept, so errors point at the line the user wrote.
+pub fn test_blocks_to_macros(source: &str) -> String {
+    static TEST: OnceLock<Regex> = OnceLock::new();
+    static END: OnceLock<Regex> = OnceLock::new();
+    if !source.contains("test") {
+        return source.to_string();
+    }
+    let test = TEST.get_or_init(|| {
+        Regex::new(r"(\{%[-+]?\s*)test(\s+)([A-Za-z_][A-Za-z0-9_]*)(\s*\()").expect("valid regex")
+    });
+    let end =
+        END.get_or_init(|| Regex::new(r"(\{%[-+]?\s*)endtest(\s*[-+]?%\})").expect("valid regex"));
+    let renamed = test.replace_all(source, "${1}macro${2}test_${3}${4}");
+    end.replace_all(&renamed, "${1}endmacro${2}").into_owned()
+}
+
 /// Every macro by name; later additions shadow earlier ones.
 #[derive(Debug, Default, Clone)]
 pub struct MacroRegistry {
@@ -165,6 +183,19 @@ mod tests {
         assert_eq!(
             rename_definitions(src),
             "{% macro __kiln_macro_a(x) %}{{ b(x) }}{% endmacro %}{%- macro __kiln_macro_b(y) -%}{{ y }}{%- endmacro %}"
+        );
+    }
+
+    #[test]
+    fn test_blocks_become_macros() {
+        let src = "{% test is_positive(model, column_name) %}\nselect 1\n{%- endtest %}";
+        assert_eq!(
+            test_blocks_to_macros(src),
+            "{% macro test_is_positive(model, column_name) %}\nselect 1\n{%- endmacro %}"
+        );
+        assert_eq!(
+            macro_names(&test_blocks_to_macros(src)),
+            vec!["test_is_positive"]
         );
     }
 

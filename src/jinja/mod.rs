@@ -7,6 +7,7 @@ pub mod config_renderer;
 pub mod context;
 pub mod environment;
 pub mod functions;
+pub mod generic_test;
 pub mod macros;
 pub mod relation;
 pub mod render;

@@ -50,11 +50,28 @@ impl NodeFailure {
 #[derive(Debug, Clone)]
 pub struct Materialized {
     pub message: String,
+    /// For a test: the row its materialization's `main` statement returned.
+    pub test: Option<TestCounts>,
+    /// The compiled SQL of a model or test.
+    pub compiled_code: Option<String>,
+    /// The relation a test stored its failing rows in.
+    pub relation: Option<String>,
+}
+
+/// The outcome of a test's query: the failure count (`fail_calc` over the
+/// failing rows) and whether it meets `warn_if` and `error_if`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestCounts {
+    pub failures: i64,
+    pub should_warn: bool,
+    pub should_error: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     pub full_refresh: bool,
+    /// `--warn-error`: a test that would warn fails.
+    pub warn_error: bool,
 }
 
 /// Builds `node` on `connection`.
@@ -69,6 +86,7 @@ pub fn materialize(
     let source_file = parsed.project.display_path(&node.node.original_file_path);
     let materialized = match node.node.kind {
         NodeKind::Seed => "seed".to_string(),
+        NodeKind::Test => "test".to_string(),
         NodeKind::Model => node.node.config.materialized().to_string(),
     };
     let macro_name = [
@@ -96,7 +114,7 @@ pub fn materialize(
 
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
-        NodeKind::Model => {
+        NodeKind::Model | NodeKind::Test => {
             let sql =
                 compile_node(parsed, resolver, node, Some(connection.clone())).map_err(fail)?;
             write_file(&compiled_path(parsed, node), &sql).map_err(fail)?;
@@ -143,7 +161,7 @@ pub fn materialize(
     let executed = scope.executed();
     let _ = write_file(&run_file, &format!("{};\n", executed.join(";\n\n")));
     match outcome {
-        Ok(_) => {
+        Ok(returned) => {
             if let Err(e) = lock(&connection).commit() {
                 let _ = lock(&connection).rollback();
                 return Err(NodeFailure {
@@ -154,11 +172,31 @@ pub fn materialize(
                     run_file: Some(run_file),
                 });
             }
+            let test = match node.node.kind {
+                NodeKind::Test => Some(test_counts(&scope).map_err(|message| {
+                    NodeFailure::new(
+                        Diagnostic::error(Code::Database, message).at(Location::file(&run_file)),
+                    )
+                })?),
+                _ => None,
+            };
+            let relation = returned
+                .get_attr("relations")
+                .ok()
+                .and_then(|r| r.try_iter().ok()?.next())
+                .map(|r| r.to_string());
             Ok(Materialized {
                 message: match node.node.kind {
                     NodeKind::Seed => format!("INSERT {}", seed_rows),
+                    NodeKind::Test => "OK".to_string(),
                     NodeKind::Model => format!("CREATE {}", materialized.to_uppercase()),
                 },
+                test,
+                compiled_code: ctx
+                    .get_attr("sql")
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string)),
+                relation,
             })
         }
         Err(err) => {
@@ -168,6 +206,47 @@ pub fn materialize(
             ))
         }
     }
+}
+
+/// The one row of a test's `main` statement: failures, should_warn, should_error.
+fn test_counts(scope: &RenderScope) -> Result<TestCounts, String> {
+    use crate::adapter::Cell;
+    let result = scope
+        .query_result("main")
+        .ok_or("the test materialization ran no `main` statement that fetched its result")?;
+    let row = match result.rows.as_slice() {
+        [row] if row.len() >= 3 => row,
+        rows => {
+            return Err(format!(
+                "a test's query must return one row of failures, should_warn and should_error; it returned {} row(s)",
+                rows.len()
+            ));
+        }
+    };
+    let number = |cell: &Cell| -> Result<i64, String> {
+        match cell {
+            Cell::Null => Ok(0),
+            Cell::Int(i) => Ok(*i),
+            Cell::Float(f) => Ok(*f as i64),
+            Cell::Bool(b) => Ok(i64::from(*b)),
+            Cell::Text(t) => t
+                .trim()
+                .parse::<f64>()
+                .map(|f| f as i64)
+                .map_err(|_| format!("the failure count '{t}' is not a number")),
+        }
+    };
+    let truth = |cell: &Cell| match cell {
+        Cell::Bool(b) => *b,
+        Cell::Int(i) => *i != 0,
+        Cell::Text(t) => matches!(t.as_str(), "true" | "t" | "1"),
+        _ => false,
+    };
+    Ok(TestCounts {
+        failures: number(&row[0])?,
+        should_warn: truth(&row[1]),
+        should_error: truth(&row[2]),
+    })
 }
 
 fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -235,11 +314,14 @@ fn describe_failure(
             ),
         )
         .at(location)
-        .with_note(format!(
-            "{kind} {} is defined in {}",
-            node.node.name,
-            source.display()
-        ))
+        .with_note(match &node.node.test {
+            Some(test) => format!("{kind} {} is declared at {}", node.node.name, test.location),
+            None => format!(
+                "{kind} {} is defined in {}",
+                node.node.name,
+                source.display()
+            ),
+        })
         .with_note(format!("the SQL sent is in {}", run_file.display()));
         return NodeFailure {
             diagnostic: Box::new(diagnostic),

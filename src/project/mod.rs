@@ -2,9 +2,11 @@
 //! found under the folders dbt_project.yml names. No Jinja is rendered here
 //! beyond the config files' own `env_var()`s, and no database is touched.
 
+pub mod data_tests;
 pub mod discovery;
 pub mod node;
 pub mod properties;
+mod test_nodes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -110,7 +112,7 @@ impl Project {
                             continue;
                         }
                     },
-                    NodeKind::Seed => String::new(),
+                    NodeKind::Seed | NodeKind::Test => String::new(),
                 };
                 let relative = discovery::relative_to_folder(&file, folders);
                 let fqn = discovery::fqn(&config.name, &relative, &name);
@@ -135,6 +137,7 @@ impl Project {
                     description: patch.description.clone(),
                     columns: patch.columns.clone(),
                     patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
+                    test: None,
                 };
                 if node.config.enabled() {
                     nodes.insert(node.unique_id.clone(), node);
@@ -166,6 +169,22 @@ impl Project {
 
         let sources = build_sources(&properties, &config, &target, &mut errors);
         let macros = read_macros(&root, &config, &mut errors);
+        let tests = test_nodes::singular_tests(&root, &config, &mut errors)
+            .into_iter()
+            .chain(test_nodes::generic_tests(
+                &properties.tests,
+                &config,
+                &nodes,
+                &sources,
+                &mut errors,
+            ));
+        for test in tests {
+            if test.config.enabled() {
+                nodes.insert(test.unique_id.clone(), test);
+            } else {
+                disabled.insert(test.unique_id.clone(), test);
+            }
+        }
         if let Some(error) = Error::from_many(errors) {
             return Err(error);
         }
@@ -281,9 +300,13 @@ fn build_sources(
     sources
 }
 
+/// The macro files: those in macro paths, and the generic tests in a
+/// `generic/` folder of the test paths.
 fn read_macros(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<MacroFile> {
     let mut macros = Vec::new();
-    for file in discovery::find_files(root, &config.macro_paths, &["sql", "jinja", "j2"]) {
+    let mut folders = config.macro_paths.clone();
+    folders.extend(config.test_paths.iter().map(|t| format!("{t}/generic")));
+    for file in discovery::find_files(root, &folders, &["sql", "jinja", "j2"]) {
         match std::fs::read_to_string(root.join(&file)) {
             Ok(source) => macros.push(MacroFile {
                 path: file,

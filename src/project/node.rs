@@ -1,5 +1,5 @@
-//! The nodes of a project: models, seeds (and later snapshots and tests),
-//! the sources they read, and what properties files say about them.
+//! The nodes of a project: models, seeds and data tests (and later
+//! snapshots), the sources they read, and what properties files say about them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use crate::config::NodeConfig;
 pub enum NodeKind {
     Model,
     Seed,
+    Test,
 }
 
 impl NodeKind {
@@ -18,6 +19,7 @@ impl NodeKind {
         match self {
             NodeKind::Model => "model",
             NodeKind::Seed => "seed",
+            NodeKind::Test => "test",
         }
     }
 }
@@ -28,6 +30,8 @@ pub struct ColumnInfo {
     pub name: String,
     pub description: String,
     pub data_type: Option<String>,
+    /// `quote: true`: the name is quoted in SQL kiln writes (tests).
+    pub quote: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +56,28 @@ pub struct Node {
     pub columns: Vec<ColumnInfo>,
     /// The properties file that described this node.
     pub patch_path: Option<PathBuf>,
+    /// For a generic data test: which test, on what, with which arguments.
+    pub test: Option<TestMetadata>,
+}
+
+/// A generic data test: the test macro and the arguments it is called with.
+#[derive(Debug, Clone)]
+pub struct TestMetadata {
+    /// `not_null`, `accepted_values`, a custom test's name.
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The macro's keyword arguments as dbt records them: `model` is
+    /// `{{ get_where_subquery(ref('orders')) }}`, strings such as
+    /// `ref('customers')` are rendered when the test is.
+    pub kwargs: BTreeMap<String, serde_json::Value>,
+    pub column_name: Option<String>,
+    /// The model, seed or source the test is declared on.
+    pub attached_to: String,
+    /// Where the test is declared in its properties file.
+    pub location: crate::error::Location,
+    /// The configs its properties-file entry sets, which win over those the
+    /// test's macro sets with `config()`.
+    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 /// One table of a declared source.

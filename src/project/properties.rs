@@ -36,6 +36,10 @@ struct NodeProps {
     config: Option<Yaml>,
     #[serde(default)]
     columns: Option<Vec<ColumnProps>>,
+    #[serde(default)]
+    data_tests: Option<Vec<Yaml>>,
+    #[serde(default)]
+    tests: Option<Vec<Yaml>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +49,13 @@ struct ColumnProps {
     description: Option<String>,
     #[serde(default)]
     data_type: Option<String>,
+    /// Quote the column's name in its tests.
+    #[serde(default)]
+    quote: Option<bool>,
+    #[serde(default)]
+    data_tests: Option<Vec<Yaml>>,
+    #[serde(default)]
+    tests: Option<Vec<Yaml>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +78,39 @@ struct SourceTableProps {
     description: Option<String>,
     #[serde(default)]
     identifier: Option<String>,
+    #[serde(default)]
+    columns: Option<Vec<ColumnProps>>,
+    #[serde(default)]
+    data_tests: Option<Vec<Yaml>>,
+    #[serde(default)]
+    tests: Option<Vec<Yaml>>,
+}
+
+/// What a declared test is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestTarget {
+    /// A model (`kind` "model") or seed ("seed"), by name.
+    Node {
+        kind: &'static str,
+        name: String,
+    },
+    Source {
+        source: String,
+        table: String,
+    },
+}
+
+/// One item of a `data_tests:` list, as written.
+#[derive(Debug, Clone)]
+pub struct DeclaredTest {
+    pub target: TestTarget,
+    /// The column it tests, quoted when the column says `quote: true`.
+    pub column: Option<String>,
+    pub entry: serde_json::Value,
+    /// The properties file, relative to the project.
+    pub file: PathBuf,
+    /// The test's line in the properties file.
+    pub location: Location,
 }
 
 /// A source table as a properties file declares it, before target defaults.
@@ -87,6 +131,8 @@ pub struct Properties {
     pub models: BTreeMap<String, Patch>,
     pub seeds: BTreeMap<String, Patch>,
     pub sources: Vec<DeclaredSource>,
+    /// Generic tests of models, seeds, sources and their columns.
+    pub tests: Vec<DeclaredTest>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
 }
@@ -138,6 +184,20 @@ impl Properties {
                         "`config:` must be a mapping of config keys",
                     ));
                 }
+                let entry_path = vec![Seg::key(&key), Seg::Item(i)];
+                let test_target = TestTarget::Node {
+                    kind,
+                    name: props.name.clone(),
+                };
+                self.tests.extend(declared_tests(
+                    &test_target,
+                    &entry_path,
+                    props.data_tests.as_deref(),
+                    props.tests.as_deref(),
+                    props.columns.as_deref(),
+                    relative,
+                    &at,
+                ));
                 let patch = to_patch(
                     props.description,
                     props.config,
@@ -148,8 +208,27 @@ impl Properties {
                 target.insert(props.name, patch);
             }
         }
-        for source in file.sources.unwrap_or_default() {
-            for table in source.tables.unwrap_or_default() {
+        for (i, source) in file.sources.unwrap_or_default().into_iter().enumerate() {
+            for (j, table) in source.tables.unwrap_or_default().into_iter().enumerate() {
+                let entry_path = vec![
+                    Seg::key("sources"),
+                    Seg::Item(i),
+                    Seg::key("tables"),
+                    Seg::Item(j),
+                ];
+                let test_target = TestTarget::Source {
+                    source: source.name.clone(),
+                    table: table.name.clone(),
+                };
+                self.tests.extend(declared_tests(
+                    &test_target,
+                    &entry_path,
+                    table.data_tests.as_deref(),
+                    table.tests.as_deref(),
+                    table.columns.as_deref(),
+                    relative,
+                    &at,
+                ));
                 self.sources.push(DeclaredSource {
                     source_name: source.name.clone(),
                     table_name: table.name,
@@ -166,6 +245,56 @@ impl Properties {
         }
         Ok(())
     }
+}
+
+/// The tests of one entry (a model, seed or source table) and of its
+/// columns, each with the line it is declared on. dbt reads `data_tests:`,
+/// and `tests:` as its older name.
+fn declared_tests(
+    target: &TestTarget,
+    entry_path: &[Seg],
+    data_tests: Option<&[Yaml]>,
+    tests: Option<&[Yaml]>,
+    columns: Option<&[ColumnProps]>,
+    relative: &Path,
+    at: &dyn Fn(&[Seg]) -> Location,
+) -> Vec<DeclaredTest> {
+    let mut found = Vec::new();
+    let mut add = |path: &[Seg],
+                   column: Option<String>,
+                   data_tests: Option<&[Yaml]>,
+                   tests: Option<&[Yaml]>| {
+        for (key, list) in [("data_tests", data_tests), ("tests", tests)] {
+            for (k, entry) in list.unwrap_or_default().iter().enumerate() {
+                let mut item = path.to_vec();
+                item.extend([Seg::key(key), Seg::Item(k)]);
+                found.push(DeclaredTest {
+                    target: target.clone(),
+                    column: column.clone(),
+                    entry: to_json(entry),
+                    file: relative.to_path_buf(),
+                    location: at(&item),
+                });
+            }
+        }
+    };
+    add(entry_path, None, data_tests, tests);
+    for (j, column) in columns.unwrap_or_default().iter().enumerate() {
+        let mut path = entry_path.to_vec();
+        path.extend([Seg::key("columns"), Seg::Item(j)]);
+        let name = if column.quote == Some(true) {
+            format!("\"{}\"", column.name.replace('"', "\"\""))
+        } else {
+            column.name.clone()
+        };
+        add(
+            &path,
+            Some(name),
+            column.data_tests.as_deref(),
+            column.tests.as_deref(),
+        );
+    }
+    found
 }
 
 /// Warnings for the keys of a properties file dbt does not know, in entries
@@ -266,6 +395,7 @@ fn to_patch(
             .into_iter()
             .map(|c| ColumnInfo {
                 name: c.name,
+                quote: c.quote.unwrap_or(false),
                 description: c.description.unwrap_or_default(),
                 data_type: c.data_type,
             })

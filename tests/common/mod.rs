@@ -56,6 +56,21 @@ impl Fixture {
         fixture
     }
 
+    /// A copy of a fixture project whose profiles.yml (written here) points
+    /// the profile `profile` at the fixture's DuckDB file.
+    pub fn project(relative: &str, profile: &str) -> Fixture {
+        let fixture = Fixture::copy_of(relative);
+        let db = fixture.db_path();
+        fixture.write(
+            "profiles.yml",
+            &format!(
+                "{profile}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{}'\n      threads: 2\n",
+                db.display()
+            ),
+        );
+        fixture
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

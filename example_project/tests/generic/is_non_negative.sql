@@ -1,0 +1,6 @@
+{#- A custom generic test: the rows where the column is below zero. -#}
+{% test is_non_negative(model, column_name) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+{% endtest %}

@@ -1,0 +1,190 @@
+//! Data tests as nodes: singular tests (`.sql` files in test paths) and the
+//! generic tests properties files declare, with dbt's names, unique ids, fqns
+//! and configs (`data_tests:` in dbt_project.yml < the test's own entry).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use super::data_tests::{read_entry, synthesize_names, test_hash};
+use super::discovery;
+use super::node::{Node, NodeKind, SourceTable, TestMetadata};
+use super::properties::{DeclaredTest, TestTarget};
+use crate::config::NodeConfig;
+use crate::config::dbt_project::DbtProject;
+use crate::config::node_config::configs_from_tree;
+use crate::error::{Error, Location};
+
+/// The schema a test's failing rows are stored in, under the target's.
+pub const AUDIT_SCHEMA: &str = "dbt_test__audit";
+
+/// The config a test starts from: dbt's defaults, then the project's tree.
+fn base_config(config: &DbtProject, fqn: &[String]) -> NodeConfig {
+    let mut node_config = NodeConfig::default();
+    node_config.merge("schema", Json::String(AUDIT_SCHEMA.into()));
+    if let Some(tree) = config.config_trees.get("data_tests") {
+        for level in configs_from_tree(tree, fqn) {
+            node_config.merge_all(&level);
+        }
+    }
+    node_config
+}
+
+/// Every `.sql` file of the test paths outside `generic/`, one test each.
+pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<Node> {
+    let mut tests = Vec::new();
+    for file in discovery::find_files(root, &config.test_paths, &["sql"]) {
+        let relative = discovery::relative_to_folder(&file, &config.test_paths);
+        if relative.starts_with("generic") {
+            continue;
+        }
+        let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+            continue;
+        };
+        let raw_code = match std::fs::read_to_string(root.join(&file)) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(Error::io(&file, &e));
+                continue;
+            }
+        };
+        let fqn = discovery::fqn(&config.name, &relative, &name);
+        tests.push(Node {
+            unique_id: format!("test.{}.{name}", config.name),
+            kind: NodeKind::Test,
+            name,
+            package: config.name.clone(),
+            original_file_path: file,
+            path: relative,
+            config: base_config(config, &fqn),
+            fqn,
+            raw_code,
+            description: String::new(),
+            columns: Vec::new(),
+            patch_path: None,
+            test: None,
+        });
+    }
+    tests
+}
+
+/// A node for each declared generic test whose model, seed or source exists
+/// and is enabled. (A test of a node that does not exist is dropped: the
+/// properties file already has a warning for that node.)
+pub fn generic_tests(
+    declared: &[DeclaredTest],
+    config: &DbtProject,
+    nodes: &BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+    errors: &mut Vec<Error>,
+) -> Vec<Node> {
+    let mut tests: Vec<Node> = Vec::new();
+    let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+    let folders: Vec<String> = config
+        .model_paths
+        .iter()
+        .chain(&config.seed_paths)
+        .chain(&config.snapshot_paths)
+        .chain(&config.macro_paths)
+        .cloned()
+        .collect();
+    for test in declared {
+        let (attached_to, target_name, model_kwarg) = match &test.target {
+            TestTarget::Node { kind, name } => {
+                let id = format!("{kind}.{}.{name}", config.name);
+                // Disabled or missing: the test goes with it.
+                if !nodes.contains_key(&id) {
+                    continue;
+                }
+                (
+                    id,
+                    name.clone(),
+                    format!("{{{{ get_where_subquery(ref('{name}')) }}}}"),
+                )
+            }
+            TestTarget::Source { source, table } => {
+                let id = format!("source.{}.{source}.{table}", config.name);
+                if !sources.contains_key(&id) {
+                    continue;
+                }
+                (
+                    id,
+                    format!("{source}_{table}"),
+                    format!("{{{{ get_where_subquery(source('{source}', '{table}')) }}}}"),
+                )
+            }
+        };
+        let entry = match read_entry(&test.entry) {
+            Ok(entry) => entry,
+            Err(message) => {
+                errors.push(Error::config(test.location.clone(), message));
+                continue;
+            }
+        };
+        let mut args = entry.args.clone();
+        if let Some(column) = &test.column {
+            args.insert("column_name".into(), Json::String(column.clone()));
+        }
+        let mut test_type = match &entry.namespace {
+            Some(ns) => format!("{ns}_{}", entry.test_name),
+            None => entry.test_name.clone(),
+        };
+        if matches!(test.target, TestTarget::Source { .. }) {
+            test_type = format!("source_{test_type}");
+        }
+        let (short, full) = synthesize_names(&test_type, &target_name, &args);
+        let name = entry.name.clone().unwrap_or(full);
+        let file_name = entry.name.clone().unwrap_or(short.clone());
+        args.insert("model".into(), Json::String(model_kwarg));
+        let hash = test_hash(&name, &entry.test_name, entry.namespace.as_deref(), &args);
+        let unique_id = format!("test.{}.{name}.{hash}", config.name);
+        if let Some(first) = seen.insert(unique_id.clone(), test.location.clone()) {
+            errors.push(
+                Error::config(
+                    test.location.clone(),
+                    format!("test '{name}' is declared twice with the same arguments: here and at {first}"),
+                )
+                .with_help("remove one, or give one a different `name:`"),
+            );
+            continue;
+        }
+
+        let relative = discovery::relative_to_folder(&test.file, &folders);
+        let fqn = discovery::fqn(&config.name, &relative, &name);
+        let mut node_config = base_config(config, &fqn);
+        node_config.merge_all(&entry.config);
+        let own_config = entry.config.clone();
+        if short != name && entry.name.is_none() && node_config.get("alias").is_none() {
+            node_config.merge("alias", Json::String(short));
+        }
+        let call = match &entry.namespace {
+            Some(ns) => format!("{ns}.test_{}", entry.test_name),
+            None => format!("test_{}", entry.test_name),
+        };
+        tests.push(Node {
+            unique_id,
+            kind: NodeKind::Test,
+            name,
+            package: config.name.clone(),
+            original_file_path: test.file.clone(),
+            path: PathBuf::from(format!("{file_name}.sql")),
+            fqn,
+            raw_code: format!("{{{{ {call}(**_dbt_generic_test_kwargs) }}}}"),
+            config: node_config,
+            description: entry.description.clone(),
+            columns: Vec::new(),
+            patch_path: None,
+            test: Some(TestMetadata {
+                name: entry.test_name,
+                namespace: entry.namespace,
+                kwargs: args,
+                column_name: test.column.clone(),
+                attached_to,
+                location: test.location.clone(),
+                config: own_config,
+            }),
+        });
+    }
+    tests
+}
