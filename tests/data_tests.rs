@@ -8,12 +8,18 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Fixture, lines};
+use common::{Db, Fixture, lines};
 
 /// The fixture project, its seeds loaded: its source `raw.raw_orders` is
 /// the seed table, as if a loader had filled it before the run.
-fn fixture() -> Fixture {
-    let f = Fixture::project("tests/fixtures/data_tests", "shop");
+fn fixture(db: Db) -> Fixture {
+    let f = Fixture::project_on(db, "tests/fixtures/data_tests", "shop");
+    // The source is the seed table, in the target schema.
+    let schema_yml = f.read("models/staging/schema.yml");
+    f.write(
+        "models/staging/schema.yml",
+        &schema_yml.replace("    schema: main\n", &format!("    schema: {}\n", f.schema)),
+    );
     let out = f.kiln(&["seed"]);
     assert_eq!(out.code, 0, "{}", out.all());
     f
@@ -177,9 +183,8 @@ fn dbt_test_results() -> Vec<(
     ]
 }
 
-#[test]
-fn build_reports_what_dbt_reports() {
-    let f = fixture();
+fn build_reports_what_dbt_reports(db: Db) {
+    let f = fixture(db);
     let out = f.kiln(&["build"]);
     assert_eq!(out.code, 1, "a failed test exits 1\n{}", out.all());
     assert!(
@@ -206,7 +211,8 @@ fn build_reports_what_dbt_reports() {
     assert_eq!((status.as_str(), failures), ("skipped", None));
     assert_eq!(message, None, "dbt leaves a skipped node's message empty");
     assert!(
-        out.stdout.contains("SKIP  view model main.downstream"),
+        out.stdout
+            .contains(&format!("SKIP  view model {}.downstream", f.schema)),
         "{}",
         out.stdout
     );
@@ -215,20 +221,32 @@ fn build_reports_what_dbt_reports() {
     // The failed unique test skipped the model reading orders; the warning
     // on the relationship did not stop the model reading customers.
     assert!(
-        f.query("select * from information_schema.tables where table_name = 'downstream'")
+        f.query(&format!(
+            "select * from information_schema.tables where table_schema = '{}' and table_name = 'downstream'",
+            f.schema
+        ))
             .is_empty()
     );
     assert_eq!(
-        lines(&f.query("select count(*) from main.after_customers")),
+        lines(&f.query(&format!(
+            "select count(*) from {}.after_customers",
+            f.schema
+        ))),
         ["3"]
     );
     // Failing rows are kept in <schema>_dbt_test__audit, as dbt keeps them.
     assert_eq!(
-        lines(&f.query("select * from main_dbt_test__audit.unique_orders_order_id")),
+        lines(&f.query(&format!(
+            "select * from {}_dbt_test__audit.unique_orders_order_id",
+            f.schema
+        ))),
         ["5|2"]
     );
     assert_eq!(
-        lines(&f.query("select count(*) from main_dbt_test__audit.is_positive_orders_amount")),
+        lines(&f.query(&format!(
+            "select count(*) from {}_dbt_test__audit.is_positive_orders_amount",
+            f.schema
+        ))),
         ["0"]
     );
     assert!(
@@ -249,9 +267,8 @@ fn build_reports_what_dbt_reports() {
     );
 }
 
-#[test]
-fn run_results_have_dbt_shape() {
-    let f = fixture();
+fn run_results_have_dbt_shape(db: Db) {
+    let f = fixture(db);
     f.kiln(&["build", "--threads", "1"]);
     let json: serde_json::Value = serde_json::from_str(&f.read("target/run_results.json")).unwrap();
     assert_eq!(json["args"]["which"], "build");
@@ -267,7 +284,11 @@ fn run_results_have_dbt_shape() {
         .unwrap();
     assert_eq!(
         stored["relation_name"],
-        "\"test\".\"main_dbt_test__audit\".\"unique_orders_order_id\""
+        format!(
+            "\"{}\".\"{}_dbt_test__audit\".\"unique_orders_order_id\"",
+            f.database(),
+            f.schema
+        )
     );
     assert_eq!(stored["compiled"], true);
     assert!(
@@ -287,9 +308,8 @@ fn run_results_have_dbt_shape() {
     assert_eq!(skipped["timing"].as_array().unwrap().len(), 0);
 }
 
-#[test]
-fn test_runs_the_tests_of_the_selected_models() {
-    let f = fixture();
+fn test_runs_the_tests_of_the_selected_models(db: Db) {
+    let f = fixture(db);
     assert_eq!(f.kiln(&["run"]).code, 0);
     let out = f.kiln(&["test", "-s", "customers"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -327,9 +347,8 @@ fn test_runs_the_tests_of_the_selected_models() {
     assert_eq!(out.code, 1, "unique_orders_order_id fails\n{}", out.all());
 }
 
-#[test]
-fn warn_error_turns_warnings_into_failures() {
-    let f = fixture();
+fn warn_error_turns_warnings_into_failures(db: Db) {
+    let f = fixture(db);
     assert_eq!(f.kiln(&["run"]).code, 0);
     let out = f.kiln(&["--warn-error", "test", "-s", "assert_no_big_orders"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -341,9 +360,8 @@ fn warn_error_turns_warnings_into_failures() {
     assert_eq!(out.code, 0, "a warning alone exits 0\n{}", out.all());
 }
 
-#[test]
-fn fail_fast_skips_everything_after_the_first_failure() {
-    let f = fixture();
+fn fail_fast_skips_everything_after_the_first_failure(db: Db) {
+    let f = fixture(db);
     let out = f.kiln(&["build", "--fail-fast", "--threads", "1"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let results = run_results(&f);
@@ -367,9 +385,8 @@ fn fail_fast_skips_everything_after_the_first_failure() {
     );
 }
 
-#[test]
-fn ls_lists_tests_as_dbt_ls_does() {
-    let f = fixture();
+fn ls_lists_tests_as_dbt_ls_does(db: Db) {
+    let f = fixture(db);
     let out = f.kiln(&["ls", "-s", "orders"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
@@ -410,9 +427,8 @@ fn ls_lists_tests_as_dbt_ls_does() {
     );
 }
 
-#[test]
-fn compiled_tests_sit_under_their_properties_file() {
-    let f = fixture();
+fn compiled_tests_sit_under_their_properties_file(db: Db) {
+    let f = fixture(db);
     let out = f.kiln(&["compile"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let dir = "target/compiled/shop/models/staging/schema.yml";
@@ -423,9 +439,11 @@ fn compiled_tests_sit_under_their_properties_file() {
     assert!(long.contains("'cancelled_by_customer'"), "{long}");
     let filtered = f.read(&format!("{dir}/unique_orders_customer_id.sql"));
     assert!(
-        filtered.contains(
-            r#"(select * from "test"."main"."orders" where status = 'shipped') dbt_subquery"#
-        ),
+        filtered.contains(&format!(
+            r#"(select * from "{}"."{}"."orders" where status = 'shipped') dbt_subquery"#,
+            f.database(),
+            f.schema
+        )),
         "{filtered}"
     );
     let unquoted = f.read(&format!(
@@ -434,14 +452,17 @@ fn compiled_tests_sit_under_their_properties_file() {
     assert!(unquoted.contains("not in (10, 20, 5, 7, 3)"), "{unquoted}");
     let singular = f.read("target/compiled/shop/tests/assert_no_big_orders.sql");
     assert!(
-        singular.contains(r#"from "test"."main"."orders" where amount > 15"#),
+        singular.contains(&format!(
+            r#"from "{}"."{}"."orders" where amount > 15"#,
+            f.database(),
+            f.schema
+        )),
         "{singular}"
     );
 }
 
-#[test]
-fn a_project_test_replaces_the_built_in_one() {
-    let f = Fixture::new();
+fn a_project_test_replaces_the_built_in_one(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("seeds/nums.csv", "n\n1\n1\n");
     f.write(
         "seeds/props.yml",
@@ -462,9 +483,8 @@ fn a_project_test_replaces_the_built_in_one() {
     );
 }
 
-#[test]
-fn an_undefined_generic_test_names_the_properties_file_line() {
-    let f = fixture();
+fn an_undefined_generic_test_names_the_properties_file_line(db: Db) {
+    let f = fixture(db);
     let schema = f.read("models/staging/schema.yml");
     f.write(
         "models/staging/schema.yml",
@@ -496,14 +516,16 @@ fn an_undefined_generic_test_names_the_properties_file_line() {
     );
     // Nothing was built.
     assert!(
-        f.query("select * from information_schema.tables where table_type = 'VIEW'")
+        f.query(&format!(
+            "select * from information_schema.tables where table_schema = '{}' and table_type = 'VIEW'",
+            f.schema
+        ))
             .is_empty()
     );
 }
 
-#[test]
-fn a_malformed_warn_if_is_an_error_before_anything_runs() {
-    let f = fixture();
+fn a_malformed_warn_if_is_an_error_before_anything_runs(db: Db) {
+    let f = fixture(db);
     let schema = f.read("models/staging/schema.yml");
     f.write(
         "models/staging/schema.yml",
@@ -524,9 +546,8 @@ fn a_malformed_warn_if_is_an_error_before_anything_runs() {
     );
 }
 
-#[test]
-fn missing_and_unknown_arguments_name_the_test() {
-    let f = Fixture::new();
+fn missing_and_unknown_arguments_name_the_test(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/m.sql", "select 1 as id, 'a' as status\n");
     f.write(
         "models/props.yml",
@@ -559,9 +580,8 @@ fn missing_and_unknown_arguments_name_the_test() {
     );
 }
 
-#[test]
-fn a_test_of_a_missing_column_is_an_error_naming_the_test() {
-    let f = Fixture::new();
+fn a_test_of_a_missing_column_is_an_error_naming_the_test(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/m.sql", "select 1 as id\n");
     f.write(
         "models/props.yml",
@@ -593,9 +613,8 @@ fn a_test_of_a_missing_column_is_an_error_naming_the_test() {
     );
 }
 
-#[test]
-fn a_ref_to_a_missing_model_in_a_test_points_at_the_test() {
-    let f = Fixture::new();
+fn a_ref_to_a_missing_model_in_a_test_points_at_the_test(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/m.sql", "select 1 as id\n");
     f.write(
         "models/props.yml",
@@ -611,3 +630,19 @@ fn a_ref_to_a_missing_model_in_a_test_points_at_the_test() {
         out.stderr
     );
 }
+
+crate::on_each_adapter!(
+    build_reports_what_dbt_reports,
+    run_results_have_dbt_shape,
+    test_runs_the_tests_of_the_selected_models,
+    warn_error_turns_warnings_into_failures,
+    fail_fast_skips_everything_after_the_first_failure,
+    ls_lists_tests_as_dbt_ls_does,
+    compiled_tests_sit_under_their_properties_file,
+    a_project_test_replaces_the_built_in_one,
+    an_undefined_generic_test_names_the_properties_file_line,
+    a_malformed_warn_if_is_an_error_before_anything_runs,
+    missing_and_unknown_arguments_name_the_test,
+    a_test_of_a_missing_column_is_an_error_naming_the_test,
+    a_ref_to_a_missing_model_in_a_test_points_at_the_test,
+);

@@ -5,6 +5,7 @@
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod kind;
+pub mod postgres;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -185,8 +186,6 @@ pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
         AdapterKind::DuckDb => Err(Error::connection(
             "this build of kiln has no DuckDB adapter (built without the `duckdb` feature)",
         )),
-        AdapterKind::Postgres => Err(Error::connection(
-            "the postgres adapter is not available in this build of kiln yet",
-        )),
+        AdapterKind::Postgres => Ok(Box::new(postgres::PostgresAdapter::new(target)?)),
     }
 }

@@ -236,11 +236,17 @@ pub fn test_hash(
 
 fn stringify_leaves(value: &Json) -> Json {
     match value {
-        Json::Object(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), stringify_leaves(v)))
-                .collect(),
-        ),
+        // Sorted, as dbt sorts the keys before hashing.
+        Json::Object(map) => {
+            let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Json::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), stringify_leaves(v)))
+                    .collect(),
+            )
+        }
         Json::Array(items) => Json::Array(items.iter().map(stringify_leaves).collect()),
         leaf => Json::String(py_str(leaf)),
     }
@@ -475,6 +481,18 @@ mod tests {
         assert_eq!(entry.namespace.as_deref(), Some("dbt_utils"));
         assert!(read_entry(&json!({"a": {}, "b": {}})).is_err());
         assert!(read_entry(&json!({"unique": [1]})).is_err());
+    }
+
+    #[test]
+    fn nested_mappings_hash_with_sorted_keys() {
+        let written = args(json!({"model": model_kwarg("m"), "opts": {"b": 1, "a": 2}}));
+        let sorted = args(json!({"model": model_kwarg("m"), "opts": {"a": 2, "b": 1}}));
+        assert_eq!(
+            test_hash("t_m_1__2", "t", None, &written),
+            test_hash("t_m_1__2", "t", None, &sorted)
+        );
+        // The name keeps the order the mapping was written in, as dbt's does.
+        assert_eq!(synthesize_names("t", "m", &written).1, "t_m_1__2");
     }
 
     #[test]

@@ -1,15 +1,100 @@
 //! Fixture projects for the integration tests: a temporary directory with a
-//! dbt project and a profiles.yml pointing at a DuckDB file inside it, the
-//! real `kiln` binary run against it, and the DuckDB file read back.
+//! dbt project and a profiles.yml pointing at a DuckDB file inside it, or at
+//! a schema of its own on the PostgreSQL server, the real `kiln` binary run
+//! against it, and the database read back.
+//!
+//! The server is `$KILN_TEST_POSTGRES` (libpq key=value settings), by default
+//! `host=127.0.0.1 port=5432 user=postgres dbname=test`. Each fixture builds
+//! in its own schema, dropped afterwards, so tests run in parallel.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::Command;
 
+/// The databases the conformance tests run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    DuckDb,
+    Postgres,
+}
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    pub db: Db,
+    /// The target schema: `main` on DuckDB, the fixture's own on PostgreSQL.
+    pub schema: String,
+}
+
+/// Runs each named test function (taking a `Db`) once per adapter, as
+/// `duckdb::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_each_adapter {
+    ($($name:ident),* $(,)?) => {
+        mod duckdb {
+            $( #[test] fn $name() { super::$name($crate::common::Db::DuckDb) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name($crate::common::Db::Postgres) } )*
+        }
+    };
+}
+
+/// The PostgreSQL server the tests use, as libpq key=value settings.
+pub fn postgres_settings() -> String {
+    std::env::var("KILN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".to_string())
+}
+
+fn postgres_setting(key: &str) -> Option<String> {
+    postgres_settings().split_whitespace().find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| v.to_string())
+    })
+}
+
+fn postgres_client() -> postgres::Client {
+    postgres::Client::connect(&postgres_settings(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("PostgreSQL at {} is needed: {e}", postgres_settings()))
+}
+
+static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+
+/// A schema name no other fixture (of this or another test process) uses.
+fn unique_schema() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "kiln_t{}_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, Ordering::SeqCst),
+        nanos % 100_000
+    )
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if self.db != Db::Postgres {
+            return;
+        }
+        if let Ok(mut client) = postgres::Client::connect(&postgres_settings(), postgres::NoTls) {
+            let schemas: Vec<String> = client
+                .query(
+                    "select nspname::text from pg_namespace where nspname = $1 or nspname like $2",
+                    &[&self.schema, &format!("{}\\_%", self.schema)],
+                )
+                .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+                .unwrap_or_default();
+            for schema in schemas {
+                let _ =
+                    client.batch_execute(&format!("drop schema if exists \"{schema}\" cascade"));
+            }
+        }
+    }
 }
 
 pub struct Output {
@@ -28,29 +113,34 @@ impl Output {
 impl Fixture {
     /// An empty project named `proj` with a DuckDB profile.
     pub fn new() -> Fixture {
-        let fixture = Fixture {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
+        Fixture::new_on(Db::DuckDb)
+    }
+
+    /// An empty project named `proj` whose profile points at `db`.
+    pub fn new_on(db: Db) -> Fixture {
+        let fixture = Fixture::empty(db);
         fixture.write(
             "dbt_project.yml",
             "name: proj\nprofile: proj\nconfig-version: 2\n",
         );
-        let db = fixture.db_path();
-        fixture.write(
-            "profiles.yml",
-            &format!(
-                "proj:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{}'\n      threads: 2\n",
-                db.display()
-            ),
-        );
+        fixture.write_profile("proj");
         fixture
+    }
+
+    fn empty(db: Db) -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db,
+            schema: match db {
+                Db::DuckDb => "main".to_string(),
+                Db::Postgres => unique_schema(),
+            },
+        }
     }
 
     /// A copy of a directory of the repository (e.g. `example_project`).
     pub fn copy_of(relative: &str) -> Fixture {
-        let fixture = Fixture {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
+        let fixture = Fixture::empty(Db::DuckDb);
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
         copy_dir(&source, fixture.path());
         fixture
@@ -59,16 +149,47 @@ impl Fixture {
     /// A copy of a fixture project whose profiles.yml (written here) points
     /// the profile `profile` at the fixture's DuckDB file.
     pub fn project(relative: &str, profile: &str) -> Fixture {
-        let fixture = Fixture::copy_of(relative);
-        let db = fixture.db_path();
-        fixture.write(
-            "profiles.yml",
-            &format!(
-                "{profile}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{}'\n      threads: 2\n",
-                db.display()
-            ),
-        );
+        Fixture::project_on(Db::DuckDb, relative, profile)
+    }
+
+    /// A copy of a fixture project built on `db`.
+    pub fn project_on(db: Db, relative: &str, profile: &str) -> Fixture {
+        let fixture = Fixture::empty(db);
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        copy_dir(&source, fixture.path());
+        fixture.write_profile(profile);
         fixture
+    }
+
+    /// profiles.yml with the profile `profile` pointing at the fixture's database.
+    pub fn write_profile(&self, profile: &str) {
+        let output = match self.db {
+            Db::DuckDb => format!(
+                "type: duckdb\n      path: '{}'\n      threads: 2",
+                self.db_path().display()
+            ),
+            Db::Postgres => format!(
+                "type: postgres\n      host: '{}'\n      port: {}\n      user: '{}'\n      password: '{}'\n      dbname: '{}'\n      schema: '{}'\n      threads: 2",
+                postgres_setting("host").unwrap_or_else(|| "127.0.0.1".into()),
+                postgres_setting("port").unwrap_or_else(|| "5432".into()),
+                postgres_setting("user").unwrap_or_else(|| "postgres".into()),
+                postgres_setting("password").unwrap_or_default(),
+                postgres_setting("dbname").unwrap_or_else(|| "test".into()),
+                self.schema,
+            ),
+        };
+        self.write(
+            "profiles.yml",
+            &format!("{profile}:\n  target: dev\n  outputs:\n    dev:\n      {output}\n"),
+        );
+    }
+
+    /// The database name relations are rendered with (`"test"."schema"."x"`).
+    pub fn database(&self) -> String {
+        match self.db {
+            Db::DuckDb => "test".to_string(),
+            Db::Postgres => postgres_setting("dbname").unwrap_or_else(|| "test".into()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -112,10 +233,43 @@ impl Fixture {
         }
     }
 
-    /// Runs `sql` on the fixture's DuckDB file; every value as text ("NULL" for null).
+    /// Runs `sql` on the fixture's database; every value as text ("NULL"
+    /// for null, booleans as `true`/`false`).
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
-        query_duckdb(&self.db_path(), sql)
+        match self.db {
+            Db::DuckDb => query_duckdb(&self.db_path(), sql),
+            Db::Postgres => query_postgres(sql),
+        }
     }
+}
+
+pub fn query_postgres(sql: &str) -> Vec<Vec<String>> {
+    let mut client = postgres_client();
+    let statement = client.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let bools: Vec<bool> = statement
+        .columns()
+        .iter()
+        .map(|c| *c.type_() == postgres::types::Type::BOOL)
+        .collect();
+    let mut out = Vec::new();
+    for message in client
+        .simple_query(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    {
+        if let postgres::SimpleQueryMessage::Row(row) = message {
+            out.push(
+                (0..row.len())
+                    .map(|i| match (row.get(i), bools.get(i)) {
+                        (None, _) => "NULL".to_string(),
+                        (Some("t"), Some(true)) => "true".to_string(),
+                        (Some("f"), Some(true)) => "false".to_string(),
+                        (Some(v), _) => v.to_string(),
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
 }
 
 pub fn query_duckdb(path: &Path, sql: &str) -> Vec<Vec<String>> {

@@ -1,0 +1,297 @@
+//! PostgreSQL (and engines that speak its protocol), with the `postgres`
+//! crate: one client per worker, statements sent as simple queries, seeds
+//! loaded with `COPY ... FROM STDIN`, the server's error positions kept so an
+//! error points at its line.
+
+use std::io::Write;
+use std::time::Duration;
+
+use postgres::types::Type;
+use postgres::{Client, NoTls, SimpleQueryMessage};
+
+use super::{
+    Adapter, AdapterKind, CatalogRelation, Cell, Connection, DbError, LoadColumn, QueryResult,
+};
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::secrets;
+use crate::sql::RelationType;
+
+/// Connection settings read from a `type: postgres` profile output.
+pub struct PostgresAdapter {
+    config: postgres::Config,
+    host: String,
+    port: u16,
+    user: String,
+    /// `role:`, set on every connection.
+    role: Option<String>,
+}
+
+impl PostgresAdapter {
+    pub fn new(target: &Target) -> Result<PostgresAdapter> {
+        let setting = |key: &str| target.setting_str(key);
+        let host = setting("host").unwrap_or_else(|| "localhost".into());
+        let port = match setting("port") {
+            None => 5432,
+            Some(p) => p.parse::<u16>().map_err(|_| {
+                Error::connection(format!("`port` must be a port number, not '{p}'"))
+            })?,
+        };
+        let user = setting("user").unwrap_or_else(|| "postgres".into());
+        let mut config = postgres::Config::new();
+        config
+            .host(&host)
+            .port(port)
+            .user(&user)
+            .dbname(&target.database)
+            .application_name("kiln");
+        if let Some(password) = setting("password") {
+            secrets::register(&password);
+            config.password(password);
+        }
+        let seconds = |key: &str| -> Result<Option<Duration>> {
+            match setting(key) {
+                None => Ok(None),
+                Some(s) => s
+                    .parse::<u64>()
+                    .map(|n| Some(Duration::from_secs(n)))
+                    .map_err(|_| {
+                        Error::connection(format!("`{key}` must be a number of seconds, not '{s}'"))
+                    }),
+            }
+        };
+        config.connect_timeout(seconds("connect_timeout")?.unwrap_or(Duration::from_secs(10)));
+        if let Some(idle) = seconds("keepalives_idle")? {
+            config.keepalives_idle(idle);
+        }
+        if let Some(path) = setting("search_path") {
+            config.options(&format!("-c search_path={}", path.replace(' ', "\\ ")));
+        }
+        match setting("sslmode").as_deref() {
+            None | Some("disable") | Some("allow") | Some("prefer") => {
+                config.ssl_mode(postgres::config::SslMode::Disable);
+            }
+            Some(mode) => {
+                return Err(Error::connection(format!(
+                    "sslmode '{mode}' needs TLS, which this build of kiln does not include"
+                ))
+                .with_help(
+                    "use sslmode: disable or prefer, or connect through a TLS-terminating proxy",
+                ));
+            }
+        }
+        Ok(PostgresAdapter {
+            config,
+            host,
+            port,
+            user,
+            role: setting("role"),
+        })
+    }
+}
+
+impl Adapter for PostgresAdapter {
+    fn kind(&self) -> AdapterKind {
+        AdapterKind::Postgres
+    }
+
+    fn connect(&self) -> Result<Box<dyn Connection>> {
+        let client = self.config.connect(NoTls).map_err(|e| {
+            let reason = match e.as_db_error() {
+                Some(db) => db.message().to_string(),
+                None => std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string()),
+            };
+            Error::connection(secrets::redact(&format!(
+                "cannot connect to PostgreSQL at {}:{} as user '{}': {reason}",
+                self.host, self.port, self.user
+            )))
+            .with_help(
+                "check host, port, user and dbname in profiles.yml, and that the server is running",
+            )
+        })?;
+        let mut connection = PostgresConnection { client };
+        if let Some(role) = &self.role {
+            connection
+                .execute(&format!("set role {}", AdapterKind::Postgres.quote(role)))
+                .map_err(|e| Error::connection(format!("cannot set role '{role}': {e}")))?;
+        }
+        Ok(Box::new(connection))
+    }
+}
+
+pub struct PostgresConnection {
+    client: Client,
+}
+
+/// The server's error: `ERROR: message`, its detail and hint, and where in
+/// `sql` it points.
+fn db_error(err: postgres::Error, sql: &str) -> DbError {
+    let Some(db) = err.as_db_error() else {
+        return DbError::new(err.to_string());
+    };
+    let mut message = format!("{}: {}", db.severity(), db.message());
+    if let Some(detail) = db.detail() {
+        message.push_str(&format!("\nDETAIL: {detail}"));
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str(&format!("\nHINT: {hint}"));
+    }
+    let error = DbError::new(message);
+    match db.position() {
+        Some(postgres::error::ErrorPosition::Original(position)) => {
+            error.at_offset(sql, *position as usize)
+        }
+        _ => error,
+    }
+}
+
+impl Connection for PostgresConnection {
+    fn kind(&self) -> AdapterKind {
+        AdapterKind::Postgres
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).map_err(|e| db_error(e, sql))
+    }
+
+    /// Runs `sql` as a simple query (any statement, any column type, values
+    /// as text), typed by the columns the server describes for it.
+    fn query(&mut self, sql: &str) -> Result<QueryResult, DbError> {
+        // Describing takes one statement. A statement the server cannot
+        // describe fails here with its own error (and, inside a transaction,
+        // would abort it), so that error is the answer.
+        let one_statement = !sql.trim().trim_end_matches(';').contains(';');
+        let types: Vec<Type> = if one_statement {
+            let statement = self.client.prepare(sql).map_err(|e| db_error(e, sql))?;
+            statement
+                .columns()
+                .iter()
+                .map(|c| c.type_().clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let messages = self
+            .client
+            .simple_query(sql)
+            .map_err(|e| db_error(e, sql))?;
+        let mut result = QueryResult::default();
+        for message in messages {
+            match message {
+                SimpleQueryMessage::RowDescription(columns) if result.columns.is_empty() => {
+                    result.columns = columns.iter().map(|c| c.name().to_string()).collect();
+                }
+                SimpleQueryMessage::Row(row) => {
+                    if result.columns.is_empty() {
+                        result.columns =
+                            row.columns().iter().map(|c| c.name().to_string()).collect();
+                    }
+                    let cells = (0..row.len())
+                        .map(|i| to_cell(row.get(i), types.get(i)))
+                        .collect();
+                    result.rows.push(cells);
+                }
+                _ => {}
+            }
+        }
+        Ok(result)
+    }
+
+    fn list_relations(
+        &mut self,
+        database: &str,
+        schema: &str,
+    ) -> Result<Vec<CatalogRelation>, DbError> {
+        let sql = format!(
+            "select table_catalog, table_schema, table_name, table_type \
+             from information_schema.tables \
+             where table_catalog = '{}' and table_schema = '{}' \
+             order by table_name",
+            database.replace('\'', "''"),
+            schema.replace('\'', "''")
+        );
+        let result = self.query(&sql)?;
+        Ok(result
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [
+                    Cell::Text(db),
+                    Cell::Text(s),
+                    Cell::Text(name),
+                    Cell::Text(kind),
+                ] => Some(CatalogRelation {
+                    database: db.clone(),
+                    schema: s.clone(),
+                    name: name.clone(),
+                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn create_schema(&mut self, _database: &str, schema: &str) -> Result<(), DbError> {
+        self.execute(&format!(
+            "create schema if not exists {}",
+            AdapterKind::Postgres.quote(schema)
+        ))
+    }
+
+    /// `COPY ... FROM STDIN` in CSV form: every value quoted, NULL unquoted.
+    fn load_rows(
+        &mut self,
+        relation: &str,
+        columns: &[LoadColumn],
+        rows: &[Vec<Option<String>>],
+    ) -> Result<(), DbError> {
+        let column_list: Vec<String> = columns
+            .iter()
+            .map(|c| AdapterKind::Postgres.quote(&c.name))
+            .collect();
+        let sql = format!(
+            "copy {relation} ({}) from stdin with (format csv)",
+            column_list.join(", ")
+        );
+        let mut data = Vec::new();
+        for row in rows {
+            for (i, value) in row.iter().enumerate() {
+                if i > 0 {
+                    data.push(b',');
+                }
+                if let Some(value) = value {
+                    data.push(b'"');
+                    data.extend_from_slice(value.replace('"', "\"\"").as_bytes());
+                    data.push(b'"');
+                }
+            }
+            data.push(b'\n');
+        }
+        let mut writer = self.client.copy_in(&sql).map_err(|e| db_error(e, &sql))?;
+        writer
+            .write_all(&data)
+            .map_err(|e| DbError::new(format!("sending rows to PostgreSQL: {e}")))?;
+        writer.finish().map_err(|e| db_error(e, &sql))?;
+        Ok(())
+    }
+}
+
+fn to_cell(text: Option<&str>, data_type: Option<&Type>) -> Cell {
+    let Some(text) = text else {
+        return Cell::Null;
+    };
+    match data_type {
+        Some(t) if *t == Type::BOOL => Cell::Bool(text == "t"),
+        Some(t) if [Type::INT2, Type::INT4, Type::INT8, Type::OID].contains(t) => text
+            .parse()
+            .map(Cell::Int)
+            .unwrap_or_else(|_| Cell::Text(text.to_string())),
+        Some(t) if [Type::FLOAT4, Type::FLOAT8].contains(t) => text
+            .parse()
+            .map(Cell::Float)
+            .unwrap_or_else(|_| Cell::Text(text.to_string())),
+        _ => Cell::Text(text.to_string()),
+    }
+}
