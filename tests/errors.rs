@@ -17,8 +17,9 @@ fn assert_clean_error(out: &common::Output, code: i32, needles: &[&str]) {
 
 #[test]
 fn missing_project_file_says_where_it_looked() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Fixture { dir }.kiln(&["build"]);
+    let f = Fixture::new();
+    std::fs::remove_file(f.path().join("dbt_project.yml")).unwrap();
+    let out = f.kiln(&["build"]);
     assert_clean_error(&out, 2, &["dbt_project.yml", "--project-dir"]);
 }
 
