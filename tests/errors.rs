@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Fixture;
+use common::{Db, Fixture};
 
 fn assert_clean_error(out: &common::Output, code: i32, needles: &[&str]) {
     assert_eq!(out.code, code, "exit code\n{}", out.all());
@@ -139,9 +139,8 @@ fn ragged_csv_names_file_and_line_and_builds_nothing_from_it() {
     assert_eq!(tables[0][0], "0");
 }
 
-#[test]
-fn a_failing_model_keeps_the_previous_table_and_skips_its_children() {
-    let f = Fixture::new();
+fn a_failing_model_keeps_the_previous_table_and_skips_its_children(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "models/base.sql",
         "{{ config(materialized='table') }}\nselect 1 as id union all select 2\n",
@@ -164,9 +163,9 @@ fn a_failing_model_keeps_the_previous_table_and_skips_its_children() {
             "SKIP",
         ],
     );
-    assert_eq!(f.query("select count(*) from main.base")[0][0], "2");
+    assert_eq!(f.query("select count(*) from {schema}.base")[0][0], "2");
     let leftovers = f
-        .query("select count(*) from information_schema.tables where table_name like 'base__dbt%'");
+        .query("select count(*) from information_schema.tables where table_schema = '{schema}' and table_name like 'base__dbt%'");
     assert_eq!(leftovers[0][0], "0");
     let run_file = f.read("target/run/proj/models/base.sql");
     assert!(run_file.contains("no_such_table"), "{run_file}");
@@ -199,15 +198,14 @@ fn secrets_from_env_vars_are_never_printed() {
     assert!(!out.all().contains("s3cr3t-value"), "{}", out.all());
 }
 
-#[test]
-fn a_failing_view_keeps_the_previous_view() {
-    let f = Fixture::new();
+fn a_failing_view_keeps_the_previous_view(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/v.sql", "select 1 as id\n");
     assert_eq!(f.kiln(&["run"]).code, 0);
     f.write("models/v.sql", "select id from no_such_table\n");
     let out = f.kiln(&["run"]);
     assert_clean_error(&out, 1, &["K4001", "no_such_table"]);
-    assert_eq!(f.query("select id from main.v"), vec![vec!["1"]]);
+    assert_eq!(f.query("select id from {schema}.v"), vec![vec!["1"]]);
 }
 
 #[test]
@@ -294,3 +292,9 @@ fn a_macro_that_calls_itself_without_end_is_an_error_not_a_crash() {
         );
     }
 }
+
+// The promise that a failure loses nothing, on every adapter.
+crate::on_each_adapter!(
+    a_failing_model_keeps_the_previous_table_and_skips_its_children,
+    a_failing_view_keeps_the_previous_view,
+);

@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::{Fixture, lines};
+use common::{Db, Fixture, lines};
 
-#[test]
-fn views_and_tables_are_built_in_dependency_order() {
-    let f = Fixture::new();
+fn views_and_tables_are_built_in_dependency_order(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("seeds/raw.csv", "id,amount\n1,10\n2,20\n3,\n");
     f.write(
         "models/stg.sql",
@@ -26,15 +25,17 @@ fn views_and_tables_are_built_in_dependency_order() {
         out.stdout
     );
     assert_eq!(
-        lines(&f.query("select table_name, table_type from information_schema.tables order by 1")),
+        lines(&f.query("select table_name, table_type from information_schema.tables where table_schema = '{schema}' order by 1")),
         ["raw|BASE TABLE", "stg|VIEW", "total|BASE TABLE"]
     );
-    assert_eq!(lines(&f.query("select n, total from main.total")), ["3|30"]);
+    assert_eq!(
+        lines(&f.query("select n, total from {schema}.total")),
+        ["3|30"]
+    );
 }
 
-#[test]
-fn seed_types_follow_dbt_and_column_types_override_them() {
-    let f = Fixture::new();
+fn seed_types_follow_dbt_and_column_types_override_them(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "dbt_project.yml",
         "name: proj\nprofile: proj\nseeds:\n  proj:\n    typed:\n      +column_types:\n        zip: varchar\n",
@@ -47,21 +48,34 @@ fn seed_types_follow_dbt_and_column_types_override_them() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         lines(&f.query(
-            "select column_name, data_type from information_schema.columns where table_name = 'typed' order by ordinal_position"
+            "select column_name, data_type from information_schema.columns where table_schema = '{schema}' and table_name = 'typed' order by ordinal_position"
         )),
-        [
-            "id|INTEGER",
-            "price|DOUBLE",
-            "active|BOOLEAN",
-            "day|DATE",
-            "at|TIMESTAMP",
-            "label|VARCHAR",
-            "zip|VARCHAR",
-            "empty|INTEGER",
-        ]
+        // Each database's own names for the types dbt declares.
+        match db {
+            Db::DuckDb => [
+                "id|INTEGER",
+                "price|DOUBLE",
+                "active|BOOLEAN",
+                "day|DATE",
+                "at|TIMESTAMP",
+                "label|VARCHAR",
+                "zip|VARCHAR",
+                "empty|INTEGER",
+            ],
+            Db::Postgres => [
+                "id|integer",
+                "price|double precision",
+                "active|boolean",
+                "day|date",
+                "at|timestamp without time zone",
+                "label|text",
+                "zip|character varying",
+                "empty|integer",
+            ],
+        }
     );
     assert_eq!(
-        lines(&f.query("select id, price, active, day::varchar, \"at\"::varchar, label, zip, empty from main.typed order by id")),
+        lines(&f.query("select id, price, active, day::varchar, \"at\"::varchar, label, zip, empty from {schema}.typed order by id")),
         [
             "1|1.5|true|2024-01-15|2024-01-15 10:30:00|a, b|02139|NULL",
             "2|2|false|2024-02-01|2024-02-01 08:00:00|Zoë|00501|NULL",
@@ -69,21 +83,19 @@ fn seed_types_follow_dbt_and_column_types_override_them() {
     );
 }
 
-#[test]
-fn seeds_reload_with_full_refresh_and_without() {
-    let f = Fixture::new();
+fn seeds_reload_with_full_refresh_and_without(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("seeds/s.csv", "id\n1\n2\n");
     assert_eq!(f.kiln(&["seed"]).code, 0);
     f.write("seeds/s.csv", "id,name\n1,a\n");
     assert_eq!(f.kiln(&["seed"]).code, 0);
-    assert_eq!(lines(&f.query("select id, name from main.s")), ["1|a"]);
+    assert_eq!(lines(&f.query("select id, name from {schema}.s")), ["1|a"]);
     assert_eq!(f.kiln(&["seed", "--full-refresh"]).code, 0);
-    assert_eq!(lines(&f.query("select count(*) from main.s")), ["1"]);
+    assert_eq!(lines(&f.query("select count(*) from {schema}.s")), ["1"]);
 }
 
-#[test]
-fn custom_schema_alias_and_this_render_as_dbt_does() {
-    let f = Fixture::new();
+fn custom_schema_alias_and_this_render_as_dbt_does(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "dbt_project.yml",
         "name: proj\nprofile: proj\nmodels:\n  proj:\n    finance:\n      +schema: finance\n      +materialized: table\n",
@@ -103,52 +115,52 @@ fn custom_schema_alias_and_this_render_as_dbt_does() {
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
-        lines(&f.query("select me, s from main_finance.rev")),
-        [r#""test"."main_finance"."rev"|main_finance"#]
+        lines(&f.query("select me, s from {schema}_finance.rev")),
+        [f.sql(r#""{db}"."{schema}_finance"."rev"|{schema}_finance"#)]
     );
     assert_eq!(
-        lines(&f.query("select me from main.my_alias")),
-        [r#""test"."main"."my_alias""#]
+        lines(&f.query("select me from {schema}.my_alias")),
+        [f.sql(r#""{db}"."{schema}"."my_alias""#)]
     );
     assert_eq!(
-        lines(&f.query("select count(*) from main.uses_alias")),
+        lines(&f.query("select count(*) from {schema}.uses_alias")),
         ["1"]
     );
     let compiled = f.read("target/compiled/proj/models/uses_alias.sql");
-    assert_eq!(compiled.trim(), r#"select * from "test"."main"."my_alias""#);
+    assert_eq!(
+        compiled.trim(),
+        f.sql(r#"select * from "{db}"."{schema}"."my_alias""#)
+    );
 }
 
-#[test]
-fn project_generate_schema_name_overrides_the_builtin() {
-    let f = Fixture::new();
+fn project_generate_schema_name_overrides_the_builtin(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "macros/schema.sql",
         "{% macro generate_schema_name(custom_schema_name, node) -%}\n{{ custom_schema_name or target.schema }}\n{%- endmacro %}\n",
     );
     f.write(
         "models/m.sql",
-        "{{ config(schema='reporting') }}\nselect 1 as x\n",
+        &f.sql("{{ config(schema='{schema}_reporting') }}\nselect 1 as x\n"),
     );
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert_eq!(lines(&f.query("select x from reporting.m")), ["1"]);
+    assert_eq!(lines(&f.query("select x from {schema}_reporting.m")), ["1"]);
 }
 
-#[test]
-fn project_macro_overrides_builtin_ddl_macro() {
-    let f = Fixture::new();
+fn project_macro_overrides_builtin_ddl_macro(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "macros/ddl.sql",
         "{% macro create_view_as(relation, compiled_code) -%}\ncreate view {{ relation }} as select 42 as overridden\n{%- endmacro %}\n",
     );
     f.write("models/v.sql", "select 1 as x\n");
     assert_eq!(f.kiln(&["run"]).code, 0);
-    assert_eq!(lines(&f.query("select overridden from main.v")), ["42"]);
+    assert_eq!(lines(&f.query("select overridden from {schema}.v")), ["42"]);
 }
 
-#[test]
-fn macros_return_values_and_vars_resolve_with_cli_precedence() {
-    let f = Fixture::new();
+fn macros_return_values_and_vars_resolve_with_cli_precedence(db: Db) {
+    let f = Fixture::new_on(db);
     f.write(
         "dbt_project.yml",
         "name: proj\nprofile: proj\nvars:\n  greeting: hello\n  limit_rows: 2\n",
@@ -167,7 +179,7 @@ fn macros_return_values_and_vars_resolve_with_cli_precedence() {
     );
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
-        lines(&f.query("select a, b, c, g, l, d, e from main.m")),
+        lines(&f.query("select a, b, c, g, l, d, e from {schema}.m")),
         ["a|b|c|HELLO|5|dflt|from-env"]
     );
 }
@@ -193,16 +205,15 @@ fn disabled_models_are_not_built_and_refs_to_them_fail_clearly() {
     );
 }
 
-#[test]
-fn select_runs_only_the_chosen_nodes() {
-    let f = Fixture::new();
+fn select_runs_only_the_chosen_nodes(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/a.sql", "select 1 as x\n");
     f.write("models/b.sql", "select * from {{ ref('a') }}\n");
     f.write("models/c.sql", "select 2 as y\n");
     let out = f.kiln(&["run", "-s", "a+"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
-        lines(&f.query("select table_name from information_schema.tables order by 1")),
+        lines(&f.query("select table_name from information_schema.tables where table_schema = '{schema}' order by 1")),
         ["a", "b"]
     );
 }
@@ -227,9 +238,8 @@ fn env_var_in_profiles_and_memory_database_work() {
     assert_eq!(compiled.trim(), "select 'mem' as t, 3 as n, 'memory' as d");
 }
 
-#[test]
-fn run_results_json_records_each_node() {
-    let f = Fixture::new();
+fn run_results_json_records_each_node(db: Db) {
+    let f = Fixture::new_on(db);
     f.write("models/a.sql", "select 1 as x\n");
     f.write("models/b.sql", "select * from nowhere\n");
     let out = f.kiln(&["run"]);
@@ -255,3 +265,36 @@ fn run_results_json_records_each_node() {
         ]
     );
 }
+
+fn seed_text_survives_quotes_commas_newlines_and_unicode(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write(
+        "seeds/texts.csv",
+        "id,body\n1,\"she said \"\"hi\"\", then left\"\n2,\"two\nlines\"\n3,Zoë — 東京 🚀\n4,\n5,\\N\n",
+    );
+    let out = f.kiln(&["seed"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        f.query("select body from {schema}.texts order by id"),
+        [
+            vec!["she said \"hi\", then left".to_string()],
+            vec!["two\nlines".to_string()],
+            vec!["Zoë — 東京 🚀".to_string()],
+            vec!["NULL".to_string()],
+            vec!["\\N".to_string()],
+        ]
+    );
+}
+
+crate::on_each_adapter!(
+    seed_text_survives_quotes_commas_newlines_and_unicode,
+    views_and_tables_are_built_in_dependency_order,
+    seed_types_follow_dbt_and_column_types_override_them,
+    seeds_reload_with_full_refresh_and_without,
+    custom_schema_alias_and_this_render_as_dbt_does,
+    project_generate_schema_name_overrides_the_builtin,
+    project_macro_overrides_builtin_ddl_macro,
+    macros_return_values_and_vars_resolve_with_cli_precedence,
+    select_runs_only_the_chosen_nodes,
+    run_results_json_records_each_node,
+);

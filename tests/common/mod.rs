@@ -29,14 +29,14 @@ pub struct Fixture {
 }
 
 /// Runs each named test function (taking a `Db`) once per adapter, as
-/// `duckdb::name` and `postgres::name`.
+/// `on_duckdb::name` and `on_postgres::name`.
 #[macro_export]
 macro_rules! on_each_adapter {
     ($($name:ident),* $(,)?) => {
-        mod duckdb {
+        mod on_duckdb {
             $( #[test] fn $name() { super::$name($crate::common::Db::DuckDb) } )*
         }
-        mod postgres {
+        mod on_postgres {
             $( #[test] fn $name() { super::$name($crate::common::Db::Postgres) } )*
         }
     };
@@ -184,6 +184,12 @@ impl Fixture {
         );
     }
 
+    /// `text` with `{schema}` and `{db}` replaced by the fixture's.
+    pub fn sql(&self, text: &str) -> String {
+        text.replace("{schema}", &self.schema)
+            .replace("{db}", &self.database())
+    }
+
     /// The database name relations are rendered with (`"test"."schema"."x"`).
     pub fn database(&self) -> String {
         match self.db {
@@ -234,8 +240,11 @@ impl Fixture {
     }
 
     /// Runs `sql` on the fixture's database; every value as text ("NULL"
-    /// for null, booleans as `true`/`false`).
+    /// for null, booleans as `true`/`false`). `{schema}` and `{db}` in it
+    /// stand for the fixture's target schema and database.
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        let sql = self.sql(sql);
+        let sql = sql.as_str();
         match self.db {
             Db::DuckDb => query_duckdb(&self.db_path(), sql),
             Db::Postgres => query_postgres(sql),
