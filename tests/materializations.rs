@@ -286,7 +286,23 @@ fn seed_text_survives_quotes_commas_newlines_and_unicode(db: Db) {
     );
 }
 
+fn the_catalog_gives_a_relations_columns_to_macros(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write("seeds/wide.csv", "id,name,amount\n1,a,1.5\n");
+    f.write(
+        "models/narrow.sql",
+        "{%- set columns = adapter.get_columns_in_relation(ref('wide')) -%}\nselect {% for c in columns if c.name != 'amount' %}{{ c.quoted }}{{ ', ' if not loop.last }}{% endfor %}, '{{ columns | map(attribute='name') | join(',') }}' as seen\nfrom {{ ref('wide') }}\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query("select * from {schema}.narrow")),
+        ["1|a|id,name,amount"]
+    );
+}
+
 crate::on_each_adapter!(
+    the_catalog_gives_a_relations_columns_to_macros,
     seed_text_survives_quotes_commas_newlines_and_unicode,
     views_and_tables_are_built_in_dependency_order,
     seed_types_follow_dbt_and_column_types_override_them,

@@ -86,6 +86,13 @@ pub struct CatalogRelation {
     pub kind: RelationType,
 }
 
+/// A column of a relation, as the catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogColumn {
+    pub name: String,
+    pub data_type: String,
+}
+
 /// A column of a table being loaded from a seed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadColumn {
@@ -120,6 +127,36 @@ pub trait Connection: Send {
         database: &str,
         schema: &str,
     ) -> Result<Vec<CatalogRelation>, DbError>;
+
+    /// The columns of one relation, in order (none when it does not exist).
+    fn list_columns(
+        &mut self,
+        database: &str,
+        schema: &str,
+        identifier: &str,
+    ) -> Result<Vec<CatalogColumn>, DbError> {
+        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let sql = format!(
+            "select column_name, data_type from information_schema.columns \
+             where table_catalog = {} and table_schema = {} and table_name = {} \
+             order by ordinal_position",
+            literal(database),
+            literal(schema),
+            literal(identifier)
+        );
+        Ok(self
+            .query(&sql)?
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [Cell::Text(name), Cell::Text(data_type)] => Some(CatalogColumn {
+                    name: name.clone(),
+                    data_type: data_type.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
 
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError>;
 

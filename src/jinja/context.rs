@@ -473,6 +473,13 @@ impl Object for AdapterObject {
                 let identifier = part(2, "identifier")?;
                 self.get_relation(&database, &schema, &identifier)
             }
+            "get_columns_in_relation" => {
+                let relation = arg(0, "relation")?
+                    .as_ref()
+                    .and_then(relation_of)
+                    .ok_or_else(|| invalid("adapter.get_columns_in_relation() takes a relation"))?;
+                self.get_columns_in_relation(&relation)
+            }
             "load_csv_rows" => {
                 let relation = arg(0, "relation")?
                     .as_ref()
@@ -506,6 +513,33 @@ impl AdapterObject {
                 )
             })
             .unwrap_or(Value::from(())))
+    }
+
+    /// The relation's columns as dbt's Column objects show them: `name`,
+    /// `data_type` (and `dtype`), `quoted`. Empty without a connection.
+    fn get_columns_in_relation(&self, relation: &Relation) -> Result<Value, Error> {
+        let Some(connection) = &self.scope.connection else {
+            return Ok(Value::from(Vec::<Value>::new()));
+        };
+        let database = relation.database.clone().unwrap_or_default();
+        let schema = relation.schema.clone().unwrap_or_default();
+        let columns = lock(connection)
+            .list_columns(&database, &schema, relation.identifier())
+            .map_err(|e| invalid(format!("reading the columns of {}: {e}", relation.render())))?;
+        Ok(Value::from(
+            columns
+                .into_iter()
+                .map(|c| {
+                    minijinja::context! {
+                        name => c.name.clone(),
+                        column => c.name.clone(),
+                        quoted => self.target.adapter.quote(&c.name),
+                        data_type => c.data_type.clone(),
+                        dtype => c.data_type,
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ))
     }
 
     fn load_csv_rows(&self, relation: &Relation) -> Result<Value, Error> {
