@@ -33,6 +33,14 @@ impl AdapterKind {
         format!("\"{}\"", identifier.replace('"', "\"\""))
     }
 
+    /// The SQL dialect sqlparser reads this database's SQL in.
+    pub fn dialect(self) -> Box<dyn sqlparser::dialect::Dialect> {
+        match self {
+            AdapterKind::DuckDb => Box::new(sqlparser::dialect::DuckDbDialect {}),
+            AdapterKind::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+        }
+    }
+
     /// Identifiers are stored lower-case unless quoted.
     pub fn default_schema(self) -> &'static str {
         match self {
@@ -45,5 +53,23 @@ impl AdapterKind {
 impl fmt::Display for AdapterKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_adapter_parses_its_own_sql() {
+        let parse = |kind: AdapterKind, sql: &str| {
+            sqlparser::parser::Parser::parse_sql(kind.dialect().as_ref(), sql).is_ok()
+        };
+        // DuckDB's `select * exclude (...)`; PostgreSQL's `::` casts and `distinct on`.
+        assert!(parse(AdapterKind::DuckDb, "select * exclude (a) from t"));
+        assert!(parse(
+            AdapterKind::Postgres,
+            "select distinct on (a) a::text from t"
+        ));
     }
 }
