@@ -1,14 +1,14 @@
 //! Compiling: render each model and test with `ref()` and `source()`
 //! resolved to the relations they name, and write the SQL to `target/compiled/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::jinja::context::{Phase, RenderScope, Resolver};
+use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
 use crate::jinja::environment::template_name;
 use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
@@ -25,6 +25,13 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     for node in ordered {
         if node.node.kind == NodeKind::Test {
             continue;
+        }
+        if is_ephemeral(node) {
+            resolver
+                .ephemeral
+                .insert(node.node.name.clone(), node.node.unique_id.clone());
+        } else {
+            resolver.ephemeral.remove(&node.node.name);
         }
         resolver
             .refs
@@ -44,43 +51,153 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     Arc::new(resolver)
 }
 
-/// Renders the SQL of a model or test. With a connection, `run_query`
-/// reaches the database.
+/// Whether a node is an ephemeral model: never built, inlined as a CTE.
+pub fn is_ephemeral(node: &ParsedNode) -> bool {
+    node.node.kind == NodeKind::Model && node.node.config.materialized() == "ephemeral"
+}
+
+/// Renders the SQL of a model or test, with the ephemeral models it reads
+/// inlined as CTEs named `__dbt__cte__<name>` (each once, the ones they read
+/// first). With a connection, `run_query` reaches the database.
 pub fn compile_node(
     parsed: &Parsed,
     resolver: &Arc<Resolver>,
     node: &ParsedNode,
     connection: Option<SharedConnection>,
+    flags: RunFlags,
 ) -> Result<String> {
+    let (sql, ephemerals) = render_node(parsed, resolver, node, connection.clone(), flags)?;
+    if ephemerals.is_empty() {
+        return Ok(sql);
+    }
+    let mut ctes = Vec::new();
+    let mut done = BTreeSet::new();
+    for id in ephemerals {
+        add_cte(parsed, resolver, &id, &connection, &mut ctes, &mut done)?;
+    }
+    Ok(inject_ctes(&sql, &ctes))
+}
+
+/// Adds the CTE of the ephemeral model `id` after those of the ephemeral
+/// models it reads.
+fn add_cte(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    id: &str,
+    connection: &Option<SharedConnection>,
+    ctes: &mut Vec<(String, String)>,
+    done: &mut BTreeSet<String>,
+) -> Result<()> {
+    if !done.insert(id.to_string()) {
+        return Ok(());
+    }
+    let Some(node) = parsed.nodes.get(id) else {
+        return Ok(());
+    };
+    let (sql, inner) = render_node(
+        parsed,
+        resolver,
+        node,
+        connection.clone(),
+        RunFlags::default(),
+    )?;
+    for inner_id in inner {
+        add_cte(parsed, resolver, &inner_id, connection, ctes, done)?;
+    }
+    ctes.push((format!("__dbt__cte__{}", node.node.name), sql));
+    Ok(())
+}
+
+/// `sql` with `ctes` in front: joined to its own `with` when it has one.
+pub fn inject_ctes(sql: &str, ctes: &[(String, String)]) -> String {
+    let definitions: Vec<String> = ctes
+        .iter()
+        .map(|(name, body)| format!("{name} as (\n{}\n)", body.trim()))
+        .collect();
+    let definitions = definitions.join(", ");
+    let start = first_token(sql);
+    let (before, rest) = sql.split_at(start);
+    let lower = rest.to_ascii_lowercase();
+    let starts_with = |word: &str| {
+        lower.starts_with(word)
+            && lower[word.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_whitespace() || c == '(')
+    };
+    if starts_with("with") {
+        let after_with = rest[4..].trim_start();
+        if after_with.to_ascii_lowercase().starts_with("recursive")
+            && after_with[9..].starts_with(char::is_whitespace)
+        {
+            return format!(
+                "{before}with recursive {definitions},\n{}",
+                after_with[9..].trim_start()
+            );
+        }
+        return format!("{before}with {definitions},\n{after_with}");
+    }
+    format!("{before}with {definitions}\n{rest}")
+}
+
+/// Where the first SQL token starts, past whitespace and comments.
+fn first_token(sql: &str) -> usize {
+    let mut i = 0;
+    loop {
+        let rest = &sql[i..];
+        let trimmed = rest.trim_start();
+        i += rest.len() - trimmed.len();
+        if trimmed.starts_with("--") {
+            i += trimmed.find('\n').map(|n| n + 1).unwrap_or(trimmed.len());
+        } else if trimmed.starts_with("/*") {
+            i += trimmed.find("*/").map(|n| n + 2).unwrap_or(trimmed.len());
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Renders a node's SQL; returns it with the ephemeral models it read.
+fn render_node(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    node: &ParsedNode,
+    connection: Option<SharedConnection>,
+    flags: RunFlags,
+) -> Result<(String, Vec<String>)> {
     let mut scope = RenderScope::new(
         Phase::Compile,
         &node.node.unique_id,
         node.node.config.clone(),
     )
-    .with_resolver(resolver.clone());
+    .with_resolver(resolver.clone())
+    .with_flags(flags);
     if let Some(connection) = connection {
         scope = scope.with_connection(connection);
     }
+    let scope = Arc::new(scope);
     let ctx = parsed.context(
         &node.node,
-        Arc::new(scope),
+        scope.clone(),
         node.relation.clone(),
         None,
         Vec::new(),
     );
-    if let Some(test) = &node.node.test {
+    let sql = if let Some(test) = &node.node.test {
         let macro_name = format!("test_{}", test.name);
-        return render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
-            .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))));
-    }
-    let template = template_name(&node.node.original_file_path);
-    parsed.env.render(&template, &ctx).map_err(|e| {
-        jinja_error(
-            &e,
-            &parsed.project.root,
-            Some((&node.node.unique_id, &template)),
-        )
-    })
+        render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
+            .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))))?
+    } else {
+        let template = template_name(&node.node.original_file_path);
+        parsed.env.render(&template, &ctx).map_err(|e| {
+            jinja_error(
+                &e,
+                &parsed.project.root,
+                Some((&node.node.unique_id, &template)),
+            )
+        })?
+    };
+    Ok((sql, scope.ephemerals()))
 }
 
 /// Where a node's compiled SQL goes: `target/compiled/<project>/<file>`,
@@ -141,7 +258,7 @@ pub fn compile_selected(
         if node.node.kind == NodeKind::Seed {
             continue;
         }
-        match compile_node(parsed, &resolver, node, None) {
+        match compile_node(parsed, &resolver, node, None, RunFlags::default()) {
             Ok(sql) => {
                 if let Err(e) = write_file(&compiled_path(parsed, node), &sql) {
                     errors.push(e);
@@ -154,5 +271,31 @@ pub fn compile_selected(
     match Error::from_many(errors) {
         Some(e) => Err(e),
         None => Ok(compiled),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inject_ctes;
+
+    fn ctes() -> Vec<(String, String)> {
+        vec![("__dbt__cte__a".into(), "select 1 as x\n".into())]
+    }
+
+    #[test]
+    fn ctes_go_in_front_or_join_the_models_own_with() {
+        assert_eq!(
+            inject_ctes("select * from __dbt__cte__a", &ctes()),
+            "with __dbt__cte__a as (\nselect 1 as x\n)\nselect * from __dbt__cte__a"
+        );
+        assert_eq!(
+            inject_ctes("-- note\nWITH b as (select 2) select * from b", &ctes()),
+            "-- note\nwith __dbt__cte__a as (\nselect 1 as x\n),\nb as (select 2) select * from b"
+        );
+        assert_eq!(
+            inject_ctes("with recursive r as (select 1) select * from r", &ctes()),
+            "with recursive __dbt__cte__a as (\nselect 1 as x\n),\nr as (select 1) select * from r"
+        );
+        assert!(inject_ctes("without_a_with", &ctes()).starts_with("with __dbt__cte__a"));
     }
 }

@@ -48,7 +48,11 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
     let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
     let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
-    selected.retain(|id| which.includes(parsed.nodes[id].node.kind));
+    // Ephemeral models are never built: their SQL is inlined where they are read.
+    selected.retain(|id| {
+        let node = &parsed.nodes[id];
+        which.includes(node.node.kind) && !crate::compile::is_ephemeral(node)
+    });
     let adapter = adapter::for_target(&parsed.target)?;
     let threads = args.threads.unwrap_or(parsed.target.threads);
     if selected.is_empty() {

@@ -11,6 +11,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/macros/relations.sql"),
     ),
     (
+        "kiln://macros/incremental.sql",
+        include_str!("../../templates/macros/incremental.sql"),
+    ),
+    (
+        "kiln://materializations/incremental.sql",
+        include_str!("../../templates/materializations/incremental.sql"),
+    ),
+    (
         "kiln://materializations/view.sql",
         include_str!("../../templates/materializations/view.sql"),
     ),

@@ -52,6 +52,9 @@ pub struct Captured {
 pub struct Resolver {
     /// By model or seed name.
     pub refs: BTreeMap<String, Relation>,
+    /// Ephemeral models by name, with their unique ids: a ref to one is the
+    /// CTE `__dbt__cte__<name>`.
+    pub ephemeral: BTreeMap<String, String>,
     /// By (source name, table name).
     pub sources: BTreeMap<(String, String), Relation>,
 }
@@ -75,10 +78,25 @@ pub struct RenderScope {
     /// The rows of each named statement that fetched its result.
     tables: Mutex<BTreeMap<String, QueryResult>>,
     seed: Option<SeedData>,
+    /// What this run is: `--full-refresh`, and whether an incremental model
+    /// adds to an existing relation.
+    pub flags: RunFlags,
+    /// The ephemeral models this render referenced, by unique id, in order.
+    ephemerals: Mutex<Vec<String>>,
     /// Every statement run, in order, for `target/run/`.
     executed: Mutex<Vec<String>>,
     /// The database's error, when a statement failed: which one, and why.
     failed: Mutex<Option<FailedStatement>>,
+}
+
+/// Facts about the run that templates read through `flags` and
+/// `is_incremental()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunFlags {
+    /// `--full-refresh`.
+    pub full_refresh: bool,
+    /// The model is incremental, its table exists, and no full refresh is due.
+    pub is_incremental: bool,
 }
 
 /// A statement the database refused.
@@ -101,6 +119,8 @@ impl RenderScope {
             results: Mutex::new(BTreeMap::new()),
             tables: Mutex::new(BTreeMap::new()),
             seed: None,
+            flags: RunFlags::default(),
+            ephemerals: Mutex::new(Vec::new()),
             executed: Mutex::new(Vec::new()),
             failed: Mutex::new(None),
         }
@@ -114,6 +134,16 @@ impl RenderScope {
     pub fn with_connection(mut self, connection: SharedConnection) -> Self {
         self.connection = Some(connection);
         self
+    }
+
+    pub fn with_flags(mut self, flags: RunFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// The ephemeral models referenced so far, by unique id.
+    pub fn ephemerals(&self) -> Vec<String> {
+        lock(&self.ephemerals).clone()
     }
 
     pub fn with_seed(mut self, seed: SeedData) -> Self {
@@ -237,6 +267,16 @@ impl Object for RefFunction {
                     .resolver
                     .as_ref()
                     .ok_or_else(|| invalid("ref() cannot be resolved here"))?;
+                if let Some(unique_id) = resolver.ephemeral.get(&call.name) {
+                    let mut seen = lock(&self.scope.ephemerals);
+                    if !seen.contains(unique_id) {
+                        seen.push(unique_id.clone());
+                    }
+                    return Ok(Value::from_object(Relation::cte(
+                        self.target.adapter,
+                        &format!("__dbt__cte__{}", call.name),
+                    )));
+                }
                 match resolver.refs.get(&call.name) {
                     Some(relation) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
@@ -472,6 +512,28 @@ impl Object for AdapterObject {
                 let schema = part(1, "schema")?;
                 let identifier = part(2, "identifier")?;
                 self.get_relation(&database, &schema, &identifier)
+            }
+            "get_missing_columns" => {
+                let from = arg(0, "from_relation")?.as_ref().and_then(relation_of);
+                let to = arg(1, "to_relation")?.as_ref().and_then(relation_of);
+                let (Some(from), Some(to)) = (from, to) else {
+                    return Err(invalid("adapter.get_missing_columns() takes two relations"));
+                };
+                let to_names: Vec<String> = self
+                    .get_columns_in_relation(&to)?
+                    .try_iter()?
+                    .filter_map(|c| c.get_attr("name").ok().map(|n| n.to_string()))
+                    .collect();
+                Ok(Value::from(
+                    self.get_columns_in_relation(&from)?
+                        .try_iter()?
+                        .filter(|c| {
+                            c.get_attr("name")
+                                .map(|n| !to_names.contains(&n.to_string()))
+                                .unwrap_or(false)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
             }
             "get_columns_in_relation" => {
                 let relation = arg(0, "relation")?
@@ -765,7 +827,18 @@ impl NodeContext<'_> {
         map.insert("target".into(), target_value(target));
         map.insert("model".into(), self.model);
         map.insert("execute".into(), Value::from(scope.phase != Phase::Parse));
-        map.insert("is_incremental".into(), Value::from_function(|| false));
+        let incremental = scope.flags.is_incremental;
+        map.insert(
+            "is_incremental".into(),
+            Value::from_function(move || incremental),
+        );
+        map.insert(
+            "flags".into(),
+            minijinja::context! {
+                FULL_REFRESH => scope.flags.full_refresh,
+                WHICH => "run",
+            },
+        );
         map.insert("invocation_id".into(), Value::from(self.invocation_id));
         map.insert("run_started_at".into(), Value::from(self.run_started_at));
         map.insert("project_name".into(), Value::from(self.package));

@@ -14,10 +14,11 @@ use crate::adapter::SharedConnection;
 use crate::compile::{compile_node, compiled_path, run_path, write_file};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location};
-use crate::jinja::context::{Phase, RenderScope, Resolver};
+use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
+use crate::sql::RelationType;
 
 /// Why a node failed.
 #[derive(Debug, Clone)]
@@ -80,7 +81,7 @@ pub fn materialize(
     resolver: &Arc<Resolver>,
     node: &ParsedNode,
     connection: SharedConnection,
-    _options: Options,
+    options: Options,
 ) -> Result<Materialized, NodeFailure> {
     let fail = |e: Error| NodeFailure::from_error(&e);
     let source_file = parsed.project.display_path(&node.node.original_file_path);
@@ -106,17 +107,18 @@ pub fn materialize(
             )
             .at(Location::file(&source_file))
             .with_help(Some(
-                did_you_mean(&materialized, ["view", "table", "seed"])
-                    .unwrap_or_else(|| "kiln has: view, table, seed".into()),
+                did_you_mean(&materialized, ["view", "table", "incremental", "ephemeral"])
+                    .unwrap_or_else(|| "kiln has: view, table, incremental, ephemeral".into()),
             )),
         )
     })?;
 
+    let flags = run_flags(node, &materialized, &connection, options).map_err(fail)?;
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
         NodeKind::Model | NodeKind::Test => {
-            let sql =
-                compile_node(parsed, resolver, node, Some(connection.clone())).map_err(fail)?;
+            let sql = compile_node(parsed, resolver, node, Some(connection.clone()), flags)
+                .map_err(fail)?;
             write_file(&compiled_path(parsed, node), &sql).map_err(fail)?;
             Some(sql)
         }
@@ -129,7 +131,8 @@ pub fn materialize(
         node.node.config.clone(),
     )
     .with_resolver(resolver.clone())
-    .with_connection(connection.clone());
+    .with_connection(connection.clone())
+    .with_flags(flags);
     if node.node.kind == NodeKind::Seed {
         let seed = read_seed(parsed, node).map_err(fail)?;
         let columns: Vec<Value> = seed
@@ -189,6 +192,8 @@ pub fn materialize(
                 message: match node.node.kind {
                     NodeKind::Seed => format!("INSERT {}", seed_rows),
                     NodeKind::Test => "OK".to_string(),
+                    NodeKind::Model if flags.is_incremental => "INSERT".to_string(),
+                    NodeKind::Model if materialized == "incremental" => "CREATE TABLE".to_string(),
                     NodeKind::Model => format!("CREATE {}", materialized.to_uppercase()),
                 },
                 test,
@@ -206,6 +211,42 @@ pub fn materialize(
             ))
         }
     }
+}
+
+/// `--full-refresh`, and whether an incremental model adds to its table: it
+/// does when the table exists and neither `--full-refresh` nor the model's
+/// `full_refresh` config asks for a rebuild (`full_refresh: false` protects
+/// it from `--full-refresh`).
+fn run_flags(
+    node: &ParsedNode,
+    materialized: &str,
+    connection: &SharedConnection,
+    options: Options,
+) -> Result<RunFlags, Error> {
+    let mut flags = RunFlags {
+        full_refresh: options.full_refresh,
+        is_incremental: false,
+    };
+    if materialized != "incremental" {
+        return Ok(flags);
+    }
+    let full_refresh = node
+        .node
+        .config
+        .get("full_refresh")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(options.full_refresh);
+    let relation = &node.relation;
+    let exists = lock(connection)
+        .list_relations(
+            relation.database.as_deref().unwrap_or_default(),
+            relation.schema.as_deref().unwrap_or_default(),
+        )
+        .map_err(|e| Error::connection(format!("reading the catalog: {e}")))?
+        .into_iter()
+        .any(|r| r.name == relation.identifier() && r.kind == RelationType::Table);
+    flags.is_incremental = exists && !full_refresh;
+    Ok(flags)
 }
 
 /// The one row of a test's `main` statement: failures, should_warn, should_error.

@@ -62,6 +62,18 @@ impl Relation {
         }
     }
 
+    /// The CTE an ephemeral model becomes: rendered as its bare name.
+    pub fn cte(adapter: AdapterKind, name: &str) -> Relation {
+        Relation {
+            database: None,
+            schema: None,
+            identifier: Some(name.to_string()),
+            kind: Some(RelationType::Cte),
+            adapter,
+            include: [false, false, true],
+        }
+    }
+
     pub fn with_type(mut self, kind: RelationType) -> Relation {
         self.kind = Some(kind);
         self
@@ -80,6 +92,9 @@ impl Relation {
 
     /// The quoted, dotted name.
     pub fn render(&self) -> String {
+        if self.kind == Some(RelationType::Cte) {
+            return self.identifier().to_string();
+        }
         let parts = [&self.database, &self.schema, &self.identifier];
         let mut out = Vec::with_capacity(3);
         for (part, included) in parts.iter().zip(self.include) {
