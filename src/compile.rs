@@ -9,7 +9,7 @@ use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
-use crate::jinja::environment::template_name;
+use crate::jinja::environment::node_template;
 use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
@@ -188,7 +188,7 @@ fn render_node(
         render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
             .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))))?
     } else {
-        let template = template_name(&node.node.original_file_path);
+        let template = node_template(&node.node);
         parsed.env.render(&template, &ctx).map_err(|e| {
             jinja_error(
                 &e,

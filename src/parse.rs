@@ -13,7 +13,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::error::{Error, Location, Result};
 use crate::jinja::JinjaEnv;
 use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
-use crate::jinja::environment::template_name;
+use crate::jinja::environment::node_template;
 use crate::jinja::generic_test::{macro_params, render_generic_test};
 use crate::jinja::render::jinja_error;
 use crate::project::Project;
@@ -138,7 +138,7 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
                     .map_err(|e| test_error(&e, parsed, &node, test))?;
             }
             None => {
-                let template = template_name(&node.original_file_path);
+                let template = node_template(&node);
                 parsed.env.render(&template, &ctx).map_err(|e| {
                     jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
                 })?;
@@ -311,6 +311,15 @@ impl Parsed {
     fn relation_for(&self, node: &Node) -> Result<Relation> {
         let config = &node.config;
         let target = &self.target;
+        // A snapshot's legacy `target_schema`/`target_database` are used as written.
+        if let Some(schema) = config.get_str("target_schema") {
+            let database = config
+                .get_str("target_database")
+                .unwrap_or(&target.database)
+                .to_string();
+            let alias = config.get_str("alias").unwrap_or(&node.name).to_string();
+            return Ok(Relation::new(target.adapter, database, schema, alias));
+        }
         let database =
             match self.naming_macro(node, "generate_database_name", config.get_str("database"))? {
                 Some(name) => name,

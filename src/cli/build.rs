@@ -19,6 +19,7 @@ pub enum Which {
     Build,
     Run,
     Seed,
+    Snapshot,
     Test,
 }
 
@@ -28,6 +29,7 @@ impl Which {
             Which::Build => "build",
             Which::Run => "run",
             Which::Seed => "seed",
+            Which::Snapshot => "snapshot",
             Which::Test => "test",
         }
     }
@@ -37,6 +39,7 @@ impl Which {
             Which::Build => true,
             Which::Run => kind == NodeKind::Model,
             Which::Seed => kind == NodeKind::Seed,
+            Which::Snapshot => kind == NodeKind::Snapshot,
             Which::Test => kind == NodeKind::Test,
         }
     }

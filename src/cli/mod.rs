@@ -92,6 +92,8 @@ pub enum Command {
     Seed(RunArgs),
     /// Run the data tests of the selected nodes against what is built.
     Test(RunArgs),
+    /// Record changes of the selected snapshots' sources (SCD type 2).
+    Snapshot(RunArgs),
     /// Render every model's and test's SQL to target/compiled/ without touching the database.
     Compile(SelectArgs),
     /// List the project's nodes, one a line.
@@ -108,6 +110,7 @@ pub fn main() -> i32 {
         Command::Run(args) => build::run(&cli.global, args, build::Which::Run),
         Command::Seed(args) => build::run(&cli.global, args, build::Which::Seed),
         Command::Test(args) => build::run(&cli.global, args, build::Which::Test),
+        Command::Snapshot(args) => build::run(&cli.global, args, build::Which::Snapshot),
         Command::Compile(args) => compile::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
     };

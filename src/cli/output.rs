@@ -127,6 +127,7 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
     let label = match result.kind {
         NodeKind::Seed => format!("seed {}", result.display_name),
         NodeKind::Test => format!("test {}", result.name),
+        NodeKind::Snapshot => format!("snapshot {}", result.display_name),
         NodeKind::Model => {
             format!("{} model {}", result.materialized, result.display_name)
         }

@@ -374,6 +374,7 @@ fn node_result(
         materialized: match node.node.kind {
             NodeKind::Seed => "seed".into(),
             NodeKind::Test => "test".into(),
+            NodeKind::Snapshot => "snapshot".into(),
             NodeKind::Model => node.node.config.materialized().to_string(),
         },
         status,

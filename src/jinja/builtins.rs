@@ -19,6 +19,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/incremental.sql"),
     ),
     (
+        "kiln://macros/snapshot.sql",
+        include_str!("../../templates/macros/snapshot.sql"),
+    ),
+    (
+        "kiln://materializations/snapshot.sql",
+        include_str!("../../templates/materializations/snapshot.sql"),
+    ),
+    (
         "kiln://materializations/view.sql",
         include_str!("../../templates/materializations/view.sql"),
     ),

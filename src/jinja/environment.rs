@@ -65,7 +65,7 @@ impl JinjaEnv {
             if node.raw_code.is_empty() || node.test.is_some() {
                 continue;
             }
-            let name = template_name(&node.original_file_path);
+            let name = node_template(node);
             if let Err(e) = env.add_template_owned(name, node.raw_code.clone()) {
                 errors.push(jinja_error(&e, &project.root, None));
             }
@@ -109,6 +109,16 @@ impl JinjaEnv {
 
     pub fn has_macro(&self, name: &str) -> bool {
         self.macros.get(name).is_some()
+    }
+}
+
+/// The template a node's code is registered under: its file, and for a
+/// snapshot (a file can hold several) `file#name`.
+pub fn node_template(node: &crate::project::node::Node) -> String {
+    let file = template_name(&node.original_file_path);
+    match node.kind {
+        crate::project::node::NodeKind::Snapshot => format!("{file}#{}", node.name),
+        _ => file,
     }
 }
 

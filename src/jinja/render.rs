@@ -40,7 +40,14 @@ pub fn render_template(
 /// `root` is the project directory, so the path shown is one the user can open;
 /// `node` is the node being rendered, named when the error sits in another file.
 pub fn jinja_error(err: &minijinja::Error, root: &Path, node: Option<(&str, &str)>) -> Error {
-    let template = err.name().unwrap_or_default().to_string();
+    // A snapshot's template is `file#name`: the file is what the user opens.
+    let template = err
+        .name()
+        .unwrap_or_default()
+        .split('#')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let file = if template.starts_with(super::BUILTIN_PREFIX) || template.is_empty() {
         Path::new(&template).to_path_buf()
     } else {

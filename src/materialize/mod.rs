@@ -88,6 +88,7 @@ pub fn materialize(
     let materialized = match node.node.kind {
         NodeKind::Seed => "seed".to_string(),
         NodeKind::Test => "test".to_string(),
+        NodeKind::Snapshot => "snapshot".to_string(),
         NodeKind::Model => node.node.config.materialized().to_string(),
     };
     let macro_name = [
@@ -116,7 +117,7 @@ pub fn materialize(
     let flags = run_flags(node, &materialized, &connection, options).map_err(fail)?;
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
-        NodeKind::Model | NodeKind::Test => {
+        NodeKind::Model | NodeKind::Test | NodeKind::Snapshot => {
             let sql = compile_node(parsed, resolver, node, Some(connection.clone()), flags)
                 .map_err(fail)?;
             write_file(&compiled_path(parsed, node), &sql).map_err(fail)?;
@@ -192,6 +193,7 @@ pub fn materialize(
                 message: match node.node.kind {
                     NodeKind::Seed => format!("INSERT {}", seed_rows),
                     NodeKind::Test => "OK".to_string(),
+                    NodeKind::Snapshot => "SNAPSHOT".to_string(),
                     NodeKind::Model if flags.is_incremental => "INSERT".to_string(),
                     NodeKind::Model if materialized == "incremental" => "CREATE TABLE".to_string(),
                     NodeKind::Model => format!("CREATE {}", materialized.to_uppercase()),

@@ -6,6 +6,7 @@ pub mod data_tests;
 pub mod discovery;
 pub mod node;
 pub mod properties;
+pub mod snapshot_nodes;
 mod test_nodes;
 
 use std::collections::BTreeMap;
@@ -112,7 +113,7 @@ impl Project {
                             continue;
                         }
                     },
-                    NodeKind::Seed | NodeKind::Test => String::new(),
+                    NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot => String::new(),
                 };
                 let relative = discovery::relative_to_folder(&file, folders);
                 let fqn = discovery::fqn(&config.name, &relative, &name);
@@ -169,6 +170,32 @@ impl Project {
 
         let sources = build_sources(&properties, &config, &target, &mut errors);
         let macros = read_macros(&root, &config, &mut errors);
+        for snapshot in snapshot_nodes::snapshots(&root, &config, &mut errors) {
+            let mut snapshot = snapshot;
+            if let Some(patch) = properties.snapshots.get(&snapshot.name) {
+                snapshot.config.merge_all(&patch.config);
+                snapshot.description = patch.description.clone();
+                snapshot.columns = patch.columns.clone();
+                snapshot.patch_path = Some(patch.file.clone());
+            }
+            if let Some(first) = nodes.get(&snapshot.unique_id) {
+                errors.push(Error::config(
+                    Location::file(&snapshot.original_file_path),
+                    format!(
+                        "two snapshots are named '{}': in {} and {}",
+                        snapshot.name,
+                        first.original_file_path.display(),
+                        snapshot.original_file_path.display()
+                    ),
+                ));
+                continue;
+            }
+            if snapshot.config.enabled() {
+                nodes.insert(snapshot.unique_id.clone(), snapshot);
+            } else {
+                disabled.insert(snapshot.unique_id.clone(), snapshot);
+            }
+        }
         let tests = test_nodes::singular_tests(&root, &config, &mut errors)
             .into_iter()
             .chain(test_nodes::generic_tests(

@@ -10,6 +10,7 @@ use crate::config::NodeConfig;
 pub enum NodeKind {
     Model,
     Seed,
+    Snapshot,
     Test,
 }
 
@@ -19,6 +20,7 @@ impl NodeKind {
         match self {
             NodeKind::Model => "model",
             NodeKind::Seed => "seed",
+            NodeKind::Snapshot => "snapshot",
             NodeKind::Test => "test",
         }
     }

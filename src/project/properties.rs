@@ -24,6 +24,8 @@ struct PropertiesFile {
     #[serde(default)]
     seeds: Option<Vec<NodeProps>>,
     #[serde(default)]
+    snapshots: Option<Vec<NodeProps>>,
+    #[serde(default)]
     sources: Option<Vec<SourceProps>>,
 }
 
@@ -130,6 +132,7 @@ pub struct DeclaredSource {
 pub struct Properties {
     pub models: BTreeMap<String, Patch>,
     pub seeds: BTreeMap<String, Patch>,
+    pub snapshots: BTreeMap<String, Patch>,
     pub sources: Vec<DeclaredSource>,
     /// Generic tests of models, seeds, sources and their columns.
     pub tests: Vec<DeclaredTest>,
@@ -159,6 +162,7 @@ impl Properties {
         for (kind, list, target) in [
             ("model", file.models, &mut self.models),
             ("seed", file.seeds, &mut self.seeds),
+            ("snapshot", file.snapshots, &mut self.snapshots),
         ] {
             let key = format!("{kind}s");
             for (i, props) in list.unwrap_or_default().into_iter().enumerate() {
