@@ -19,7 +19,7 @@ fn example_project_builds_every_relation_with_the_right_rows() {
     let out = build(&fixture);
     assert!(
         out.stdout
-            .contains("Done. PASS=36 WARN=1 ERROR=0 SKIP=0 TOTAL=37"),
+            .contains("Done. PASS=38 WARN=1 ERROR=0 SKIP=0 TOTAL=39"),
         "{}",
         out.stdout
     );
@@ -30,6 +30,7 @@ fn example_project_builds_every_relation_with_the_right_rows() {
     assert_eq!(
         lines(&relations),
         [
+            "main.completed_orders_daily:BASE TABLE",
             "main.customers:BASE TABLE",
             "main.orders:BASE TABLE",
             "main.raw_customers:BASE TABLE",
@@ -41,7 +42,38 @@ fn example_project_builds_every_relation_with_the_right_rows() {
             "main.stg_payments:VIEW",
             "main.stg_products:VIEW",
             "main_finance.revenue_by_month:BASE TABLE",
+            "main_snapshots.orders_snapshot:BASE TABLE",
         ]
+    );
+    // The incremental model over the ephemeral one, and the snapshot, hold
+    // what dbt-duckdb 1.10 built from the same project.
+    assert_eq!(
+        lines(&fixture.query(
+            "select count(*), sum(completed_orders), sum(revenue)::varchar from main.completed_orders_daily"
+        )),
+        ["23|23|858.65"]
+    );
+    assert_eq!(
+        lines(
+            &fixture
+                .query("select count(*), count(dbt_valid_to) from main_snapshots.orders_snapshot")
+        ),
+        ["40|0"]
+    );
+    // A second build adds to the incremental model and snapshots again,
+    // changing nothing as the data has not changed.
+    let again = build(&fixture);
+    assert!(again.stdout.contains("[INSERT in"), "{}", again.stdout);
+    assert_eq!(
+        lines(
+            &fixture
+                .query("select count(*), sum(revenue)::varchar from main.completed_orders_daily")
+        ),
+        ["23|858.65"]
+    );
+    assert_eq!(
+        lines(&fixture.query("select count(*) from main_snapshots.orders_snapshot")),
+        ["40"]
     );
     assert_eq!(
         lines(&fixture.query(
@@ -126,12 +158,17 @@ fn ls_lists_every_node_like_dbt_ls() {
         "model",
         "--resource-type",
         "seed",
+        "--resource-type",
+        "snapshot",
     ]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         out.stdout.lines().collect::<Vec<_>>(),
+        // As `dbt ls` printed them for this project.
         [
+            "completed_orders_daily",
             "customers",
+            "int_completed_orders",
             "orders",
             "revenue_by_month",
             "stg_customers",
@@ -142,6 +179,7 @@ fn ls_lists_every_node_like_dbt_ls() {
             "raw_orders",
             "raw_payments",
             "raw_products",
+            "orders_snapshot",
         ]
     );
     // Tests come with the models they test (dbt's eager indirect selection);

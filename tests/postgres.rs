@@ -13,7 +13,7 @@ fn example_project_builds_on_postgres_with_the_same_rows() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stdout
-            .contains("Done. PASS=36 WARN=1 ERROR=0 SKIP=0 TOTAL=37"),
+            .contains("Done. PASS=38 WARN=1 ERROR=0 SKIP=0 TOTAL=39"),
         "{}",
         out.stdout
     );
