@@ -73,14 +73,29 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
         fail_fast: args.fail_fast,
         tests_gate: which == Which::Build,
     };
-    let results = exec::run(
-        &parsed,
-        &graph,
-        &selected,
-        adapter.as_ref(),
-        options,
-        &mut |result, index, total| output::node_line(result, index, total),
-    )?;
+    if !parsed.project.config.on_run_start.is_empty() && !selected.is_empty() {
+        let connection: crate::adapter::SharedConnection =
+            std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
+        exec::create_schemas(&parsed, &selected, &connection)?;
+    }
+    let hooks_ok = project_hooks(&parsed, adapter.as_ref(), "on-run-start", None)?;
+    let mut results = if hooks_ok {
+        exec::run(
+            &parsed,
+            &graph,
+            &selected,
+            adapter.as_ref(),
+            options,
+            &mut |result, index, total| output::node_line(result, index, total),
+        )?
+    } else {
+        output::note("on-run-start failed: no node was run");
+        exec::RunResults::default()
+    };
+    let end_ok = project_hooks(&parsed, adapter.as_ref(), "on-run-end", Some(&results))?;
+    if !hooks_ok || !end_ok {
+        results.hooks_failed = true;
+    }
     output::summary(&results);
     let run_args = artifacts::RunArgs {
         which: which.name().to_string(),
@@ -97,9 +112,95 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
         &parsed.invocation,
         &results,
     )?;
-    if results.failed() {
+    if results.failed() || results.hooks_failed {
         Ok(EXIT_FAILURE)
     } else {
         Ok(EXIT_OK)
     }
+}
+
+/// Runs the project's `on-run-start` or `on-run-end` hooks on a connection
+/// of their own, one line each; false when one failed (it is reported).
+fn project_hooks(
+    parsed: &crate::parse::Parsed,
+    adapter: &dyn crate::adapter::Adapter,
+    kind: &str,
+    results: Option<&exec::RunResults>,
+) -> Result<bool> {
+    let hooks = match kind {
+        "on-run-start" => &parsed.project.config.on_run_start,
+        _ => &parsed.project.config.on_run_end,
+    };
+    if hooks.is_empty() {
+        return Ok(true);
+    }
+    let connection: crate::adapter::SharedConnection =
+        std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
+    let resolver = crate::compile::resolver(parsed);
+    let extra = results.map(|r| hook_results(parsed, r)).unwrap_or_default();
+    for (index, sql) in hooks.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let outcome = crate::materialize::operation::run_project_hook(
+            parsed,
+            &resolver,
+            &connection,
+            kind,
+            index,
+            sql,
+            extra.clone(),
+        );
+        output::hook_line(
+            kind,
+            index,
+            hooks.len(),
+            started.elapsed().as_secs_f64(),
+            outcome.is_ok(),
+        );
+        if let Err(diagnostic) = outcome {
+            output::diagnostic(&diagnostic);
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `results` and `schemas` as on-run-end hooks see them in dbt.
+fn hook_results(
+    parsed: &crate::parse::Parsed,
+    results: &exec::RunResults,
+) -> Vec<(&'static str, minijinja::Value)> {
+    let entries: Vec<serde_json::Value> = results
+        .results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "status": r.status.as_str(),
+                "message": r.message,
+                "failures": r.failures,
+                "execution_time": r.seconds,
+                "node": {"unique_id": r.unique_id, "name": r.name, "resource_type": r.kind.resource_type()},
+            })
+        })
+        .collect();
+    let mut schemas: Vec<String> = results
+        .results
+        .iter()
+        .filter_map(|r| parsed.nodes.get(&r.unique_id))
+        .filter(|n| n.node.kind != NodeKind::Test)
+        .filter_map(|n| n.relation.schema.clone())
+        .collect();
+    schemas.sort();
+    schemas.dedup();
+    let database_schemas: Vec<(String, String)> = schemas
+        .iter()
+        .map(|s| (parsed.target.database.clone(), s.clone()))
+        .collect();
+    vec![
+        ("results", crate::jinja::json_value(&entries)),
+        ("schemas", crate::jinja::json_value(&schemas)),
+        (
+            "database_schemas",
+            crate::jinja::json_value(&database_schemas),
+        ),
+    ]
 }

@@ -5,6 +5,7 @@
 mod build;
 mod compile;
 mod ls;
+mod operation;
 pub(crate) mod output;
 
 use std::collections::BTreeMap;
@@ -96,6 +97,8 @@ pub enum Command {
     Snapshot(RunArgs),
     /// Render every model's and test's SQL to target/compiled/ without touching the database.
     Compile(SelectArgs),
+    /// Call a macro against the target: `kiln run-operation grant_select --args '{role: bi}'`.
+    RunOperation(operation::OperationArgs),
     /// List the project's nodes, one a line.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
@@ -113,6 +116,7 @@ pub fn main() -> i32 {
         Command::Snapshot(args) => build::run(&cli.global, args, build::Which::Snapshot),
         Command::Compile(args) => compile::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
+        Command::RunOperation(args) => operation::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => code,

@@ -86,8 +86,29 @@ pub fn error(error: &crate::Error) {
     }
 }
 
+/// `Running on-run-start hook 1 of 2 ........ [OK in 0.01s]`.
+pub fn hook_line(kind: &str, index: usize, total: usize, seconds: f64, ok: bool) {
+    let status = if ok { "OK" } else { "ERROR" };
+    if format() == LogFormat::Json {
+        event(serde_json::json!({
+            "event": "hook_finished",
+            "hook": kind,
+            "index": index + 1,
+            "total": total,
+            "status": status,
+            "execution_time": seconds,
+        }));
+        return;
+    }
+    let label = format!("{kind} hook {} of {total}", index + 1);
+    let dots = ".".repeat(60usize.saturating_sub(label.len()).max(3));
+    line(&format!(
+        "Running {label} {dots} [{status} in {seconds:.2}s]"
+    ));
+}
+
 /// A line of commentary on stderr (a JSON event in JSON mode).
-fn note(text: &str) {
+pub fn note(text: &str) {
     match format() {
         LogFormat::Json => event(serde_json::json!({"level": "info", "message": text})),
         LogFormat::Text => eprintln!("{text}"),

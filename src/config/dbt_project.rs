@@ -49,6 +49,10 @@ struct RawProject {
     data_tests: Option<Yaml>,
     #[serde(default)]
     sources: Option<Yaml>,
+    #[serde(default)]
+    on_run_start: Option<Yaml>,
+    #[serde(default)]
+    on_run_end: Option<Yaml>,
 }
 
 /// The parsed `dbt_project.yml`.
@@ -69,6 +73,10 @@ pub struct DbtProject {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// The `models:`, `seeds:`, `snapshots:`, `data_tests:`, `sources:` trees.
     pub config_trees: BTreeMap<&'static str, Yaml>,
+    /// `on-run-start` and `on-run-end`: SQL (Jinja) run before and after the
+    /// nodes of `run`, `build`, `seed`, `snapshot` and `test`.
+    pub on_run_start: Vec<String>,
+    pub on_run_end: Vec<String>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
 }
@@ -156,8 +164,25 @@ impl DbtProject {
             target_path: raw.target_path.unwrap_or_else(|| "target".into()),
             vars,
             config_trees,
+            on_run_start: hook_list(raw.on_run_start),
+            on_run_end: hook_list(raw.on_run_end),
             warnings,
         })
+    }
+}
+
+/// A hook key's SQL: one string or a list of them.
+fn hook_list(value: Option<Yaml>) -> Vec<String> {
+    match value {
+        Some(Yaml::String(s)) => vec![s],
+        Some(Yaml::Sequence(items)) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Yaml::String(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -87,6 +87,8 @@ pub struct NodeResult {
 pub struct RunResults {
     pub results: Vec<NodeResult>,
     pub elapsed: f64,
+    /// An on-run-start or on-run-end hook failed.
+    pub hooks_failed: bool,
 }
 
 impl RunResults {
@@ -252,6 +254,7 @@ pub fn run(
     Ok(RunResults {
         results,
         elapsed: started.elapsed().as_secs_f64(),
+        hooks_failed: false,
     })
 }
 
@@ -395,8 +398,9 @@ fn node_result(
     }
 }
 
-/// Creates every schema the selected nodes are built in, once each.
-fn create_schemas(
+/// Creates every schema the selected nodes are built in, once each (before
+/// the on-run-start hooks, as dbt does, and again when the run starts).
+pub fn create_schemas(
     parsed: &Parsed,
     selected: &BTreeSet<String>,
     connection: &SharedConnection,
