@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod exec;
+pub mod freshness;
 pub mod graph;
 pub mod jinja;
 pub mod lock;

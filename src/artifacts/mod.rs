@@ -10,6 +10,29 @@ use crate::exec::{RunResults, Status};
 use crate::parse::Invocation;
 use crate::secrets;
 
+/// Writes the results of `kiln source freshness` (dbt's sources.json, v3).
+pub fn write_sources(
+    path: &Path,
+    invocation: &Invocation,
+    results: &[crate::freshness::FreshnessResult],
+    elapsed: f64,
+) -> Result<()> {
+    let document = json!({
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/sources/v3.json",
+            "dbt_version": "1.10.0",
+            "generator": format!("kiln {}", env!("CARGO_PKG_VERSION")),
+            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "invocation_id": invocation.invocation_id,
+            "env": {},
+        },
+        "results": results.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+        "elapsed_time": elapsed,
+    });
+    let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    write_file(path, &text)
+}
+
 /// What the command line asked for, as `args` in run_results.json.
 #[derive(Debug, Clone, Default)]
 pub struct RunArgs {

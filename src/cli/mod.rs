@@ -4,6 +4,7 @@
 
 mod build;
 mod compile;
+mod freshness;
 mod ls;
 mod operation;
 pub(crate) mod output;
@@ -99,6 +100,9 @@ pub enum Command {
     Compile(SelectArgs),
     /// Call a macro against the target: `kiln run-operation grant_select --args '{role: bi}'`.
     RunOperation(operation::OperationArgs),
+    /// Source commands: `kiln source freshness`.
+    #[command(subcommand)]
+    Source(freshness::SourceCommand),
     /// List the project's nodes, one a line.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
@@ -116,6 +120,7 @@ pub fn main() -> i32 {
         Command::Snapshot(args) => build::run(&cli.global, args, build::Which::Snapshot),
         Command::Compile(args) => compile::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
+        Command::Source(command) => freshness::run(&cli.global, command),
         Command::RunOperation(args) => operation::run(&cli.global, args),
     };
     match outcome {

@@ -107,6 +107,39 @@ pub fn hook_line(kind: &str, index: usize, total: usize, seconds: f64, ok: bool)
     ));
 }
 
+/// `1 of 2 WARN freshness of raw.orders ..... [WARN in 0.01s]`.
+pub fn freshness_line(result: &crate::freshness::FreshnessResult, index: usize, total: usize) {
+    use crate::freshness::FreshnessStatus;
+    let status = match result.status {
+        FreshnessStatus::Pass => "PASS",
+        FreshnessStatus::Warn => "WARN",
+        FreshnessStatus::Error => "ERROR STALE",
+        FreshnessStatus::RuntimeError => "ERROR",
+    };
+    if format() == LogFormat::Json {
+        event(serde_json::json!({
+            "event": "freshness_checked",
+            "index": index,
+            "total": total,
+            "unique_id": result.unique_id,
+            "status": result.status.as_str(),
+            "max_loaded_at": result.max_loaded_at,
+            "max_loaded_at_time_ago_in_s": result.age_seconds,
+        }));
+    } else {
+        let width = total.to_string().len();
+        let label = format!("freshness of {}", result.name);
+        let dots = ".".repeat(60usize.saturating_sub(label.len()).max(3));
+        line(&format!(
+            "{index:>width$} of {total} {status:<5} {label} {dots} [{status} in {:.2}s]",
+            result.seconds
+        ));
+    }
+    if let Some(d) = &result.diagnostic {
+        diagnostic(d);
+    }
+}
+
 /// A line of commentary on stderr (a JSON event in JSON mode).
 pub fn note(text: &str) {
     match format() {

@@ -321,6 +321,9 @@ fn build_sources(
                 description: declared.description.clone(),
                 package: config.name.clone(),
                 original_file_path: declared.file.clone(),
+                loaded_at_field: declared.loaded_at_field.clone(),
+                freshness: declared.freshness.clone(),
+                location: declared.location.clone(),
             },
         );
     }

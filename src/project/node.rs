@@ -96,6 +96,11 @@ pub struct SourceTable {
     pub package: String,
     /// The properties file that declares it.
     pub original_file_path: PathBuf,
+    /// The column `kiln source freshness` reads, and its criteria.
+    pub loaded_at_field: Option<String>,
+    pub freshness: Option<serde_json::Value>,
+    /// Where the table is declared.
+    pub location: crate::error::Location,
 }
 
 /// A file of macros.

@@ -71,6 +71,43 @@ struct SourceProps {
     schema: Option<String>,
     #[serde(default)]
     tables: Option<Vec<SourceTableProps>>,
+    #[serde(default)]
+    loaded_at_field: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    freshness: Option<Yaml>,
+}
+
+/// A table's `freshness` over its source's, as dbt merges them: key by key,
+/// `warn_after`/`error_after` one level deeper; a table's `null` turns it off.
+fn merge_freshness(
+    source: Option<serde_json::Value>,
+    table: Option<serde_json::Value>,
+) -> Option<serde_json::Value> {
+    use serde_json::Value as Json;
+    match (source, table) {
+        (_, Some(Json::Null)) => None,
+        (None, table) => table,
+        (Some(source), None) => Some(source),
+        (Some(Json::Object(mut merged)), Some(Json::Object(table))) => {
+            for (key, value) in table {
+                match (merged.get_mut(&key), value) {
+                    (Some(Json::Object(base)), Json::Object(update)) => {
+                        base.extend(update);
+                    }
+                    (_, value) => {
+                        merged.insert(key, value);
+                    }
+                }
+            }
+            Some(Json::Object(merged))
+        }
+        (_, table) => table,
+    }
+}
+
+/// A key that is present, even as `null` (which turns freshness off).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Yaml>, D::Error> {
+    Yaml::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +123,10 @@ struct SourceTableProps {
     data_tests: Option<Vec<Yaml>>,
     #[serde(default)]
     tests: Option<Vec<Yaml>>,
+    #[serde(default)]
+    loaded_at_field: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    freshness: Option<Yaml>,
 }
 
 /// What a declared test is attached to.
@@ -125,6 +166,12 @@ pub struct DeclaredSource {
     pub identifier: Option<String>,
     pub description: String,
     pub file: PathBuf,
+    /// The table's `loaded_at_field`, else its source's.
+    pub loaded_at_field: Option<String>,
+    /// The table's `freshness`, else its source's (`null` turns it off).
+    pub freshness: Option<serde_json::Value>,
+    /// Where the table is declared.
+    pub location: Location,
 }
 
 /// Everything the properties files of a project say.
@@ -233,7 +280,24 @@ impl Properties {
                     relative,
                     &at,
                 ));
+                let freshness = merge_freshness(
+                    source.freshness.as_ref().map(to_json),
+                    table.freshness.as_ref().map(to_json),
+                );
+                let location = at(&[
+                    Seg::key("sources"),
+                    Seg::Item(i),
+                    Seg::key("tables"),
+                    Seg::Item(j),
+                    Seg::key("name"),
+                ]);
                 self.sources.push(DeclaredSource {
+                    loaded_at_field: table
+                        .loaded_at_field
+                        .clone()
+                        .or_else(|| source.loaded_at_field.clone()),
+                    freshness: freshness.filter(|f| !f.is_null()),
+                    location,
                     source_name: source.name.clone(),
                     table_name: table.name,
                     database: source.database.clone(),

@@ -1,0 +1,336 @@
+//! Source freshness: how long ago each source table was last loaded
+//! (`max(loaded_at_field)` against the database's clock), judged against its
+//! `warn_after` and `error_after` criteria, as `dbt source freshness` does.
+
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use serde_json::Value as Json;
+
+use crate::adapter::{Adapter, Cell};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::error::{Error, Result};
+use crate::parse::Parsed;
+use crate::project::node::SourceTable;
+use crate::sql::Relation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreshnessStatus {
+    Pass,
+    Warn,
+    Error,
+    /// The query failed, or the criteria could not be read.
+    RuntimeError,
+}
+
+impl FreshnessStatus {
+    /// As sources.json writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FreshnessStatus::Pass => "pass",
+            FreshnessStatus::Warn => "warn",
+            FreshnessStatus::Error => "error",
+            FreshnessStatus::RuntimeError => "runtime error",
+        }
+    }
+}
+
+/// `count` `period`s, e.g. 12 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold {
+    pub count: u64,
+    pub period: Period,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Threshold {
+    fn seconds(self) -> f64 {
+        let unit = match self.period {
+            Period::Minute => 60.0,
+            Period::Hour => 3600.0,
+            Period::Day => 86400.0,
+        };
+        self.count as f64 * unit
+    }
+
+    fn to_json(self) -> Json {
+        let period = match self.period {
+            Period::Minute => "minute",
+            Period::Hour => "hour",
+            Period::Day => "day",
+        };
+        serde_json::json!({"count": self.count, "period": period})
+    }
+}
+
+/// A source table's criteria.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Criteria {
+    pub warn_after: Option<Threshold>,
+    pub error_after: Option<Threshold>,
+    pub filter: Option<String>,
+}
+
+impl Criteria {
+    /// Reads a `freshness:` block; an error says what is wrong with it.
+    pub fn read(value: &Json) -> std::result::Result<Criteria, String> {
+        let threshold = |key: &str| -> std::result::Result<Option<Threshold>, String> {
+            let Some(block) = value.get(key).filter(|v| !v.is_null()) else {
+                return Ok(None);
+            };
+            let count = block
+                .get("count")
+                .and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()))
+                .ok_or_else(|| format!("`{key}` needs a whole `count`"))?;
+            let period = match block.get("period").and_then(Json::as_str) {
+                Some("minute") => Period::Minute,
+                Some("hour") => Period::Hour,
+                Some("day") => Period::Day,
+                other => {
+                    return Err(format!(
+                        "`{key}.period` must be minute, hour or day, not {}",
+                        other.map(|p| format!("'{p}'")).unwrap_or("missing".into())
+                    ));
+                }
+            };
+            Ok(Some(Threshold { count, period }))
+        };
+        Ok(Criteria {
+            warn_after: threshold("warn_after")?,
+            error_after: threshold("error_after")?,
+            filter: value
+                .get("filter")
+                .and_then(Json::as_str)
+                .map(str::to_string),
+        })
+    }
+
+    /// The verdict on a table last loaded `age` seconds ago.
+    pub fn judge(&self, age: f64) -> FreshnessStatus {
+        if self.error_after.is_some_and(|t| age > t.seconds()) {
+            FreshnessStatus::Error
+        } else if self.warn_after.is_some_and(|t| age > t.seconds()) {
+            FreshnessStatus::Warn
+        } else {
+            FreshnessStatus::Pass
+        }
+    }
+
+    fn to_json(&self) -> Json {
+        serde_json::json!({
+            "warn_after": self.warn_after.map(Threshold::to_json).unwrap_or(serde_json::json!({"count": null, "period": null})),
+            "error_after": self.error_after.map(Threshold::to_json).unwrap_or(serde_json::json!({"count": null, "period": null})),
+            "filter": self.filter,
+        })
+    }
+}
+
+/// One source table's check.
+#[derive(Debug, Clone)]
+pub struct FreshnessResult {
+    pub unique_id: String,
+    /// `source_name.table_name`.
+    pub name: String,
+    pub status: FreshnessStatus,
+    pub max_loaded_at: Option<String>,
+    pub snapshotted_at: Option<String>,
+    pub age_seconds: Option<f64>,
+    pub criteria: Criteria,
+    pub seconds: f64,
+    pub diagnostic: Option<Diagnostic>,
+}
+
+impl FreshnessResult {
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "unique_id": self.unique_id,
+            "max_loaded_at": self.max_loaded_at,
+            "snapshotted_at": self.snapshotted_at,
+            "max_loaded_at_time_ago_in_s": self.age_seconds,
+            "status": self.status.as_str(),
+            "criteria": self.criteria.to_json(),
+            "adapter_response": {},
+            "timing": [],
+            "thread_id": "Thread-1",
+            "execution_time": self.seconds,
+        })
+    }
+}
+
+/// The source tables with freshness criteria and a `loaded_at_field`,
+/// among those `selected` (every one when empty: `source:raw` or
+/// `source:raw.orders` style names pick some).
+pub fn tables_to_check<'a>(parsed: &'a Parsed, selected: &[String]) -> Vec<&'a SourceTable> {
+    parsed
+        .project
+        .sources
+        .values()
+        .filter(|s| s.freshness.is_some() && s.loaded_at_field.is_some())
+        .filter(|s| {
+            selected.is_empty()
+                || selected.iter().any(|wanted| {
+                    let wanted = wanted.strip_prefix("source:").unwrap_or(wanted);
+                    wanted == s.source_name || wanted == format!("{}.{}", s.source_name, s.name)
+                })
+        })
+        .collect()
+}
+
+/// Checks each table on one connection, telling `report` of each result.
+pub fn check(
+    parsed: &Parsed,
+    adapter: &dyn Adapter,
+    tables: &[&SourceTable],
+    report: &mut dyn FnMut(&FreshnessResult, usize, usize),
+) -> Result<Vec<FreshnessResult>> {
+    let mut connection = adapter.connect()?;
+    let mut results = Vec::with_capacity(tables.len());
+    for (index, table) in tables.iter().enumerate() {
+        let started = Instant::now();
+        let mut result = check_one(parsed, connection.as_mut(), table);
+        result.seconds = started.elapsed().as_secs_f64();
+        report(&result, index + 1, tables.len());
+        results.push(result);
+    }
+    Ok(results)
+}
+
+fn check_one(
+    parsed: &Parsed,
+    connection: &mut dyn crate::adapter::Connection,
+    table: &SourceTable,
+) -> FreshnessResult {
+    let mut result = FreshnessResult {
+        unique_id: table.unique_id.clone(),
+        name: format!("{}.{}", table.source_name, table.name),
+        status: FreshnessStatus::RuntimeError,
+        max_loaded_at: None,
+        snapshotted_at: None,
+        age_seconds: None,
+        criteria: Criteria::default(),
+        seconds: 0.0,
+        diagnostic: None,
+    };
+    let fail =
+        |message: String| Diagnostic::error(Code::Database, message).at(table.location.clone());
+    let criteria = match table.freshness.as_ref().map(Criteria::read) {
+        Some(Ok(criteria)) => criteria,
+        Some(Err(message)) => {
+            result.diagnostic = Some(
+                Diagnostic::error(
+                    Code::Config,
+                    format!("freshness of {}: {message}", result.name),
+                )
+                .at(table.location.clone()),
+            );
+            return result;
+        }
+        None => Criteria::default(),
+    };
+    result.criteria = criteria.clone();
+    let relation = Relation::new(
+        parsed.target.adapter,
+        &table.database,
+        &table.schema,
+        &table.identifier,
+    );
+    let loaded_at = table.loaded_at_field.as_deref().unwrap_or_default();
+    let filter = criteria
+        .filter
+        .as_ref()
+        .map(|f| format!("\nwhere {f}"))
+        .unwrap_or_default();
+    let sql = format!(
+        "select cast(max({loaded_at}) as timestamp) as max_loaded_at,\n    cast(current_timestamp as timestamp) as snapshotted_at\nfrom {relation}{filter}"
+    );
+    let rows = match connection.query(&sql) {
+        Ok(rows) => rows,
+        Err(e) => {
+            result.diagnostic = Some(fail(format!(
+                "freshness of {}: {}",
+                result.name,
+                e.message.trim()
+            )));
+            return result;
+        }
+    };
+    let text = |cell: Option<&Cell>| match cell {
+        Some(Cell::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    let row = rows.rows.first();
+    result.max_loaded_at = text(row.and_then(|r| r.first()));
+    result.snapshotted_at = text(row.and_then(|r| r.get(1)));
+    let (Some(max), Some(now)) = (
+        result.max_loaded_at.as_deref().and_then(parse_timestamp),
+        result.snapshotted_at.as_deref().and_then(parse_timestamp),
+    ) else {
+        result.diagnostic = Some(fail(format!(
+            "freshness of {}: {relation} has no {loaded_at} to judge (is it empty?)",
+            result.name
+        )));
+        return result;
+    };
+    let age = (now - max).num_milliseconds() as f64 / 1000.0;
+    result.age_seconds = Some(age);
+    result.status = criteria.judge(age);
+    result
+}
+
+fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+}
+
+/// An error for a project without any source to check.
+pub fn nothing_to_check() -> Error {
+    Error::config(
+        crate::error::Location::default(),
+        "no source table has both `freshness` and `loaded_at_field`: nothing to check",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criteria_judge_error_before_warn() {
+        let criteria = Criteria::read(&serde_json::json!({
+            "warn_after": {"count": 1, "period": "hour"},
+            "error_after": {"count": 2, "period": "day"},
+        }))
+        .unwrap();
+        assert_eq!(criteria.judge(60.0), FreshnessStatus::Pass);
+        assert_eq!(criteria.judge(7200.0), FreshnessStatus::Warn);
+        assert_eq!(criteria.judge(3.0 * 86400.0), FreshnessStatus::Error);
+        assert!(
+            Criteria::read(&serde_json::json!({"warn_after": {"count": 1, "period": "week"}}))
+                .unwrap_err()
+                .contains("minute, hour or day")
+        );
+    }
+
+    #[test]
+    fn timestamps_as_either_database_prints_them() {
+        assert!(parse_timestamp("2024-01-01 10:00:00").is_some());
+        assert!(parse_timestamp("2024-01-01 10:00:00.123456").is_some());
+        assert!(parse_timestamp("2024-01-01").is_some());
+    }
+}
