@@ -156,9 +156,35 @@ fn snapshot_errors_name_the_snapshot(db: Db) {
     );
 }
 
+fn snapshots_declared_in_yaml_work_like_blocks(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write("seeds/src.csv", FIRST);
+    f.write(
+        "snapshots/snapshots.yml",
+        "version: 2\nsnapshots:\n  - name: src_history\n    relation: ref('src')\n    config:\n      unique_key: id\n      strategy: timestamp\n      updated_at: updated_at\n",
+    );
+    assert_eq!(f.kiln(&["build"]).code, 0);
+    f.write("seeds/src.csv", SECOND);
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query(
+            "select id, status, case when dbt_valid_to is null then 'current' else 'closed' end from {schema}.src_history order by id, dbt_valid_from"
+        )),
+        [
+            "1|placed|closed",
+            "1|shipped|current",
+            "2|placed|current",
+            "3|placed|current",
+            "4|placed|current",
+        ]
+    );
+}
+
 crate::on_each_adapter!(
     timestamp_strategy_closes_changed_and_deleted_versions,
     check_strategy_records_new_versions_and_deletions,
     check_all_columns_and_legacy_target_schema,
     snapshot_errors_name_the_snapshot,
+    snapshots_declared_in_yaml_work_like_blocks,
 );

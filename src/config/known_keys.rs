@@ -95,6 +95,7 @@ pub const NODE_PROPERTY_KEYS: &[&str] = &[
     "time_spine",
     "quote_columns",
     "contract",
+    "relation",
 ];
 
 /// Keys of a column entry.

@@ -170,7 +170,11 @@ impl Project {
 
         let sources = build_sources(&properties, &config, &target, &mut errors);
         let macros = read_macros(&root, &config, &mut errors);
-        for snapshot in snapshot_nodes::snapshots(&root, &config, &mut errors) {
+        let declared = snapshot_nodes::yaml_snapshots(&config, &properties.snapshots);
+        for snapshot in snapshot_nodes::snapshots(&root, &config, &mut errors)
+            .into_iter()
+            .chain(declared)
+        {
             let mut snapshot = snapshot;
             if let Some(patch) = properties.snapshots.get(&snapshot.name) {
                 snapshot.config.merge_all(&patch.config);
@@ -255,6 +259,7 @@ impl PartialEq for Patch {
             && self.config == other.config
             && self.columns == other.columns
             && self.file == other.file
+            && self.relation == other.relation
     }
 }
 

@@ -122,4 +122,7 @@ pub struct Patch {
     pub file: PathBuf,
     /// Where the entry's `name:` is, as the user sees it.
     pub location: crate::error::Location,
+    /// A snapshot declared in YAML: the relation it snapshots, as written
+    /// (`ref('orders')`, `source('raw', 'orders')`).
+    pub relation: Option<String>,
 }

@@ -32,6 +32,9 @@ struct PropertiesFile {
 #[derive(Debug, Deserialize)]
 struct NodeProps {
     name: String,
+    /// A snapshot declared in YAML: what it snapshots (`ref('orders')`).
+    #[serde(default)]
+    relation: Option<String>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
@@ -249,13 +252,14 @@ impl Properties {
                     relative,
                     &at,
                 ));
-                let patch = to_patch(
+                let mut patch = to_patch(
                     props.description,
                     props.config,
                     props.columns,
                     relative,
                     location,
                 );
+                patch.relation = props.relation;
                 target.insert(props.name, patch);
             }
         }
@@ -470,6 +474,7 @@ fn to_patch(
             .collect(),
         file: relative.to_path_buf(),
         location,
+        relation: None,
     }
 }
 

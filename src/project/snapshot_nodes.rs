@@ -117,6 +117,49 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
     nodes
 }
 
+/// Snapshots declared in properties files (dbt 1.9): an entry with a
+/// `relation:` snapshots `select * from` that relation.
+pub fn yaml_snapshots(
+    config: &DbtProject,
+    entries: &std::collections::BTreeMap<String, super::node::Patch>,
+) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for (name, patch) in entries {
+        let Some(relation) = &patch.relation else {
+            continue;
+        };
+        let fqn = vec![config.name.clone(), name.clone()];
+        let mut node_config = NodeConfig::default();
+        if let Some(tree) = config.config_trees.get("snapshots") {
+            for level in configs_from_tree(tree, &fqn) {
+                node_config.merge_all(&level);
+            }
+        }
+        node_config.merge("materialized", serde_json::Value::String("snapshot".into()));
+        // The code sits on the entry's line, so errors point there.
+        let line = patch.location.line.unwrap_or(1);
+        nodes.push(Node {
+            unique_id: format!("snapshot.{}.{name}", config.name),
+            kind: NodeKind::Snapshot,
+            name: name.clone(),
+            package: config.name.clone(),
+            original_file_path: patch.file.clone(),
+            path: patch.file.clone(),
+            fqn,
+            raw_code: format!(
+                "{}select * from {{{{ {relation} }}}}\n",
+                "\n".repeat(line.saturating_sub(1))
+            ),
+            config: node_config,
+            description: String::new(),
+            columns: Vec::new(),
+            patch_path: None,
+            test: None,
+        });
+    }
+    nodes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
