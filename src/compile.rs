@@ -45,7 +45,8 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
                 &source.database,
                 &source.schema,
                 &source.identifier,
-            ),
+            )
+            .with_quoting(source.quoting),
         );
     }
     Arc::new(resolver)

@@ -239,7 +239,8 @@ fn check_one(
         &table.database,
         &table.schema,
         &table.identifier,
-    );
+    )
+    .with_quoting(table.quoting);
     let loaded_at = table.loaded_at_field.as_deref().unwrap_or_default();
     let filter = criteria
         .filter

@@ -301,7 +301,32 @@ fn the_catalog_gives_a_relations_columns_to_macros(db: Db) {
     );
 }
 
+fn source_quoting_leaves_parts_bare(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write("seeds/orders.csv", "id\n1\n2\n");
+    f.write(
+        "models/sources.yml",
+        &f.sql("version: 2\nsources:\n  - name: raw\n    schema: '{schema}'\n    quoting:\n      identifier: false\n    tables:\n      - name: shouting\n        identifier: ORDERS\n"),
+    );
+    f.write(
+        "models/from_source.sql",
+        "select count(*) as n from {{ source('raw', 'shouting') }}\n",
+    );
+    // The source is loaded before the run, as a loader would.
+    assert_eq!(f.kiln(&["seed"]).code, 0);
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // Unquoted, the database folds ORDERS to the seed's table `orders`.
+    assert_eq!(lines(&f.query("select n from {schema}.from_source")), ["2"]);
+    let compiled = f.read("target/compiled/proj/models/from_source.sql");
+    assert!(
+        compiled.contains(&f.sql(r#"from "{db}"."{schema}".ORDERS"#)),
+        "{compiled}"
+    );
+}
+
 crate::on_each_adapter!(
+    source_quoting_leaves_parts_bare,
     the_catalog_gives_a_relations_columns_to_macros,
     seed_text_survives_quotes_commas_newlines_and_unicode,
     views_and_tables_are_built_in_dependency_order,

@@ -329,6 +329,7 @@ fn build_sources(
                 loaded_at_field: declared.loaded_at_field.clone(),
                 freshness: declared.freshness.clone(),
                 location: declared.location.clone(),
+                quoting: declared.quoting,
             },
         );
     }

@@ -101,6 +101,8 @@ pub struct SourceTable {
     pub freshness: Option<serde_json::Value>,
     /// Where the table is declared.
     pub location: crate::error::Location,
+    /// Which of database, schema and identifier are quoted.
+    pub quoting: [bool; 3],
 }
 
 /// A file of macros.

@@ -78,6 +78,19 @@ struct SourceProps {
     loaded_at_field: Option<String>,
     #[serde(default, deserialize_with = "present")]
     freshness: Option<Yaml>,
+    #[serde(default)]
+    quoting: Option<Quoting>,
+}
+
+/// `quoting:` of a source or table: which parts of its name are quoted.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct Quoting {
+    #[serde(default)]
+    database: Option<bool>,
+    #[serde(default)]
+    schema: Option<bool>,
+    #[serde(default)]
+    identifier: Option<bool>,
 }
 
 /// A table's `freshness` over its source's, as dbt merges them: key by key,
@@ -130,6 +143,8 @@ struct SourceTableProps {
     loaded_at_field: Option<String>,
     #[serde(default, deserialize_with = "present")]
     freshness: Option<Yaml>,
+    #[serde(default)]
+    quoting: Option<Quoting>,
 }
 
 /// What a declared test is attached to.
@@ -175,6 +190,9 @@ pub struct DeclaredSource {
     pub freshness: Option<serde_json::Value>,
     /// Where the table is declared.
     pub location: Location,
+    /// Whether database, schema and identifier are quoted (the table's
+    /// `quoting:` over its source's; quoted by default).
+    pub quoting: [bool; 3],
 }
 
 /// Everything the properties files of a project say.
@@ -295,7 +313,17 @@ impl Properties {
                     Seg::Item(j),
                     Seg::key("name"),
                 ]);
+                let source_quoting = source.quoting.unwrap_or_default();
+                let table_quoting = table.quoting.unwrap_or_default();
+                let quoted =
+                    |own: Option<bool>, inherited: Option<bool>| own.or(inherited).unwrap_or(true);
+                let quoting = [
+                    quoted(table_quoting.database, source_quoting.database),
+                    quoted(table_quoting.schema, source_quoting.schema),
+                    quoted(table_quoting.identifier, source_quoting.identifier),
+                ];
                 self.sources.push(DeclaredSource {
+                    quoting,
                     loaded_at_field: table
                         .loaded_at_field
                         .clone()

@@ -43,6 +43,9 @@ pub struct Relation {
     pub adapter: AdapterKind,
     /// Which parts appear when rendered (dbt's `include()`).
     pub include: [bool; 3],
+    /// Which parts are quoted (dbt's `quoting:`); unquoted parts are written
+    /// as they are, and the database folds their case.
+    pub quote: [bool; 3],
 }
 
 impl Relation {
@@ -59,6 +62,7 @@ impl Relation {
             kind: None,
             adapter,
             include: [true, true, true],
+            quote: [true, true, true],
         }
     }
 
@@ -71,7 +75,14 @@ impl Relation {
             kind: Some(RelationType::Cte),
             adapter,
             include: [false, false, true],
+            quote: [false, false, false],
         }
+    }
+
+    /// The same relation with dbt's quote policy (database, schema, identifier).
+    pub fn with_quoting(mut self, quote: [bool; 3]) -> Relation {
+        self.quote = quote;
+        self
     }
 
     pub fn with_type(mut self, kind: RelationType) -> Relation {
@@ -97,9 +108,13 @@ impl Relation {
         }
         let parts = [&self.database, &self.schema, &self.identifier];
         let mut out = Vec::with_capacity(3);
-        for (part, included) in parts.iter().zip(self.include) {
+        for ((part, included), quoted) in parts.iter().zip(self.include).zip(self.quote) {
             if let (Some(part), true) = (part, included) {
-                out.push(self.adapter.quote(part));
+                out.push(if quoted {
+                    self.adapter.quote(part)
+                } else {
+                    part.to_string()
+                });
             }
         }
         out.join(".")
@@ -121,6 +136,13 @@ mod tests {
         let r = Relation::new(AdapterKind::DuckDb, "shop", "main", "orders");
         assert_eq!(r.render(), r#""shop"."main"."orders""#);
         assert_eq!(r.with_suffix("__dbt_tmp").identifier(), "orders__dbt_tmp");
+    }
+
+    #[test]
+    fn a_quote_policy_leaves_parts_bare() {
+        let r = Relation::new(AdapterKind::Postgres, "db", "raw", "Orders")
+            .with_quoting([true, false, false]);
+        assert_eq!(r.render(), r#""db".raw.Orders"#);
     }
 
     #[test]
