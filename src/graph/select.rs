@@ -1,35 +1,43 @@
-//! Node selection (`--select`, `--exclude`): names, `+` for ancestors and
-//! descendants, and the `tag:`, `path:`, `resource_type:` methods. Unknown
-//! methods are errors with a suggestion.
+//! Node selection (`--select`, `--exclude`) with dbt's grammar: criteria
+//! separated by spaces are a union, joined by commas an intersection; each
+//! is `[@][n+]value[+n]`, where value is a name or fqn (`staging`,
+//! `shop.marts.*`) or `method:value` (`tag:`, `path:`, `file:`, `fqn:`,
+//! `config.<key>:`, `resource_type:`, `source:`, `test_type:`, `test_name:`,
+//! `package:`). Tests come with the nodes they test (eager indirect
+//! selection). Unknown methods are errors with a suggestion.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use super::Graph;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Result};
-use crate::parse::Parsed;
+use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
 
 /// Selector methods kiln implements.
-const METHODS: &[&str] = &["tag", "path", "resource_type"];
+const METHODS: &[&str] = &[
+    "tag",
+    "path",
+    "file",
+    "fqn",
+    "config",
+    "resource_type",
+    "source",
+    "test_type",
+    "test_name",
+    "package",
+];
 
 /// Selector methods dbt has that kiln does not implement yet.
 const DBT_METHODS: &[&str] = &[
-    "config",
     "exposure",
-    "file",
-    "fqn",
     "group",
     "metric",
-    "package",
     "result",
     "saved_query",
     "semantic_model",
-    "source",
     "source_status",
     "state",
-    "test_name",
-    "test_type",
     "unit_test",
     "version",
     "access",
@@ -42,6 +50,19 @@ pub struct Selection {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// One criterion: `@`, `n+`, the method and value, `+n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Criterion {
+    /// `@`: descendants and all their ancestors.
+    at: bool,
+    /// `+` before: ancestors, to this depth (`None`: all).
+    parents: Option<Option<usize>>,
+    /// `+` after: descendants, to this depth.
+    children: Option<Option<usize>>,
+    method: Option<String>,
+    value: String,
+}
+
 /// The unique ids that `select` (all nodes when empty) minus `exclude` picks.
 /// A malformed criterion or an unknown method is an error; one that matches
 /// nothing is a warning, as in dbt.
@@ -52,11 +73,24 @@ pub fn select(
     exclude: &[String],
 ) -> Result<Selection> {
     let mut errors = Vec::new();
-    for token in tokens(select).chain(tokens(exclude)) {
-        if let Err(e) = check(token) {
-            errors.push(e);
-        }
-    }
+    let mut parse_all = |args: &[String]| -> Vec<Vec<(String, Criterion)>> {
+        tokens(args)
+            .map(|union_member| {
+                union_member
+                    .split(',')
+                    .filter_map(|part| match parse_criterion(part) {
+                        Ok(c) => Some((part.to_string(), c)),
+                        Err(e) => {
+                            errors.push(e);
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let selected = parse_all(select);
+    let excluded = parse_all(exclude);
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
     }
@@ -65,75 +99,115 @@ pub fn select(
         parsed.nodes.keys().cloned().collect()
     } else {
         let mut chosen = BTreeSet::new();
-        for token in tokens(select) {
-            let found = matches(parsed, graph, token);
-            if found.is_empty() {
-                warnings.push(Diagnostic::warning(
-                    Code::Selector,
-                    format!("the selection criterion '{token}' does not match any enabled node"),
-                ));
-            }
-            chosen.extend(found);
+        for intersection in &selected {
+            chosen.extend(evaluate(parsed, graph, intersection, &mut warnings));
         }
         chosen
     };
-    let chosen = with_tests(parsed, graph, chosen);
-    let mut excluded = BTreeSet::new();
-    for token in tokens(exclude) {
-        excluded.extend(matches(parsed, graph, token));
+    let mut dropped = BTreeSet::new();
+    for intersection in &excluded {
+        dropped.extend(evaluate(parsed, graph, intersection, &mut Vec::new()));
     }
-    let excluded = with_tests(parsed, graph, excluded);
-    let chosen = chosen.difference(&excluded).cloned().collect();
     Ok(Selection {
-        ids: chosen,
+        ids: chosen.difference(&dropped).cloned().collect(),
         warnings,
     })
 }
 
-/// Rejects a criterion kiln cannot read: an unknown method, or nothing to select.
-fn check(token: &str) -> Result<()> {
+/// The nodes every criterion of an intersection picks, each with its tests.
+fn evaluate(
+    parsed: &Parsed,
+    graph: &Graph,
+    intersection: &[(String, Criterion)],
+    warnings: &mut Vec<Diagnostic>,
+) -> BTreeSet<String> {
+    let mut result: Option<BTreeSet<String>> = None;
+    for (text, criterion) in intersection {
+        let found = with_tests(parsed, graph, matches(parsed, graph, criterion));
+        if found.is_empty() {
+            warnings.push(Diagnostic::warning(
+                Code::Selector,
+                format!("the selection criterion '{text}' does not match any enabled node"),
+            ));
+        }
+        result = Some(match result {
+            None => found,
+            Some(so_far) => so_far.intersection(&found).cloned().collect(),
+        });
+    }
+    result.unwrap_or_default()
+}
+
+/// Reads `[@][n+]value[+n]`, rejecting what kiln cannot read.
+fn parse_criterion(token: &str) -> Result<Criterion> {
     let error = |message: String, help: Option<String>| Error::Selector {
         selector: token.to_string(),
         message,
         help,
     };
-    let pattern = token
-        .strip_prefix('@')
-        .unwrap_or(token)
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .trim_start_matches('+')
-        .trim_end_matches(|c: char| c.is_ascii_digit())
-        .trim_end_matches('+');
-    if pattern.is_empty() {
-        return Err(error("nothing to select".into(), None));
-    }
-    if pattern.contains(',') {
+    let (at, rest) = match token.strip_prefix('@') {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let (parents, rest) = match rest[digits..].strip_prefix('+') {
+        Some(after) => (Some(rest[..digits].parse().ok()), after),
+        None if digits > 0 && rest[digits..].is_empty() => (None, rest),
+        None => (None, rest),
+    };
+    let trailing = rest.chars().rev().take_while(char::is_ascii_digit).count();
+    let (children, value) = match rest[..rest.len() - trailing].strip_suffix('+') {
+        Some(before) => (Some(rest[rest.len() - trailing..].parse().ok()), before),
+        None => (None, rest),
+    };
+    if at && (parents.is_some() || children.is_some()) {
         return Err(error(
-            "intersections (a,b) are not supported yet".into(),
-            Some("select each criterion on its own".into()),
+            "`@` cannot be combined with `+`".into(),
+            Some("write @model, or n+model+n".into()),
         ));
     }
-    let Some((method, value)) = pattern.split_once(':') else {
-        return Ok(());
+    if value.is_empty() {
+        return Err(error("nothing to select".into(), None));
+    }
+    let (method, value) = match value.split_once(':') {
+        Some((method, value)) => (Some(method.to_string()), value.to_string()),
+        None => (None, value.to_string()),
     };
-    let method = method.split('.').next().unwrap_or(method);
-    if METHODS.contains(&method) {
+    if let Some(method) = &method {
+        let base = method.split('.').next().unwrap_or(method);
+        if DBT_METHODS.contains(&base) {
+            return Err(error(
+                format!("the `{base}:` method is not supported yet"),
+                Some(format!(
+                    "kiln selects by name and {}",
+                    METHODS.join(":, ") + ":"
+                )),
+            ));
+        }
+        if !METHODS.contains(&base) {
+            let known = METHODS.iter().chain(DBT_METHODS).copied();
+            return Err(error(
+                format!("'{base}' is not a selector method"),
+                did_you_mean(base, known),
+            ));
+        }
+        if base == "config" && !method.contains('.') {
+            return Err(error(
+                "`config` needs the key to compare: config.materialized:table".into(),
+                None,
+            ));
+        }
         if value.is_empty() {
             return Err(error(format!("`{method}:` needs a value"), None));
         }
-        return Ok(());
     }
-    if DBT_METHODS.contains(&method) {
-        return Err(error(
-            format!("the `{method}:` method is not supported yet"),
-            Some("kiln selects by name, +, tag:, path: and resource_type:".to_string()),
-        ));
-    }
-    let known = METHODS.iter().chain(DBT_METHODS).copied();
-    Err(error(
-        format!("'{method}' is not a selector method"),
-        did_you_mean(method, known),
-    ))
+    Ok(Criterion {
+        at,
+        parents,
+        children,
+        method,
+        value,
+    })
 }
 
 /// `ids` and every test of them: dbt's eager indirect selection, where a
@@ -160,50 +234,222 @@ fn tokens(args: &[String]) -> impl Iterator<Item = &str> {
     args.iter().flat_map(|a| a.split_whitespace())
 }
 
-fn matches(parsed: &Parsed, graph: &Graph, token: &str) -> BTreeSet<String> {
-    let (ancestors, rest) = match token.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, token),
+/// The nodes one criterion picks, before tests are added. A `source:`
+/// criterion picks sources, which are not nodes: their children are what
+/// `+` reaches, and their tests what indirect selection adds.
+fn matches(parsed: &Parsed, graph: &Graph, criterion: &Criterion) -> BTreeSet<String> {
+    let base: BTreeSet<String> = match criterion.method.as_deref() {
+        Some("source") => parsed
+            .project
+            .sources
+            .values()
+            .filter(|s| {
+                let full = format!("{}.{}.{}", s.package, s.source_name, s.name);
+                fqn_match(
+                    &criterion.value,
+                    &full.split('.').map(str::to_string).collect::<Vec<_>>(),
+                ) || criterion.value == s.source_name
+                    || criterion.value == format!("{}.{}", s.source_name, s.name)
+            })
+            .map(|s| s.unique_id.clone())
+            .collect(),
+        _ => parsed
+            .nodes
+            .values()
+            .filter(|n| node_matches(n, criterion))
+            .map(|n| n.node.unique_id.clone())
+            .collect(),
     };
-    let (descendants, pattern) = match rest.strip_suffix('+') {
-        Some(p) => (true, p),
-        None => (false, rest),
-    };
-    let base: BTreeSet<String> = parsed
-        .nodes
-        .values()
-        .filter(|n| {
-            let node = &n.node;
-            if let Some(tag) = pattern.strip_prefix("tag:") {
-                node.config.tags().iter().any(|t| t == tag)
-            } else if let Some(path) = pattern.strip_prefix("path:") {
-                node.original_file_path
-                    .starts_with(path.trim_end_matches('/'))
-            } else if let Some(kind) = pattern.strip_prefix("resource_type:") {
-                node.kind.resource_type() == kind
-            } else {
-                node.name == pattern || node.fqn.join(".") == pattern
-            }
-        })
-        .map(|n| n.node.unique_id.clone())
+    let mut found: BTreeSet<String> = base
+        .iter()
+        .filter(|id| parsed.nodes.contains_key(*id))
+        .cloned()
         .collect();
-    let mut found = base.clone();
-    if ancestors {
-        let mut queue: VecDeque<String> = found.iter().cloned().collect();
-        while let Some(id) = queue.pop_front() {
-            for parent in graph.parents.get(&id).into_iter().flatten() {
-                if found.insert(parent.clone()) {
-                    queue.push_back(parent.clone());
-                }
+    // Sources reach their readers through `source_parents`.
+    let children_of = |id: &str| -> Vec<String> {
+        let mut children: Vec<String> = graph
+            .children
+            .get(id)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        if id.starts_with("source.") {
+            children.extend(
+                graph
+                    .source_parents
+                    .iter()
+                    .filter(|(_, sources)| sources.contains(id))
+                    .map(|(node, _)| node.clone()),
+            );
+        }
+        children
+    };
+    if criterion.at {
+        let mut below = BTreeSet::new();
+        for id in &base {
+            below.extend(walk(id, usize::MAX, &children_of));
+        }
+        below.extend(found.iter().cloned());
+        let parents_of = |id: &str| -> Vec<String> {
+            graph
+                .parents
+                .get(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        let mut all = below.clone();
+        for id in &below {
+            all.extend(walk(id, usize::MAX, &parents_of));
+        }
+        return all;
+    }
+    if let Some(depth) = criterion.parents {
+        let parents_of = |id: &str| -> Vec<String> {
+            graph
+                .parents
+                .get(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        for id in &base {
+            found.extend(walk(id, depth.unwrap_or(usize::MAX), &parents_of));
+        }
+    }
+    if let Some(depth) = criterion.children {
+        for id in &base {
+            found.extend(walk(id, depth.unwrap_or(usize::MAX), &children_of));
+        }
+    }
+    found.retain(|id| parsed.nodes.contains_key(id));
+    found
+}
+
+/// Every node `next` reaches from `start`, up to `depth` steps.
+fn walk(start: &str, depth: usize, next: &dyn Fn(&str) -> Vec<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<(String, usize)> = VecDeque::from([(start.to_string(), 0)]);
+    while let Some((id, d)) = queue.pop_front() {
+        if d >= depth {
+            continue;
+        }
+        for n in next(&id) {
+            if seen.insert(n.clone()) {
+                queue.push_back((n, d + 1));
             }
         }
     }
-    if descendants {
-        for id in &base {
-            found.extend(graph.descendants(id));
+    seen
+}
+
+fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
+    let node = &parsed.node;
+    let value = criterion.value.as_str();
+    match criterion.method.as_deref() {
+        None => {
+            // dbt's default: a path when it looks like one, else an fqn.
+            if value.contains('/') || value.ends_with(".sql") || value.ends_with(".csv") {
+                path_matches(node, value)
+            } else {
+                fqn_match(value, &node.fqn)
+            }
+        }
+        Some("tag") => node.config.tags().iter().any(|t| glob(value, t)),
+        Some("path") => path_matches(node, value),
+        Some("file") => node
+            .original_file_path
+            .file_name()
+            .map(|f| f.to_string_lossy())
+            .is_some_and(|f| {
+                glob(value, &f)
+                    || node
+                        .original_file_path
+                        .file_stem()
+                        .is_some_and(|stem| glob(value, &stem.to_string_lossy()))
+            }),
+        Some("fqn") => fqn_match(value, &node.fqn),
+        Some("resource_type") => node.kind.resource_type() == value,
+        Some("package") => glob(value, &node.package),
+        Some("test_type") => {
+            node.kind == NodeKind::Test
+                && match value {
+                    "generic" | "schema" => node.test.is_some(),
+                    "singular" | "data" => node.test.is_none(),
+                    _ => false,
+                }
+        }
+        Some("test_name") => node.test.as_ref().is_some_and(|t| glob(value, &t.name)),
+        Some(method) if method.starts_with("config.") => {
+            let key = crate::config::node_config::normalize_key(&method["config.".len()..]);
+            if key == "materialized" {
+                let effective = match node.kind {
+                    NodeKind::Model => node.config.materialized(),
+                    other => other.resource_type(),
+                };
+                return glob(value, effective);
+            }
+            // `true`, `5`: compared as the values they are.
+            let literal = serde_json::from_str::<serde_json::Value>(value).ok();
+            let same = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => glob(value, s),
+                other => literal.as_ref() == Some(other),
+            };
+            match node.config.get(&key) {
+                Some(serde_json::Value::Array(items)) => items.iter().any(same),
+                Some(other) => same(other),
+                None => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn path_matches(node: &crate::project::node::Node, value: &str) -> bool {
+    let value = value.trim_end_matches('/');
+    node.original_file_path.starts_with(value)
+        || glob(value, &node.original_file_path.to_string_lossy())
+}
+
+/// dbt's fqn match: the node's name, or the selector's dotted parts as a
+/// prefix of the fqn (with or without the project), wildcards matching the
+/// rest as a glob.
+fn fqn_match(selector: &str, fqn: &[String]) -> bool {
+    if fqn.last().is_some_and(|name| name == selector) {
+        return true;
+    }
+    let scoped = fqn_prefix_match(selector, fqn);
+    scoped || (fqn.len() > 1 && fqn_prefix_match(selector, &fqn[1..]))
+}
+
+fn fqn_prefix_match(selector: &str, fqn: &[String]) -> bool {
+    let flat: Vec<&str> = fqn.iter().flat_map(|s| s.split('.')).collect();
+    let parts: Vec<&str> = selector.split('.').collect();
+    if flat.len() < parts.len() {
+        return false;
+    }
+    for (i, part) in parts.iter().enumerate() {
+        if part.contains(['*', '?', '[', ']']) {
+            return glob(&parts[i..].join("."), &flat[i..].join("."));
+        }
+        if flat[i] != *part {
+            return false;
         }
     }
-    found
+    true
+}
+
+/// Shell-style matching (`*`, `?`, `[...]`), as Python's fnmatch.
+fn glob(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?', '[']) {
+        return pattern == text;
+    }
+    globset::Glob::new(pattern)
+        .map(|g| g.compile_matcher().is_match(text))
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -212,13 +458,43 @@ mod tests {
 
     #[test]
     fn unknown_methods_are_errors_with_a_suggestion() {
-        let err = check("tagg:nightly").unwrap_err();
+        let err = parse_criterion("tagg:nightly").unwrap_err();
         let diagnostics: Vec<Diagnostic> = (&err).into();
         assert_eq!(diagnostics[0].code, Code::Selector);
         assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean 'tag'?"));
-        assert!(check("+orders+").is_ok());
-        assert!(check("2+tag:nightly+1").is_ok());
-        assert!(check("+").is_err());
-        assert!(check("tag:").is_err());
+        assert!(parse_criterion("+orders+").is_ok());
+        assert!(parse_criterion("+").is_err());
+        assert!(parse_criterion("tag:").is_err());
+        assert!(parse_criterion("@+orders").is_err());
+    }
+
+    #[test]
+    fn depths_and_at_are_read() {
+        let c = parse_criterion("2+tag:nightly+1").unwrap();
+        assert_eq!(c.parents, Some(Some(2)));
+        assert_eq!(c.children, Some(Some(1)));
+        assert_eq!(c.method.as_deref(), Some("tag"));
+        let c = parse_criterion("+orders").unwrap();
+        assert_eq!((c.parents, c.children), (Some(None), None));
+        assert!(parse_criterion("@orders").unwrap().at);
+        // A name may end in digits.
+        let c = parse_criterion("orders_2024").unwrap();
+        assert_eq!((c.value.as_str(), c.children), ("orders_2024", None));
+    }
+
+    #[test]
+    fn fqn_matching_is_dbts() {
+        let fqn: Vec<String> = ["shop", "staging", "stg_orders"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(fqn_match("stg_orders", &fqn));
+        assert!(fqn_match("staging", &fqn));
+        assert!(fqn_match("shop.staging.*", &fqn));
+        assert!(fqn_match("shop.*", &fqn));
+        // A wildcard matches from where it stands in the fqn: dbt selects
+        // nothing with `stg_*`.
+        assert!(!fqn_match("stg_*", &fqn));
+        assert!(!fqn_match("marts", &fqn));
     }
 }

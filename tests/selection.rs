@@ -1,0 +1,292 @@
+//! Node selection as `dbt ls -s ...` makes it: every case below is a
+//! selection run through dbt-core 1.10 on the example project, with the names
+//! it printed (set order, as both print them sorted by unique id).
+
+mod common;
+
+use common::Fixture;
+
+/// (selection, the names `dbt ls -s <selection> --output name` printed).
+const CASES: &[(&str, &[&str])] = &[
+    (
+        "staging",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_few_returned_orders",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_stg_customers_customer_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "not_null_stg_products_product_id",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "stg_customers",
+            "stg_orders",
+            "stg_payments",
+            "stg_products",
+            "unique_stg_customers_customer_id",
+            "unique_stg_orders_order_id",
+            "unique_stg_payments_payment_id",
+            "unique_stg_products_product_id",
+        ],
+    ),
+    (
+        "shop.marts.*",
+        &[
+            "assert_order_amounts_match_payments",
+            "completed_orders_daily",
+            "customers",
+            "int_completed_orders",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "orders",
+            "revenue_by_month",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "fqn:marts",
+        &[
+            "assert_order_amounts_match_payments",
+            "completed_orders_daily",
+            "customers",
+            "int_completed_orders",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "orders",
+            "revenue_by_month",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "file:orders.sql",
+        &[
+            "assert_order_amounts_match_payments",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "orders",
+            "unique_orders_order_id",
+        ],
+    ),
+    (
+        "config.materialized:table",
+        &[
+            "assert_order_amounts_match_payments",
+            "customers",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "orders",
+            "revenue_by_month",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "tag:finance,resource_type:model",
+        &[
+            "not_null_revenue_by_month_order_month",
+            "revenue_by_month",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "marts,resource_type:test",
+        &[
+            "assert_order_amounts_match_payments",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "test_type:singular",
+        &[
+            "assert_few_returned_orders",
+            "assert_order_amounts_match_payments",
+        ],
+    ),
+    (
+        "test_name:accepted_values",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+        ],
+    ),
+    (
+        "package:shop,config.materialized:incremental",
+        &["completed_orders_daily"],
+    ),
+    (
+        "1+orders",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_few_returned_orders",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "orders",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "stg_orders",
+            "stg_payments",
+            "unique_orders_order_id",
+            "unique_stg_orders_order_id",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    (
+        "orders+1",
+        &[
+            "assert_order_amounts_match_payments",
+            "int_completed_orders",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "orders",
+            "revenue_by_month",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+        ],
+    ),
+    (
+        "@stg_orders",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_few_returned_orders",
+            "assert_order_amounts_match_payments",
+            "completed_orders_daily",
+            "customers",
+            "int_completed_orders",
+            "is_non_negative_stg_payments_amount",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_customers_customer_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "orders",
+            "orders_snapshot",
+            "raw_customers",
+            "raw_orders",
+            "raw_payments",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "revenue_by_month",
+            "stg_customers",
+            "stg_orders",
+            "stg_payments",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_customers_customer_id",
+            "unique_stg_orders_order_id",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    (
+        "2+revenue_by_month",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_few_returned_orders",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "orders",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "revenue_by_month",
+            "stg_orders",
+            "stg_payments",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_orders_order_id",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    ("stg_*", &[]),
+];
+
+#[test]
+fn selections_pick_what_dbt_picks() {
+    let f = Fixture::copy_of("example_project");
+    let mut differences = Vec::new();
+    for (selection, want) in CASES {
+        let out = f.kiln(&["ls", "-s", selection, "--output", "name"]);
+        assert_eq!(out.code, 0, "{selection}: {}", out.all());
+        let mut got: Vec<&str> = out.stdout.lines().collect();
+        got.sort();
+        if got != *want {
+            differences.push(format!("{selection}:\n  dbt:  {want:?}\n  kiln: {got:?}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn exclude_and_union_combine() {
+    let f = Fixture::copy_of("example_project");
+    let out = f.kiln(&[
+        "ls",
+        "-s",
+        "tag:finance stg_products",
+        "--exclude",
+        "resource_type:test",
+        "--output",
+        "name",
+    ]);
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["revenue_by_month", "stg_products"]
+    );
+}
+
+#[test]
+fn bad_selectors_are_errors_that_name_them() {
+    let f = Fixture::copy_of("example_project");
+    let out = f.kiln(&["ls", "-s", "confg.materialized:table"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("did you mean 'config'?"),
+        "{}",
+        out.stderr
+    );
+    let out = f.kiln(&["ls", "-s", "@+orders"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("`@` cannot be combined with `+`"),
+        "{}",
+        out.stderr
+    );
+}
