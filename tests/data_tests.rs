@@ -646,3 +646,54 @@ crate::on_each_adapter!(
     a_test_of_a_missing_column_is_an_error_naming_the_test,
     a_ref_to_a_missing_model_in_a_test_points_at_the_test,
 );
+
+#[test]
+fn junit_xml_reports_each_test() {
+    let f = fixture(Db::DuckDb);
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    let out = f.kiln(&["test", "--junit-xml", "report.xml"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let xml = f.read("report.xml");
+    assert!(
+        xml.contains(
+            r#"<testsuite name="kiln test" tests="20" failures="2" errors="0" skipped="0""#
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase classname="test.shop.unique_orders_order_id" name="unique_orders_order_id" file="models/staging/schema.yml""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<failure type="fail" message="Got 1 result, configured to fail if != 0">1 failing row</failure>"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>WARN: Got 5 results, configured to warn if &gt;3</system-out>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn ls_json_describes_each_node() {
+    let f = fixture(Db::DuckDb);
+    let out = f.kiln(&[
+        "ls",
+        "-s",
+        "relationships_orders_customer_id__customer_id__ref_customers_",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let node: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(node["resource_type"], "test");
+    assert_eq!(
+        node["unique_id"],
+        "test.shop.relationships_orders_customer_id__customer_id__ref_customers_.c6ec7f58f2"
+    );
+    assert_eq!(
+        node["depends_on"]["nodes"],
+        serde_json::json!(["model.shop.customers", "model.shop.orders"])
+    );
+    assert_eq!(node["config"]["severity"], "warn");
+}

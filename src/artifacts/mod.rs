@@ -1,5 +1,7 @@
 //! Run artifacts in `target/`: `run_results.json` in dbt's shape.
 
+pub mod junit;
+
 use std::path::Path;
 
 use serde_json::json;

@@ -112,6 +112,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
         &parsed.invocation,
         &results,
     )?;
+    if let Some(path) = &args.junit_xml {
+        artifacts::junit::write_junit(path, which.name(), &results)?;
+    }
     if results.failed() || results.hooks_failed {
         Ok(EXIT_FAILURE)
     } else {

@@ -16,6 +16,8 @@ pub enum LsOutput {
     Name,
     /// the file, relative to the project
     Path,
+    /// one JSON object a node: name, resource_type, unique_id, config, depends_on, ...
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -49,6 +51,26 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
             LsOutput::Selector => n.fqn.join("."),
             LsOutput::Name => n.name.clone(),
             LsOutput::Path => n.original_file_path.to_string_lossy().to_string(),
+            LsOutput::Json => {
+                let parsed_node = &parsed.nodes[&n.unique_id];
+                let mut depends_on: Vec<&String> = graph.parents[&n.unique_id]
+                    .iter()
+                    .chain(graph.source_parents.get(&n.unique_id).into_iter().flatten())
+                    .collect();
+                depends_on.sort();
+                serde_json::json!({
+                    "name": n.name,
+                    "resource_type": n.kind.resource_type(),
+                    "package_name": n.package,
+                    "original_file_path": n.original_file_path.to_string_lossy(),
+                    "unique_id": n.unique_id,
+                    "alias": parsed_node.relation.identifier(),
+                    "config": n.config.0,
+                    "tags": n.config.tags(),
+                    "depends_on": {"nodes": depends_on},
+                })
+                .to_string()
+            }
         })
         .collect();
     for line in lines {

@@ -82,6 +82,9 @@ pub struct RunArgs {
     /// Stop at the first error or failed test; what has not run is skipped.
     #[arg(long, short = 'x')]
     pub fail_fast: bool,
+    /// Also write the data tests' results to PATH as JUnit XML.
+    #[arg(long, value_name = "PATH")]
+    pub junit_xml: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
