@@ -697,3 +697,53 @@ fn ls_json_describes_each_node() {
     );
     assert_eq!(node["config"]["severity"], "warn");
 }
+
+#[test]
+fn manifest_json_has_dbts_shape_and_is_deterministic() {
+    let f = fixture(Db::DuckDb);
+    assert_eq!(f.kiln(&["compile"]).code, 0);
+    let first: serde_json::Value = serde_json::from_str(&f.read("target/manifest.json")).unwrap();
+    assert_eq!(first["metadata"]["project_name"], "shop");
+    assert_eq!(first["metadata"]["adapter_type"], "duckdb");
+    let test = &first["nodes"]["test.shop.relationships_orders_customer_id__customer_id__ref_customers_.c6ec7f58f2"];
+    // What dbt's manifest holds for the same test.
+    assert_eq!(test["test_metadata"]["name"], "relationships");
+    assert_eq!(test["test_metadata"]["kwargs"]["to"], "ref('customers')");
+    assert_eq!(
+        test["test_metadata"]["kwargs"]["model"],
+        "{{ get_where_subquery(ref('orders')) }}"
+    );
+    assert_eq!(test["attached_node"], "model.shop.orders");
+    assert_eq!(test["schema"], "main_dbt_test__audit");
+    assert_eq!(
+        test["fqn"],
+        serde_json::json!([
+            "shop",
+            "staging",
+            "relationships_orders_customer_id__customer_id__ref_customers_"
+        ])
+    );
+    assert_eq!(
+        first["parent_map"]["test.shop.relationships_orders_customer_id__customer_id__ref_customers_.c6ec7f58f2"],
+        serde_json::json!(["model.shop.customers", "model.shop.orders"])
+    );
+    assert_eq!(
+        first["child_map"]["source.shop.raw.raw_orders"],
+        serde_json::json!([
+            "test.shop.source_not_null_raw_raw_orders_id.de303a4e50",
+            "test.shop.source_unique_raw_raw_orders_id.0de38b1856"
+        ])
+    );
+    assert_eq!(
+        first["nodes"]["model.shop.orders"]["relation_name"],
+        r#""test"."main"."orders""#
+    );
+    // A second parse writes the same manifest, but for its metadata.
+    assert_eq!(f.kiln(&["compile"]).code, 0);
+    let mut second: serde_json::Value =
+        serde_json::from_str(&f.read("target/manifest.json")).unwrap();
+    let mut first = first;
+    first["metadata"] = serde_json::Value::Null;
+    second["metadata"] = serde_json::Value::Null;
+    assert_eq!(first, second);
+}

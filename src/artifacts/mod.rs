@@ -1,6 +1,8 @@
-//! Run artifacts in `target/`: `run_results.json` in dbt's shape.
+//! Run artifacts in `target/`: `run_results.json`, `manifest.json` and
+//! `sources.json` in dbt's shapes, and JUnit XML.
 
 pub mod junit;
+pub mod manifest;
 
 use std::path::Path;
 

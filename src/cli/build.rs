@@ -50,6 +50,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
+    crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
     // Ephemeral models are never built: their SQL is inlined where they are read.
     selected.retain(|id| {

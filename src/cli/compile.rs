@@ -12,6 +12,7 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
+    crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let selected = select_nodes(&parsed, &graph, args)?;
     let compiled = compile_selected(&parsed, &graph, &selected)?;
     super::output::line(&format!(

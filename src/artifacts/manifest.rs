@@ -1,0 +1,211 @@
+//! `target/manifest.json` in dbt's shape (v12): every node, source and macro
+//! with its config, dependencies and checksum, and the parent and child maps,
+//! so tools built for dbt's manifest can read kiln's. Keys are sorted, so two
+//! parses of the same project write the same file but for the metadata.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::compile::{compiled_path, is_ephemeral, write_file};
+use crate::error::Result;
+use crate::graph::Graph;
+use crate::parse::{Parsed, ParsedNode};
+use crate::project::data_tests::md5_hex;
+use crate::project::node::NodeKind;
+
+/// Writes `target/manifest.json`.
+pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
+    let project = &parsed.project.config.name;
+    let nodes: BTreeMap<&String, Json> = parsed
+        .nodes
+        .iter()
+        .map(|(id, node)| (id, node_json(parsed, graph, node)))
+        .collect();
+    let sources: BTreeMap<&String, Json> = parsed
+        .project
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            let relation = crate::sql::Relation::new(
+                parsed.target.adapter,
+                &s.database,
+                &s.schema,
+                &s.identifier,
+            )
+            .with_quoting(s.quoting);
+            (
+                id,
+                json!({
+                    "database": s.database,
+                    "schema": s.schema,
+                    "name": s.name,
+                    "resource_type": "source",
+                    "package_name": s.package,
+                    "path": s.original_file_path,
+                    "original_file_path": s.original_file_path,
+                    "unique_id": s.unique_id,
+                    "fqn": [project, &s.source_name, &s.name],
+                    "source_name": s.source_name,
+                    "identifier": s.identifier,
+                    "loaded_at_field": s.loaded_at_field,
+                    "freshness": s.freshness,
+                    "description": s.description,
+                    "columns": {},
+                    "relation_name": relation.render(),
+                }),
+            )
+        })
+        .collect();
+    let macros: BTreeMap<String, Json> = parsed
+        .env
+        .macros
+        .macros
+        .values()
+        .map(|m| {
+            let id = format!("macro.{}.{}", m.package, m.name);
+            let path = m
+                .template
+                .strip_prefix(crate::jinja::BUILTIN_PREFIX)
+                .map(|p| format!("templates/{p}"))
+                .unwrap_or_else(|| m.template.clone());
+            (
+                id.clone(),
+                json!({
+                    "name": m.name,
+                    "resource_type": "macro",
+                    "package_name": m.package,
+                    "path": path,
+                    "original_file_path": path,
+                    "unique_id": id,
+                }),
+            )
+        })
+        .collect();
+    let mut parent_map: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
+    let mut child_map: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
+    for id in parsed.nodes.keys() {
+        let parents: BTreeSet<&String> = graph
+            .parents
+            .get(id)
+            .into_iter()
+            .flatten()
+            .chain(graph.source_parents.get(id).into_iter().flatten())
+            .collect();
+        for parent in &parents {
+            child_map.entry(*parent).or_default().insert(id);
+        }
+        parent_map.insert(id, parents);
+        child_map.entry(id).or_default();
+    }
+    for id in parsed.project.sources.keys() {
+        parent_map.entry(id).or_default();
+        child_map.entry(id).or_default();
+    }
+    let document = json!({
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+            "dbt_version": "1.10.0",
+            "generator": format!("kiln {}", env!("CARGO_PKG_VERSION")),
+            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "invocation_id": parsed.invocation.invocation_id,
+            "env": {},
+            "project_name": project,
+            "project_id": md5_hex(project),
+            "adapter_type": parsed.target.adapter.name(),
+        },
+        "nodes": nodes,
+        "sources": sources,
+        "macros": macros,
+        "docs": {},
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "selectors": {},
+        "disabled": parsed.project.disabled.keys().map(|k| (k.clone(), json!([]))).collect::<BTreeMap<_, _>>(),
+        "parent_map": parent_map,
+        "child_map": child_map,
+        "group_map": {},
+        "saved_queries": {},
+        "semantic_models": {},
+        "unit_tests": {},
+    });
+    let text = serde_json::to_string(&document).unwrap_or_default();
+    write_file(&parsed.project.target_dir().join("manifest.json"), &text)
+}
+
+fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
+    let n = &node.node;
+    let id = &n.unique_id;
+    let mut depends_on: Vec<&String> = graph
+        .parents
+        .get(id)
+        .into_iter()
+        .flatten()
+        .chain(graph.source_parents.get(id).into_iter().flatten())
+        .collect();
+    depends_on.sort();
+    let checksum = match n.kind {
+        NodeKind::Seed => std::fs::read(parsed.project.root.join(&n.original_file_path))
+            .map(|bytes| hex(&Sha256::digest(&bytes)))
+            .unwrap_or_default(),
+        _ => hex(&Sha256::digest(n.raw_code.as_bytes())),
+    };
+    let columns: BTreeMap<&String, Json> = n
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                &c.name,
+                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
+            )
+        })
+        .collect();
+    let relation_name = match n.kind {
+        NodeKind::Test => None,
+        NodeKind::Model if is_ephemeral(node) => None,
+        _ => Some(node.relation.render()),
+    };
+    let mut value = json!({
+        "database": node.relation.database,
+        "schema": node.relation.schema,
+        "name": n.name,
+        "resource_type": n.kind.resource_type(),
+        "package_name": n.package,
+        "path": n.path,
+        "original_file_path": n.original_file_path,
+        "unique_id": id,
+        "fqn": n.fqn,
+        "alias": node.relation.identifier(),
+        "checksum": {"name": "sha256", "checksum": checksum},
+        "config": n.config.0,
+        "tags": n.config.tags(),
+        "description": n.description,
+        "columns": columns,
+        "meta": n.config.get("meta").cloned().unwrap_or(json!({})),
+        "raw_code": n.raw_code,
+        "language": "sql",
+        "refs": node.refs.iter().map(|r| json!({"name": r.name, "package": r.package, "version": null})).collect::<Vec<_>>(),
+        "sources": node.sources.iter().map(|(s, t)| json!([s, t])).collect::<Vec<_>>(),
+        "depends_on": {"macros": [], "nodes": depends_on},
+        "compiled_path": (n.kind != NodeKind::Seed).then(|| compiled_path(parsed, node)),
+        "relation_name": relation_name,
+        "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
+    });
+    if let Some(test) = &n.test {
+        value["test_metadata"] = json!({
+            "name": test.name,
+            "kwargs": test.kwargs,
+            "namespace": test.namespace,
+        });
+        value["column_name"] = json!(test.column_name);
+        value["attached_node"] =
+            json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
+    }
+    value
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
