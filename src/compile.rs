@@ -33,9 +33,13 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
         } else {
             resolver.ephemeral.remove(&node.node.name);
         }
+        let relation = parsed
+            .deferred
+            .get(&node.node.name)
+            .unwrap_or(&node.relation);
         resolver
             .refs
-            .insert(node.node.name.clone(), node.relation.clone());
+            .insert(node.node.name.clone(), relation.clone());
     }
     for source in parsed.project.sources.values() {
         resolver.sources.insert(

@@ -64,6 +64,9 @@ pub struct Parsed {
     pub nodes: BTreeMap<String, ParsedNode>,
     /// Unknown keys in `{{ config() }}` calls, with where they are.
     pub warnings: Vec<Diagnostic>,
+    /// `--defer`: where refs to nodes not selected point instead, by name
+    /// (the relations an earlier run built).
+    pub deferred: BTreeMap<String, Relation>,
 }
 
 pub fn parse(project: Project) -> Result<Parsed> {
@@ -82,6 +85,7 @@ pub fn parse(project: Project) -> Result<Parsed> {
         nodes: BTreeMap::new(),
         project,
         warnings: Vec::new(),
+        deferred: BTreeMap::new(),
     };
     let mut errors = Vec::new();
     let mut disabled = Vec::new();

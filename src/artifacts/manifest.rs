@@ -146,12 +146,7 @@ fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         .chain(graph.source_parents.get(id).into_iter().flatten())
         .collect();
     depends_on.sort();
-    let checksum = match n.kind {
-        NodeKind::Seed => std::fs::read(parsed.project.root.join(&n.original_file_path))
-            .map(|bytes| hex(&Sha256::digest(&bytes)))
-            .unwrap_or_default(),
-        _ => hex(&Sha256::digest(n.raw_code.as_bytes())),
-    };
+    let checksum = node_checksum(parsed, node);
     let columns: BTreeMap<&String, Json> = n
         .columns
         .iter()
@@ -204,6 +199,17 @@ fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
             json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
     }
     value
+}
+
+/// The sha256 of a node's code (of a seed's file), as dbt's checksum.
+pub fn node_checksum(parsed: &Parsed, node: &ParsedNode) -> String {
+    let n = &node.node;
+    match n.kind {
+        NodeKind::Seed => std::fs::read(parsed.project.root.join(&n.original_file_path))
+            .map(|bytes| hex(&Sha256::digest(&bytes)))
+            .unwrap_or_default(),
+        _ => hex(&Sha256::digest(n.raw_code.as_bytes())),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -46,12 +46,42 @@ impl Which {
 }
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, which: Which) -> Result<i32> {
+    run_nodes(global, args, which, None)
+}
+
+/// Runs the command on `explicit` nodes when given (`kiln retry`), else on
+/// what the arguments select.
+pub fn run_nodes(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    which: Which,
+    explicit: Option<std::collections::BTreeSet<String>>,
+) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
-    let parsed = parse_project(project)?;
+    let mut parsed = parse_project(project)?;
     let graph = Graph::build(&parsed)?;
     crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
-    let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
+    let mut selected = match explicit {
+        Some(mut ids) => {
+            ids.retain(|id| parsed.nodes.contains_key(id));
+            ids
+        }
+        None => select_nodes(&parsed, &graph, &args.selection)?,
+    };
+    if args.defer
+        && let Some(dir) = &args.selection.state
+    {
+        let state = crate::graph::state::State::load(dir)?;
+        for (id, node) in &parsed.nodes {
+            if !selected.contains(id)
+                && node.node.kind != NodeKind::Test
+                && let Some(relation) = state.relation(&parsed, id)
+            {
+                parsed.deferred.insert(node.node.name.clone(), relation);
+            }
+        }
+    }
     // Ephemeral models are never built: their SQL is inlined where they are read.
     selected.retain(|id| {
         let node = &parsed.nodes[id];

@@ -8,6 +8,7 @@ mod freshness;
 mod ls;
 mod operation;
 pub(crate) mod output;
+mod retry;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -67,6 +68,10 @@ pub struct SelectArgs {
     /// Nodes to leave out, in the same syntax.
     #[arg(long, num_args = 1..)]
     pub exclude: Vec<String>,
+    /// An earlier run's target/ folder, for `state:modified`, `state:new`,
+    /// `result:<status>` and `--defer`.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -82,6 +87,9 @@ pub struct RunArgs {
     /// Stop at the first error or failed test; what has not run is skipped.
     #[arg(long, short = 'x')]
     pub fail_fast: bool,
+    /// Refs to nodes not selected read the relations the `--state` run built.
+    #[arg(long, requires = "state")]
+    pub defer: bool,
     /// Also write the data tests' results to PATH as JUnit XML.
     #[arg(long, value_name = "PATH")]
     pub junit_xml: Option<std::path::PathBuf>,
@@ -103,6 +111,8 @@ pub enum Command {
     Compile(SelectArgs),
     /// Call a macro against the target: `kiln run-operation grant_select --args '{role: bi}'`.
     RunOperation(operation::OperationArgs),
+    /// Run again what errored, failed or was skipped in the last run.
+    Retry,
     /// Source commands: `kiln source freshness`.
     #[command(subcommand)]
     Source(freshness::SourceCommand),
@@ -124,6 +134,7 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Source(command) => freshness::run(&cli.global, command),
+        Command::Retry => retry::run(&cli.global),
         Command::RunOperation(args) => operation::run(&cli.global, args),
     };
     match outcome {
@@ -189,7 +200,17 @@ pub fn select_nodes(
     graph: &crate::graph::Graph,
     args: &SelectArgs,
 ) -> Result<std::collections::BTreeSet<String>> {
-    let selection = crate::graph::select::select(parsed, graph, &args.select, &args.exclude)?;
+    let state = match &args.state {
+        Some(dir) => Some(crate::graph::state::State::load(dir)?),
+        None => None,
+    };
+    let selection = crate::graph::select::select_with_state(
+        parsed,
+        graph,
+        &args.select,
+        &args.exclude,
+        state.as_ref(),
+    )?;
     for warning in &selection.warnings {
         output::diagnostic(warning);
     }

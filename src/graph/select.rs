@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::Graph;
+use super::state::State;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Result};
 use crate::parse::{Parsed, ParsedNode};
@@ -26,6 +27,8 @@ const METHODS: &[&str] = &[
     "test_type",
     "test_name",
     "package",
+    "state",
+    "result",
 ];
 
 /// Selector methods dbt has that kiln does not implement yet.
@@ -33,11 +36,9 @@ const DBT_METHODS: &[&str] = &[
     "exposure",
     "group",
     "metric",
-    "result",
     "saved_query",
     "semantic_model",
     "source_status",
-    "state",
     "unit_test",
     "version",
     "access",
@@ -72,6 +73,17 @@ pub fn select(
     select: &[String],
     exclude: &[String],
 ) -> Result<Selection> {
+    select_with_state(parsed, graph, select, exclude, None)
+}
+
+/// As `select`, with an earlier run's artifacts for `state:` and `result:`.
+pub fn select_with_state(
+    parsed: &Parsed,
+    graph: &Graph,
+    select: &[String],
+    exclude: &[String],
+    state: Option<&State>,
+) -> Result<Selection> {
     let mut errors = Vec::new();
     let mut parse_all = |args: &[String]| -> Vec<Vec<(String, Criterion)>> {
         tokens(args)
@@ -79,6 +91,20 @@ pub fn select(
                 union_member
                     .split(',')
                     .filter_map(|part| match parse_criterion(part) {
+                        Ok(c)
+                            if state.is_none()
+                                && matches!(c.method.as_deref(), Some("state" | "result")) =>
+                        {
+                            errors.push(Error::Selector {
+                                selector: part.to_string(),
+                                message: format!(
+                                    "`{}:` compares with an earlier run, and needs --state",
+                                    c.method.as_deref().unwrap_or_default()
+                                ),
+                                help: Some("pass --state path/to/earlier/target".into()),
+                            });
+                            None
+                        }
                         Ok(c) => Some((part.to_string(), c)),
                         Err(e) => {
                             errors.push(e);
@@ -100,13 +126,19 @@ pub fn select(
     } else {
         let mut chosen = BTreeSet::new();
         for intersection in &selected {
-            chosen.extend(evaluate(parsed, graph, intersection, &mut warnings));
+            chosen.extend(evaluate(parsed, graph, intersection, state, &mut warnings));
         }
         chosen
     };
     let mut dropped = BTreeSet::new();
     for intersection in &excluded {
-        dropped.extend(evaluate(parsed, graph, intersection, &mut Vec::new()));
+        dropped.extend(evaluate(
+            parsed,
+            graph,
+            intersection,
+            state,
+            &mut Vec::new(),
+        ));
     }
     Ok(Selection {
         ids: chosen.difference(&dropped).cloned().collect(),
@@ -119,11 +151,12 @@ fn evaluate(
     parsed: &Parsed,
     graph: &Graph,
     intersection: &[(String, Criterion)],
+    state: Option<&State>,
     warnings: &mut Vec<Diagnostic>,
 ) -> BTreeSet<String> {
     let mut result: Option<BTreeSet<String>> = None;
     for (text, criterion) in intersection {
-        let found = with_tests(parsed, graph, matches(parsed, graph, criterion));
+        let found = with_tests(parsed, graph, matches(parsed, graph, criterion, state));
         if found.is_empty() {
             warnings.push(Diagnostic::warning(
                 Code::Selector,
@@ -237,7 +270,12 @@ fn tokens(args: &[String]) -> impl Iterator<Item = &str> {
 /// The nodes one criterion picks, before tests are added. A `source:`
 /// criterion picks sources, which are not nodes: their children are what
 /// `+` reaches, and their tests what indirect selection adds.
-fn matches(parsed: &Parsed, graph: &Graph, criterion: &Criterion) -> BTreeSet<String> {
+fn matches(
+    parsed: &Parsed,
+    graph: &Graph,
+    criterion: &Criterion,
+    state: Option<&State>,
+) -> BTreeSet<String> {
     let base: BTreeSet<String> = match criterion.method.as_deref() {
         Some("source") => parsed
             .project
@@ -256,7 +294,14 @@ fn matches(parsed: &Parsed, graph: &Graph, criterion: &Criterion) -> BTreeSet<St
         _ => parsed
             .nodes
             .values()
-            .filter(|n| node_matches(n, criterion))
+            .filter(|n| match (criterion.method.as_deref(), state) {
+                (Some("state"), Some(state)) => state.matches(parsed, n, &criterion.value),
+                (Some("result"), Some(state)) => state
+                    .results
+                    .get(&n.node.unique_id)
+                    .is_some_and(|status| glob(&criterion.value, status)),
+                _ => node_matches(n, criterion),
+            })
             .map(|n| n.node.unique_id.clone())
             .collect(),
     };
