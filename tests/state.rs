@@ -54,7 +54,11 @@ fn state_modified_and_new_pick_what_changed() {
 
     let out = f.kiln(&["ls", "-s", "state:modified"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("compares with an earlier run"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("compares with an earlier run"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -100,6 +100,11 @@ impl Connection for DuckDbConnection {
         AdapterKind::DuckDb
     }
 
+    fn interrupter(&self) -> Option<super::Interrupter> {
+        let handle = self.conn.interrupt_handle();
+        Some(std::sync::Arc::new(move || handle.interrupt()))
+    }
+
     fn execute(&mut self, sql: &str) -> Result<(), DbError> {
         self.conn.execute_batch(sql).map_err(db_error)
     }

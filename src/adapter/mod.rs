@@ -100,8 +100,16 @@ pub struct LoadColumn {
     pub data_type: String,
 }
 
+/// Stops the statement a connection is running, from another thread.
+pub type Interrupter = Arc<dyn Fn() + Send + Sync>;
+
 pub trait Connection: Send {
     fn kind(&self) -> AdapterKind;
+
+    /// A way to stop this connection's running statement (Ctrl-C).
+    fn interrupter(&self) -> Option<Interrupter> {
+        None
+    }
 
     /// Runs one or more statements, discarding any rows.
     fn execute(&mut self, sql: &str) -> Result<(), DbError>;

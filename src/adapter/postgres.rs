@@ -152,6 +152,14 @@ impl Connection for PostgresConnection {
         AdapterKind::Postgres
     }
 
+    /// The server cancels the running query (a cancel request on its own connection).
+    fn interrupter(&self) -> Option<super::Interrupter> {
+        let token = self.client.cancel_token();
+        Some(std::sync::Arc::new(move || {
+            let _ = token.cancel_query(NoTls);
+        }))
+    }
+
     fn execute(&mut self, sql: &str) -> Result<(), DbError> {
         self.client.batch_execute(sql).map_err(|e| db_error(e, sql))
     }

@@ -123,7 +123,8 @@ pub fn run_nodes(
         output::note("on-run-start failed: no node was run");
         exec::RunResults::default()
     };
-    let end_ok = project_hooks(&parsed, adapter.as_ref(), "on-run-end", Some(&results))?;
+    let end_ok = results.cancelled
+        || project_hooks(&parsed, adapter.as_ref(), "on-run-end", Some(&results))?;
     if !hooks_ok || !end_ok {
         results.hooks_failed = true;
     }
@@ -145,6 +146,12 @@ pub fn run_nodes(
     )?;
     if let Some(path) = &args.junit_xml {
         artifacts::junit::write_junit(path, which.name(), &results)?;
+    }
+    if results.cancelled {
+        output::note(
+            "Cancelled (Ctrl-C): statements in flight were rolled back; nothing else ran.",
+        );
+        return Ok(super::EXIT_CANCELLED);
     }
     if results.failed() || results.hooks_failed {
         Ok(EXIT_FAILURE)

@@ -23,6 +23,8 @@ use output::LogFormat;
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
+/// Ctrl-C stopped the run (128 + SIGINT, as shells report it).
+pub const EXIT_CANCELLED: i32 = 130;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,6 +127,7 @@ pub enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     output::set_format(cli.global.log_format);
+    crate::exec::cancel::install_handler();
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
         Command::Run(args) => build::run(&cli.global, args, build::Which::Run),

@@ -19,6 +19,7 @@ use crate::project::node::NodeKind;
 use crate::secrets;
 use plan::Plan;
 
+pub mod cancel;
 pub mod plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,8 @@ pub struct RunResults {
     pub elapsed: f64,
     /// An on-run-start or on-run-end hook failed.
     pub hooks_failed: bool,
+    /// Ctrl-C stopped the run.
+    pub cancelled: bool,
 }
 
 impl RunResults {
@@ -130,8 +133,11 @@ pub fn run(
     }
     let threads = options.threads.clamp(1, total);
     let mut connections: Vec<SharedConnection> = Vec::with_capacity(threads);
+    let mut interrupters = Vec::with_capacity(threads);
     for _ in 0..threads {
-        connections.push(Arc::new(Mutex::new(adapter.connect()?)));
+        let connection = adapter.connect()?;
+        interrupters.extend(connection.interrupter());
+        connections.push(Arc::new(Mutex::new(connection)));
     }
     create_schemas(parsed, selected, &connections[0])?;
     let resolver = resolver(parsed);
@@ -171,6 +177,14 @@ pub fn run(
             let thread_id = format!("Thread-{}", index + 1);
             scope.spawn(move || {
                 while let Ok(id) = job_rx.recv() {
+                    if cancel::cancelled() {
+                        let skip =
+                            skipped_result(parsed, &id, "skipped: cancelled (Ctrl-C)".into());
+                        if done_tx.send(skip).is_err() {
+                            break;
+                        }
+                        continue;
+                    }
                     let result = run_node(
                         parsed,
                         &resolver,
@@ -190,6 +204,7 @@ pub fn run(
         let mut in_flight = 0;
         let mut finished = 0;
         let mut stopped_by: Option<String> = None;
+        let mut interrupted = false;
         loop {
             while stopped_by.is_none()
                 && let Some(Reverse((_, _, id))) = ready.pop()
@@ -204,7 +219,21 @@ pub fn run(
             if in_flight == 0 {
                 break;
             }
-            let Ok(result) = done_rx.recv() else { break };
+            let result = match done_rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(result) => result,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if cancel::cancelled() && !interrupted {
+                        // Stop what runs; its transaction rolls back.
+                        interrupted = true;
+                        for interrupt in &interrupters {
+                            interrupt();
+                        }
+                        stopped_by.get_or_insert_with(|| "Ctrl-C was pressed".to_string());
+                    }
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            };
             in_flight -= 1;
             finished += 1;
             report(&result, finished, total);
@@ -243,7 +272,11 @@ pub fn run(
                     let skip = skipped_result(
                         parsed,
                         id,
-                        format!("skipped: --fail-fast stopped the run when {what}"),
+                        if cancel::cancelled() {
+                            "skipped: cancelled (Ctrl-C)".to_string()
+                        } else {
+                            format!("skipped: --fail-fast stopped the run when {what}")
+                        },
                     );
                     report(&skip, finished, total);
                     results.push(skip);
@@ -255,6 +288,7 @@ pub fn run(
         results,
         elapsed: started.elapsed().as_secs_f64(),
         hooks_failed: false,
+        cancelled: cancel::cancelled(),
     })
 }
 
