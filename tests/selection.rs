@@ -290,3 +290,185 @@ fn bad_selectors_are_errors_that_name_them() {
         out.stderr
     );
 }
+
+/// (mode, selection, the tests `dbt ls -s <selection> --indirect-selection
+/// <mode> --resource-type test --output name` printed).
+const INDIRECT: &[(&str, &str, &[&str])] = &[
+    (
+        "eager",
+        "orders",
+        &[
+            "assert_order_amounts_match_payments",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "unique_orders_order_id",
+        ],
+    ),
+    (
+        "eager",
+        "stg_orders stg_customers",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "assert_few_returned_orders",
+            "not_null_stg_customers_customer_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "unique_stg_customers_customer_id",
+            "unique_stg_orders_order_id",
+        ],
+    ),
+    (
+        "eager",
+        "stg_payments+",
+        &[
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    (
+        "cautious",
+        "orders",
+        &[
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "unique_orders_order_id",
+        ],
+    ),
+    (
+        "cautious",
+        "stg_orders stg_customers",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "assert_few_returned_orders",
+            "not_null_stg_customers_customer_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "unique_stg_customers_customer_id",
+            "unique_stg_orders_order_id",
+        ],
+    ),
+    (
+        "cautious",
+        "stg_payments+",
+        &[
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    (
+        "buildable",
+        "orders",
+        &[
+            "assert_order_amounts_match_payments",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "unique_orders_order_id",
+        ],
+    ),
+    (
+        "buildable",
+        "stg_orders stg_customers",
+        &[
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "assert_few_returned_orders",
+            "not_null_stg_customers_customer_id",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "unique_stg_customers_customer_id",
+            "unique_stg_orders_order_id",
+        ],
+    ),
+    (
+        "buildable",
+        "stg_payments+",
+        &[
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+    ("empty", "orders", &[]),
+    ("empty", "stg_orders stg_customers", &[]),
+    (
+        "empty",
+        "stg_payments+",
+        &[
+            "accepted_values_stg_payments_payment_method__credit_card__coupon__bank_transfer__gift_card",
+            "assert_order_amounts_match_payments",
+            "is_non_negative_stg_payments_amount",
+            "not_null_customers_customer_id",
+            "not_null_orders_customer_id",
+            "not_null_orders_order_id",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_payments_order_id",
+            "not_null_stg_payments_payment_id",
+            "unique_customers_customer_id",
+            "unique_orders_order_id",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_payments_payment_id",
+        ],
+    ),
+];
+
+#[test]
+fn indirect_selection_modes_pick_the_tests_dbt_picks() {
+    let f = Fixture::copy_of("example_project");
+    let mut differences = Vec::new();
+    for (mode, selection, want) in INDIRECT {
+        let mut args = vec!["ls", "-s"];
+        args.extend(selection.split(' '));
+        args.extend([
+            "--indirect-selection",
+            mode,
+            "--resource-type",
+            "test",
+            "--output",
+            "name",
+        ]);
+        let out = f.kiln(&args);
+        assert_eq!(out.code, 0, "{selection}: {}", out.all());
+        let mut got: Vec<&str> = out.stdout.lines().collect();
+        got.sort();
+        if got != *want {
+            differences.push(format!(
+                "{mode} {selection}:\n  dbt:  {want:?}\n  kiln: {got:?}"
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

@@ -27,9 +27,6 @@ pub struct LsArgs {
     /// What to print for each node.
     #[arg(long, short = 'o', value_enum, default_value_t = LsOutput::Selector)]
     pub output: LsOutput,
-    /// Only nodes of this kind (model, seed).
-    #[arg(long)]
-    pub resource_type: Vec<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
@@ -40,13 +37,6 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let lines: Vec<String> = selected
         .iter()
         .map(|id| &parsed.nodes[id].node)
-        .filter(|n| {
-            args.resource_type.is_empty()
-                || args
-                    .resource_type
-                    .iter()
-                    .any(|t| t == n.kind.resource_type())
-        })
         .map(|n| match args.output {
             LsOutput::Selector => n.fqn.join("."),
             LsOutput::Name => n.name.clone(),

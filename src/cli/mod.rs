@@ -74,6 +74,15 @@ pub struct SelectArgs {
     /// `result:<status>` and `--defer`.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+    /// Which tests come with the nodes they test.
+    #[arg(long, value_enum, default_value_t = crate::graph::select::Indirect::Eager, env = "DBT_INDIRECT_SELECTION")]
+    pub indirect_selection: crate::graph::select::Indirect,
+    /// Only nodes of these kinds (model, seed, snapshot, test).
+    #[arg(long, num_args = 1..)]
+    pub resource_type: Vec<String>,
+    /// Leave out nodes of these kinds.
+    #[arg(long, num_args = 1..)]
+    pub exclude_resource_type: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -207,13 +216,17 @@ pub fn select_nodes(
         Some(dir) => Some(crate::graph::state::State::load(dir)?),
         None => None,
     };
-    let selection = crate::graph::select::select_with_state(
-        parsed,
-        graph,
-        &args.select,
-        &args.exclude,
-        state.as_ref(),
-    )?;
+    let options = crate::graph::select::SelectOptions {
+        state: state.as_ref(),
+        indirect: args.indirect_selection,
+    };
+    let mut selection =
+        crate::graph::select::select_with(parsed, graph, &args.select, &args.exclude, &options)?;
+    selection.ids.retain(|id| {
+        let kind = parsed.nodes[id].node.kind.resource_type();
+        (args.resource_type.is_empty() || args.resource_type.iter().any(|t| t == kind))
+            && !args.exclude_resource_type.iter().any(|t| t == kind)
+    });
     for warning in &selection.warnings {
         output::diagnostic(warning);
     }

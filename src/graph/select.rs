@@ -73,17 +73,40 @@ pub fn select(
     select: &[String],
     exclude: &[String],
 ) -> Result<Selection> {
-    select_with_state(parsed, graph, select, exclude, None)
+    select_with(parsed, graph, select, exclude, &SelectOptions::default())
 }
 
-/// As `select`, with an earlier run's artifacts for `state:` and `result:`.
-pub fn select_with_state(
+/// How tests come with the nodes they test (`--indirect-selection`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Indirect {
+    /// A test comes when any node it tests is selected (dbt's default).
+    #[default]
+    Eager,
+    /// Only when every node it tests is selected.
+    Cautious,
+    /// When every node it tests is selected or upstream of the selection.
+    Buildable,
+    /// Tests come only when selected themselves.
+    Empty,
+}
+
+/// What else a selection depends on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SelectOptions<'a> {
+    /// An earlier run's artifacts, for `state:` and `result:`.
+    pub state: Option<&'a State>,
+    pub indirect: Indirect,
+}
+
+/// As `select`, with an earlier run's artifacts and an indirect-selection mode.
+pub fn select_with(
     parsed: &Parsed,
     graph: &Graph,
     select: &[String],
     exclude: &[String],
-    state: Option<&State>,
+    options: &SelectOptions<'_>,
 ) -> Result<Selection> {
+    let state = options.state;
     let mut errors = Vec::new();
     let mut parse_all = |args: &[String]| -> Vec<Vec<(String, Criterion)>> {
         tokens(args)
@@ -124,51 +147,136 @@ pub fn select_with_state(
     let chosen: BTreeSet<String> = if select.is_empty() {
         parsed.nodes.keys().cloned().collect()
     } else {
-        let mut chosen = BTreeSet::new();
+        let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
         for intersection in &selected {
-            chosen.extend(evaluate(parsed, graph, intersection, state, &mut warnings));
+            let (d, i) = evaluate(parsed, graph, intersection, options.state, &mut warnings);
+            direct.extend(d);
+            indirect.extend(i);
         }
-        chosen
+        with_tests(parsed, graph, direct, indirect, options.indirect)
     };
-    let mut dropped = BTreeSet::new();
+    let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
     for intersection in &excluded {
-        dropped.extend(evaluate(
-            parsed,
-            graph,
-            intersection,
-            state,
-            &mut Vec::new(),
-        ));
+        let (d, i) = evaluate(parsed, graph, intersection, options.state, &mut Vec::new());
+        direct.extend(d);
+        indirect.extend(i);
     }
+    let dropped = with_tests(parsed, graph, direct, indirect, options.indirect);
     Ok(Selection {
         ids: chosen.difference(&dropped).cloned().collect(),
         warnings,
     })
 }
 
-/// The nodes every criterion of an intersection picks, each with its tests.
+/// What an intersection picks directly, and the tests that may come with it
+/// (tests of any node picked), as dbt combines them: the direct picks of
+/// every criterion intersected, and what each criterion picks or brings
+/// intersected, less the direct picks.
 fn evaluate(
     parsed: &Parsed,
     graph: &Graph,
     intersection: &[(String, Criterion)],
     state: Option<&State>,
     warnings: &mut Vec<Diagnostic>,
-) -> BTreeSet<String> {
-    let mut result: Option<BTreeSet<String>> = None;
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut direct: Option<BTreeSet<String>> = None;
+    let mut reach: Option<BTreeSet<String>> = None;
     for (text, criterion) in intersection {
-        let found = with_tests(parsed, graph, matches(parsed, graph, criterion, state));
-        if found.is_empty() {
+        let found = matches(parsed, graph, criterion, state);
+        let mut with_candidates = found.clone();
+        with_candidates.extend(tests_of(parsed, graph, &found));
+        if with_candidates.is_empty() {
             warnings.push(Diagnostic::warning(
                 Code::Selector,
                 format!("the selection criterion '{text}' does not match any enabled node"),
             ));
         }
-        result = Some(match result {
+        direct = Some(match direct {
             None => found,
             Some(so_far) => so_far.intersection(&found).cloned().collect(),
         });
+        reach = Some(match reach {
+            None => with_candidates,
+            Some(so_far) => so_far.intersection(&with_candidates).cloned().collect(),
+        });
     }
-    result.unwrap_or_default()
+    let direct = direct.unwrap_or_default();
+    let indirect = reach
+        .unwrap_or_default()
+        .difference(&direct)
+        .cloned()
+        .collect();
+    (direct, indirect)
+}
+
+/// The tests of any of `ids` (through refs or sources).
+fn tests_of(parsed: &Parsed, graph: &Graph, ids: &BTreeSet<String>) -> BTreeSet<String> {
+    parsed
+        .nodes
+        .values()
+        .filter(|n| n.node.kind == NodeKind::Test)
+        .filter(|n| tested_by(graph, &n.node.unique_id).any(|p| ids.contains(p)))
+        .map(|n| n.node.unique_id.clone())
+        .collect()
+}
+
+/// The nodes and sources a test reads.
+fn tested_by<'a>(graph: &'a Graph, test: &str) -> impl Iterator<Item = &'a String> {
+    graph
+        .parents
+        .get(test)
+        .into_iter()
+        .flatten()
+        .chain(graph.source_parents.get(test).into_iter().flatten())
+}
+
+/// `direct` and the `candidates` (tests) that come with it: with `eager`
+/// (dbt's default) all of them; `cautious`, those all of whose nodes are
+/// picked directly; `buildable`, those whose nodes are picked or upstream of
+/// what is; `empty`, none.
+fn with_tests(
+    parsed: &Parsed,
+    graph: &Graph,
+    mut direct: BTreeSet<String>,
+    candidates: BTreeSet<String>,
+    mode: Indirect,
+) -> BTreeSet<String> {
+    let upstream: BTreeSet<String> = if mode == Indirect::Buildable {
+        let parents_of = |id: &str| -> Vec<String> {
+            graph
+                .parents
+                .get(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        direct
+            .iter()
+            .flat_map(|id| walk(id, usize::MAX, &parents_of))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let keep: Vec<String> = candidates
+        .into_iter()
+        .filter(|id| {
+            parsed
+                .nodes
+                .get(id)
+                .is_some_and(|n| n.node.kind == NodeKind::Test)
+        })
+        .filter(|id| match mode {
+            Indirect::Eager => true,
+            Indirect::Cautious => tested_by(graph, id).all(|p| direct.contains(p)),
+            Indirect::Buildable => {
+                tested_by(graph, id).all(|p| direct.contains(p) || upstream.contains(p))
+            }
+            Indirect::Empty => false,
+        })
+        .collect();
+    direct.extend(keep);
+    direct
 }
 
 /// Reads `[@][n+]value[+n]`, rejecting what kiln cannot read.
@@ -241,26 +349,6 @@ fn parse_criterion(token: &str) -> Result<Criterion> {
         method,
         value,
     })
-}
-
-/// `ids` and every test of them: dbt's eager indirect selection, where a
-/// test comes with any node it tests.
-fn with_tests(parsed: &Parsed, graph: &Graph, mut ids: BTreeSet<String>) -> BTreeSet<String> {
-    let tests: Vec<String> = parsed
-        .nodes
-        .values()
-        .filter(|n| n.node.kind == NodeKind::Test && !ids.contains(&n.node.unique_id))
-        .filter(|n| {
-            let id = &n.node.unique_id;
-            graph.parents[id]
-                .iter()
-                .chain(graph.source_parents.get(id).into_iter().flatten())
-                .any(|p| ids.contains(p))
-        })
-        .map(|n| n.node.unique_id.clone())
-        .collect();
-    ids.extend(tests);
-    ids
 }
 
 fn tokens(args: &[String]) -> impl Iterator<Item = &str> {
