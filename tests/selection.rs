@@ -472,3 +472,53 @@ fn indirect_selection_modes_pick_the_tests_dbt_picks() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// Named selections from selectors.yml, with the names dbt's ls printed.
+#[test]
+fn selectors_yml_definitions_select_what_dbt_selects() {
+    let f = Fixture::copy_of("example_project");
+    f.write(
+        "selectors.yml",
+        "selectors:\n  - name: marts_no_tests\n    definition:\n      union:\n        - method: fqn\n          value: marts\n          children: true\n        - exclude:\n            - method: resource_type\n              value: test\n  - name: finance_upstream\n    definition:\n      union:\n        - intersection:\n            - method: tag\n              value: finance\n            - method: resource_type\n              value: model\n        - method: path\n          value: models/staging/stg_orders.sql\n          parents: true\n",
+    );
+    let names = |selector: &str| {
+        let out = f.kiln(&["ls", "--selector", selector, "--output", "name"]);
+        assert_eq!(out.code, 0, "{}", out.all());
+        let mut names: Vec<String> = out.stdout.lines().map(str::to_string).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names("marts_no_tests"),
+        [
+            "completed_orders_daily",
+            "customers",
+            "int_completed_orders",
+            "orders",
+            "revenue_by_month"
+        ]
+    );
+    assert_eq!(
+        names("finance_upstream"),
+        [
+            "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned",
+            "assert_few_returned_orders",
+            "not_null_revenue_by_month_order_month",
+            "not_null_stg_orders_customer_id",
+            "not_null_stg_orders_order_id",
+            "raw_orders",
+            "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
+            "revenue_by_month",
+            "stg_orders",
+            "unique_revenue_by_month_order_month",
+            "unique_stg_orders_order_id",
+        ]
+    );
+    let out = f.kiln(&["ls", "--selector", "marts_no_test"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("did you mean 'marts_no_tests'?"),
+        "{}",
+        out.stderr
+    );
+}

@@ -70,6 +70,9 @@ pub struct SelectArgs {
     /// Nodes to leave out, in the same syntax.
     #[arg(long, num_args = 1..)]
     pub exclude: Vec<String>,
+    /// A named selection from selectors.yml.
+    #[arg(long, value_name = "NAME")]
+    pub selector: Option<String>,
     /// An earlier run's target/ folder, for `state:modified`, `state:new`,
     /// `result:<status>` and `--defer`.
     #[arg(long, value_name = "DIR")]
@@ -220,8 +223,14 @@ pub fn select_nodes(
         state: state.as_ref(),
         indirect: args.indirect_selection,
     };
+    let (mut select, mut exclude) = (args.select.clone(), args.exclude.clone());
+    if let Some(name) = &args.selector {
+        let expanded = crate::graph::selectors::expand(&parsed.project.root, name)?;
+        select.extend(expanded.select);
+        exclude.extend(expanded.exclude);
+    }
     let mut selection =
-        crate::graph::select::select_with(parsed, graph, &args.select, &args.exclude, &options)?;
+        crate::graph::select::select_with(parsed, graph, &select, &exclude, &options)?;
     selection.ids.retain(|id| {
         let kind = parsed.nodes[id].node.kind.resource_type();
         (args.resource_type.is_empty() || args.resource_type.iter().any(|t| t == kind))

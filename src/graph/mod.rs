@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 pub mod select;
+pub mod selectors;
 pub mod state;
 
 use petgraph::algo::tarjan_scc;
