@@ -747,3 +747,33 @@ fn manifest_json_has_dbts_shape_and_is_deterministic() {
     second["metadata"] = serde_json::Value::Null;
     assert_eq!(first, second);
 }
+
+#[test]
+fn quiet_prints_only_problems_and_verbose_where_the_sql_is() {
+    let f = fixture(Db::DuckDb);
+    let out = f.kiln(&["-q", "build"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!out.stdout.contains("PASS  test"), "{}", out.stdout);
+    assert!(!out.stdout.contains("OK    view"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("FAIL 1 test unique_orders_order_id"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Completed with 2 errors and 6 warnings"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Done. PASS="), "{}", out.stdout);
+
+    let out = f.kiln(&["-v", "run", "-s", "orders"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("compiled SQL: target/compiled/shop/models/staging/orders.sql"),
+        "{}",
+        out.stdout
+    );
+}

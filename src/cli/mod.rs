@@ -60,6 +60,15 @@ pub struct GlobalArgs {
     /// Treat warnings as errors: a test that would warn fails.
     #[arg(long, global = true, env = "DBT_WARN_ERROR")]
     pub warn_error: bool,
+    /// Print only errors, failures and warnings.
+    #[arg(long, short = 'q', global = true, env = "DBT_QUIET")]
+    pub quiet: bool,
+    /// Also print where each node's compiled SQL is.
+    #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// No colors, even on a terminal (as NO_COLOR does).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -139,6 +148,11 @@ pub enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     output::set_format(cli.global.log_format);
+    output::set_verbosity(output::Verbosity {
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+        no_color: cli.global.no_color,
+    });
     crate::exec::cancel::install_handler();
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),

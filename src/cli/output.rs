@@ -31,6 +31,24 @@ pub fn set_format(format: LogFormat) {
     let _ = FORMAT.set(format);
 }
 
+/// How much is printed: `-q` only problems, `-v` also where each node's SQL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verbosity {
+    pub quiet: bool,
+    pub verbose: bool,
+    pub no_color: bool,
+}
+
+static VERBOSITY: OnceLock<Verbosity> = OnceLock::new();
+
+pub fn set_verbosity(verbosity: Verbosity) {
+    let _ = VERBOSITY.set(verbosity);
+}
+
+fn verbosity() -> Verbosity {
+    VERBOSITY.get().copied().unwrap_or_default()
+}
+
 fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
 }
@@ -40,7 +58,9 @@ fn github_actions() -> bool {
 }
 
 fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+    !verbosity().no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stderr().is_terminal()
 }
 
 /// Prints a line of results to stdout. A closed pipe (`kiln ls | head`) is
@@ -168,6 +188,10 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         }
         return;
     }
+    let problem = matches!(result.status, Status::Error | Status::Fail | Status::Warn);
+    if verbosity().quiet && !problem {
+        return;
+    }
     let failures = result.failures.unwrap_or(0);
     let status = match result.status {
         Status::Success => "OK".to_string(),
@@ -199,6 +223,12 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
             "{index:>width$} of {total} {status:<5} {label} {dots} {detail}"
         );
         let _ = out.flush();
+    }
+    if verbosity().verbose
+        && let Some(path) = &result.compiled_path
+        && result.status != Status::Skipped
+    {
+        line(&format!("      compiled SQL: {}", path.display()));
     }
     if let Some(d) = &result.diagnostic {
         diagnostic(d);
@@ -267,5 +297,13 @@ pub fn summary(results: &RunResults) {
     text.push_str(&format!(
         "Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip} TOTAL={total}"
     ));
+    if verbosity().quiet {
+        // Only the problems, when there are any.
+        if let Some(start) = text.find("\nCompleted with") {
+            let end = text.rfind("Done. PASS=").unwrap_or(text.len());
+            line(text[start..end].trim_end());
+        }
+        return;
+    }
     line(&text);
 }
