@@ -339,3 +339,29 @@ crate::on_each_adapter!(
     select_runs_only_the_chosen_nodes,
     run_results_json_records_each_node,
 );
+
+/// On a terminal (here a pseudo-terminal made by util-linux's `script`), a
+/// progress bar follows the run; piped output, as in every other test, has none.
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    let f = Fixture::new();
+    f.write("models/a.sql", "select 1 as x\n");
+    f.write("models/b.sql", "select * from {{ ref('a') }}\n");
+    let kiln = assert_cmd::cargo::cargo_bin("kiln");
+    let typescript = f.path().join("typescript");
+    let status = std::process::Command::new("script")
+        .current_dir(f.path())
+        .args(["-qec", &format!("{} run", kiln.display())])
+        .arg(&typescript)
+        .env_remove("DBT_PROFILES_DIR")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("util-linux script runs");
+    assert!(status.success());
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).to_string();
+    assert!(screen.contains("/2 nodes"), "{screen}");
+    assert!(screen.contains("Done. PASS=2"), "{screen}");
+    let piped = f.kiln(&["run"]);
+    assert!(!piped.all().contains("/2 nodes"), "{}", piped.all());
+}

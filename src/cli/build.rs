@@ -111,6 +111,7 @@ pub fn run_nodes(
     }
     let hooks_ok = project_hooks(&parsed, adapter.as_ref(), "on-run-start", None)?;
     let mut results = if hooks_ok {
+        output::start_progress(selected.len());
         exec::run(
             &parsed,
             &graph,

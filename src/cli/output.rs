@@ -216,13 +216,17 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         Status::Skipped => "[SKIP]".to_string(),
         _ => format!("[{status} in {:.2}s]", result.seconds),
     };
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "{index:>width$} of {total} {status:<5} {label} {dots} {detail}"
-        );
-        let _ = out.flush();
+    let text = format!("{index:>width$} of {total} {status:<5} {label} {dots} {detail}");
+    match progress() {
+        Some(bar) => {
+            bar.println(text);
+            bar.set_position(index as u64);
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
     }
     if verbosity().verbose
         && let Some(path) = &result.compiled_path
@@ -235,10 +239,43 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
     }
 }
 
+static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+fn progress() -> Option<indicatif::ProgressBar> {
+    PROGRESS.lock().ok()?.clone()
+}
+
+/// On a terminal, a progress bar under the node lines for a run of `total`
+/// nodes (not in JSON mode, not with `-q`, not when output is piped).
+pub fn start_progress(total: usize) {
+    let on_terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    if format() != LogFormat::Text || verbosity().quiet || !on_terminal || total < 2 {
+        return;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} nodes")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    if let Ok(mut slot) = PROGRESS.lock() {
+        *slot = Some(bar);
+    }
+}
+
+fn finish_progress() {
+    if let Ok(mut slot) = PROGRESS.lock()
+        && let Some(bar) = slot.take()
+    {
+        bar.finish_and_clear();
+    }
+}
+
 /// The end of a run: what failed or warned, then dbt's count line,
 /// `Done. PASS=16 WARN=4 ERROR=2 SKIP=1 TOTAL=23`, where PASS counts built
 /// nodes and passed tests, and ERROR errors and failed tests.
 pub fn summary(results: &RunResults) {
+    finish_progress();
     let pass = results.count(Status::Success) + results.count(Status::Pass);
     let warn = results.count(Status::Warn);
     let error = results.count(Status::Error) + results.count(Status::Fail);
