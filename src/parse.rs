@@ -208,7 +208,12 @@ fn check_test_config(parsed: &Parsed, node: &Node) -> Result<()> {
         Some(test) => test.location.clone(),
         None => Location::file(parsed.project.display_path(&node.original_file_path)),
     };
-    let severity = node.config.get_str("severity").unwrap_or("error");
+    let severity = match node.config.get("severity") {
+        None => "error".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let severity = severity.as_str();
     if !severity.eq_ignore_ascii_case("error") && !severity.eq_ignore_ascii_case("warn") {
         return Err(Error::config(
             location,
