@@ -777,3 +777,69 @@ fn quiet_prints_only_problems_and_verbose_where_the_sql_is() {
         out.stdout
     );
 }
+
+#[test]
+fn a_failing_source_test_skips_what_reads_the_source() {
+    let f = Fixture::new();
+    f.write("seeds/raw_ids.csv", "id\n1\n1\n");
+    f.write(
+        "models/sources.yml",
+        "version: 2\nsources:\n  - name: raw\n    schema: main\n    tables:\n      - name: raw_ids\n        columns:\n          - name: id\n            data_tests: [unique]\n",
+    );
+    f.write(
+        "models/stg.sql",
+        "select * from {{ source('raw', 'raw_ids') }}\n",
+    );
+    f.write("models/other.sql", "select 1 as x\n");
+    assert_eq!(f.kiln(&["seed"]).code, 0);
+    let out = f.kiln(&["build", "--exclude", "resource_type:seed"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let results = run_results(&f);
+    assert_eq!(results["model.proj.stg"].0, "skipped", "{results:?}");
+    assert_eq!(results["model.proj.other"].0, "success");
+}
+
+#[test]
+fn passing_tests_report_no_failures_and_string_defaults_keep_their_commas() {
+    let f = Fixture::new();
+    f.write("models/m.sql", "select 'a, b' as v union all select 'c'\n");
+    f.write(
+        "tests/generic/has_sep.sql",
+        "{% test has_sep(model, column_name, sep=', ') %}\nselect * from {{ model }} where {{ column_name }} like '%{{ sep }}%'\n{% endtest %}\n",
+    );
+    f.write(
+        "models/props.yml",
+        "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: v\n        data_tests:\n          - has_sep:\n              warn_if: '>5'\n              error_if: '>5'\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // One row matches, but below warn_if: a pass, with no failures counted (as dbt).
+    let results = run_results(&f);
+    let (status, failures, _) = &results["test.proj.has_sep_m_v.426349119d"];
+    assert_eq!(
+        (status.as_str(), *failures),
+        ("pass", Some(0)),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn two_singular_tests_with_one_name_are_an_error() {
+    let f = Fixture::new();
+    f.write("models/m.sql", "select 1 as x\n");
+    f.write(
+        "tests/a/check.sql",
+        "select * from {{ ref('m') }} where x < 0\n",
+    );
+    f.write(
+        "tests/b/check.sql",
+        "select * from {{ ref('m') }} where x > 9\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("two singular tests are named 'check'"),
+        "{}",
+        out.stderr
+    );
+}

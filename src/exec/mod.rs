@@ -185,14 +185,26 @@ pub fn run(
                         }
                         continue;
                     }
-                    let result = run_node(
-                        parsed,
-                        &resolver,
-                        &id,
-                        connection.clone(),
-                        options.materialize,
-                        &thread_id,
-                    );
+                    // A bug in one node must not hang the run: it becomes that node's error.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_node(
+                            parsed,
+                            &resolver,
+                            &id,
+                            connection.clone(),
+                            options.materialize,
+                            &thread_id,
+                        )
+                    }))
+                    .unwrap_or_else(|_| {
+                        node_result(
+                            parsed,
+                            &id,
+                            Status::Error,
+                            "internal error: kiln panicked while running this node".into(),
+                            0.0,
+                        )
+                    });
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -327,7 +339,11 @@ fn run_node(
                 let (status, message) = test_status(&node.node.config, counts, options.warn_error);
                 result.status = status;
                 result.message = message;
-                result.failures = Some(counts.failures);
+                // As dbt: the count is reported for failures and warnings only.
+                result.failures = Some(match status {
+                    Status::Fail | Status::Warn => counts.failures,
+                    _ => 0,
+                });
                 result.relation = done.relation;
             }
             result.compiled_code = done.compiled_code;

@@ -35,12 +35,21 @@ impl Plan {
                 .iter()
                 .filter(|id| parsed.nodes[*id].node.kind == NodeKind::Test)
             {
-                let tested = &graph.parents[test];
+                // What it tests: its refs and its sources (a source's
+                // descendants are the nodes that read it, and theirs).
+                let tested: Vec<&String> = graph.parents[test]
+                    .iter()
+                    .chain(graph.source_parents.get(test).into_iter().flatten())
+                    .collect();
                 let mut gated: Option<BTreeSet<String>> = None;
                 for parent in tested {
-                    let below = descendants
-                        .entry(parent.as_str())
-                        .or_insert_with(|| graph.descendants(parent));
+                    let below = descendants.entry(parent.as_str()).or_insert_with(|| {
+                        if parent.starts_with("source.") {
+                            source_descendants(graph, parent)
+                        } else {
+                            graph.descendants(parent)
+                        }
+                    });
                     gated = Some(match gated {
                         None => below.clone(),
                         Some(so_far) => so_far.intersection(below).cloned().collect(),
@@ -75,6 +84,17 @@ impl Plan {
         }
         seen
     }
+}
+
+/// The nodes that read `source` and everything downstream of them.
+fn source_descendants(graph: &Graph, source: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (node, sources) in &graph.source_parents {
+        if sources.contains(source) && found.insert(node.clone()) {
+            found.extend(graph.descendants(node));
+        }
+    }
+    found
 }
 
 /// The selected nodes reached first on each path up from `id`.

@@ -94,8 +94,17 @@ pub fn macro_params(env: &JinjaEnv, name: &str) -> Option<MacroParams> {
     let start = source.find(&format!("{local}("))? + local.len() + 1;
     let mut depth = 0usize;
     let mut end = None;
+    let mut quote: Option<char> = None;
     for (i, c) in source[start..].char_indices() {
+        // Commas and parentheses inside a string default are text.
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
         match c {
+            '\'' | '"' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' if depth == 0 => {
                 end = Some(start + i);
@@ -115,8 +124,17 @@ pub fn macro_params(env: &JinjaEnv, name: &str) -> Option<MacroParams> {
     let mut params = Vec::new();
     let mut depth = 0usize;
     let mut current = String::new();
+    let mut quote: Option<char> = None;
     for c in signature.chars().chain(std::iter::once(',')) {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            current.push(c);
+            continue;
+        }
         match c {
+            '\'' | '"' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}

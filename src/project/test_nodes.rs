@@ -33,7 +33,7 @@ fn base_config(config: &DbtProject, fqn: &[String]) -> NodeConfig {
 
 /// Every `.sql` file of the test paths outside `generic/`, one test each.
 pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<Node> {
-    let mut tests = Vec::new();
+    let mut tests: Vec<Node> = Vec::new();
     for file in discovery::find_files(root, &config.test_paths, &["sql"]) {
         let relative = discovery::relative_to_folder(&file, &config.test_paths);
         if relative.starts_with("generic") {
@@ -49,6 +49,17 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
                 continue;
             }
         };
+        if let Some(first) = tests.iter().find(|t| t.name == name) {
+            errors.push(Error::config(
+                Location::file(crate::project::display_join(root, &file)),
+                format!(
+                    "two singular tests are named '{name}': {} and {}; names must be unique",
+                    first.original_file_path.display(),
+                    file.display()
+                ),
+            ));
+            continue;
+        }
         let fqn = discovery::fqn(&config.name, &relative, &name);
         tests.push(Node {
             unique_id: format!("test.{}.{name}", config.name),
@@ -126,12 +137,13 @@ pub fn generic_tests(
         if let Some(column) = &test.column {
             args.insert("column_name".into(), Json::String(column.clone()));
         }
-        let mut test_type = match &entry.namespace {
-            Some(ns) => format!("{ns}_{}", entry.test_name),
-            None => entry.test_name.clone(),
-        };
+        // dbt puts `source_` on the name first, then the namespace in front.
+        let mut test_type = entry.test_name.clone();
         if matches!(test.target, TestTarget::Source { .. }) {
             test_type = format!("source_{test_type}");
+        }
+        if let Some(ns) = &entry.namespace {
+            test_type = format!("{ns}_{test_type}");
         }
         let (short, full) = synthesize_names(&test_type, &target_name, &args);
         let name = entry.name.clone().unwrap_or(full);

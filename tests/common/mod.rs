@@ -60,6 +60,13 @@ fn postgres_client() -> postgres::Client {
         .unwrap_or_else(|e| panic!("PostgreSQL at {} is needed: {e}", postgres_settings()))
 }
 
+/// `text` with LIKE's wildcards escaped, to match it literally.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('_', "\\_")
+        .replace('%', "\\%")
+}
+
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 
 /// A schema name no other fixture (of this or another test process) uses.
@@ -85,7 +92,7 @@ impl Drop for Fixture {
             let schemas: Vec<String> = client
                 .query(
                     "select nspname::text from pg_namespace where nspname = $1 or nspname like $2",
-                    &[&self.schema, &format!("{}\\_%", self.schema)],
+                    &[&self.schema, &format!("{}\\_%", like_escape(&self.schema))],
                 )
                 .map(|rows| rows.iter().map(|r| r.get(0)).collect())
                 .unwrap_or_default();
