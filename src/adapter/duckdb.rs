@@ -4,11 +4,10 @@
 
 use duckdb::types::{TimeUnit, Value as DuckValue};
 
-use super::{Adapter, AdapterKind, CatalogRelation, Cell, Connection, DbError, QueryResult};
+use super::{Adapter, AdapterKind, Cell, Connection, DbError, QueryResult};
 use crate::config::Target;
 use crate::diagnostic::Code;
 use crate::error::{Error, Result};
-use crate::sql::RelationType;
 
 pub struct DuckDbAdapter {
     /// The first connection; workers get clones that share its database.
@@ -123,40 +122,6 @@ impl Connection for DuckDbConnection {
             out.push(cells);
         }
         Ok(QueryResult { columns, rows: out })
-    }
-
-    fn list_relations(
-        &mut self,
-        database: &str,
-        schema: &str,
-    ) -> Result<Vec<CatalogRelation>, DbError> {
-        let sql = format!(
-            "select table_catalog, table_schema, table_name, table_type \
-             from information_schema.tables \
-             where table_catalog = '{}' and table_schema = '{}' \
-             order by table_name",
-            database.replace('\'', "''"),
-            schema.replace('\'', "''")
-        );
-        let result = self.query(&sql)?;
-        Ok(result
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.as_slice() {
-                [
-                    Cell::Text(db),
-                    Cell::Text(s),
-                    Cell::Text(name),
-                    Cell::Text(kind),
-                ] => Some(CatalogRelation {
-                    database: db.clone(),
-                    schema: s.clone(),
-                    name: name.clone(),
-                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
-                }),
-                _ => None,
-            })
-            .collect())
     }
 
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {

@@ -129,12 +129,41 @@ pub trait Connection: Send {
         self.execute("rollback")
     }
 
-    /// The tables and views of one schema.
+    /// The tables and views of one schema, from `information_schema`
+    /// (which DuckDB and PostgreSQL both have).
     fn list_relations(
         &mut self,
         database: &str,
         schema: &str,
-    ) -> Result<Vec<CatalogRelation>, DbError>;
+    ) -> Result<Vec<CatalogRelation>, DbError> {
+        let sql = format!(
+            "select table_catalog, table_schema, table_name, table_type \
+             from information_schema.tables \
+             where table_catalog = {} and table_schema = {} \
+             order by table_name",
+            sql_literal(database),
+            sql_literal(schema)
+        );
+        Ok(self
+            .query(&sql)?
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [
+                    Cell::Text(db),
+                    Cell::Text(s),
+                    Cell::Text(name),
+                    Cell::Text(kind),
+                ] => Some(CatalogRelation {
+                    database: db.clone(),
+                    schema: s.clone(),
+                    name: name.clone(),
+                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
 
     /// The columns of one relation, in order (none when it does not exist).
     fn list_columns(
@@ -143,14 +172,13 @@ pub trait Connection: Send {
         schema: &str,
         identifier: &str,
     ) -> Result<Vec<CatalogColumn>, DbError> {
-        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
         let sql = format!(
             "select column_name, data_type from information_schema.columns \
              where table_catalog = {} and table_schema = {} and table_name = {} \
              order by ordinal_position",
-            literal(database),
-            literal(schema),
-            literal(identifier)
+            sql_literal(database),
+            sql_literal(schema),
+            sql_literal(identifier)
         );
         Ok(self
             .query(&sql)?
@@ -210,6 +238,11 @@ pub trait Connection: Send {
         }
         Ok(())
     }
+}
+
+/// `text` as a SQL string literal.
+fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// A connection that a node's render and the executor share.

@@ -9,13 +9,10 @@ use std::time::Duration;
 use postgres::types::Type;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
-use super::{
-    Adapter, AdapterKind, CatalogRelation, Cell, Connection, DbError, LoadColumn, QueryResult,
-};
+use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, QueryResult};
 use crate::config::Target;
 use crate::error::{Error, Result};
 use crate::secrets;
-use crate::sql::RelationType;
 
 /// Connection settings read from a `type: postgres` profile output.
 pub struct PostgresAdapter {
@@ -205,40 +202,6 @@ impl Connection for PostgresConnection {
             }
         }
         Ok(result)
-    }
-
-    fn list_relations(
-        &mut self,
-        database: &str,
-        schema: &str,
-    ) -> Result<Vec<CatalogRelation>, DbError> {
-        let sql = format!(
-            "select table_catalog, table_schema, table_name, table_type \
-             from information_schema.tables \
-             where table_catalog = '{}' and table_schema = '{}' \
-             order by table_name",
-            database.replace('\'', "''"),
-            schema.replace('\'', "''")
-        );
-        let result = self.query(&sql)?;
-        Ok(result
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.as_slice() {
-                [
-                    Cell::Text(db),
-                    Cell::Text(s),
-                    Cell::Text(name),
-                    Cell::Text(kind),
-                ] => Some(CatalogRelation {
-                    database: db.clone(),
-                    schema: s.clone(),
-                    name: name.clone(),
-                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
-                }),
-                _ => None,
-            })
-            .collect())
     }
 
     fn create_schema(&mut self, _database: &str, schema: &str) -> Result<(), DbError> {

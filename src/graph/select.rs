@@ -242,18 +242,9 @@ fn with_tests(
     mode: Indirect,
 ) -> BTreeSet<String> {
     let upstream: BTreeSet<String> = if mode == Indirect::Buildable {
-        let parents_of = |id: &str| -> Vec<String> {
-            graph
-                .parents
-                .get(id)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect()
-        };
         direct
             .iter()
-            .flat_map(|id| walk(id, usize::MAX, &parents_of))
+            .flat_map(|id| walk(id, usize::MAX, &|id| parents_of(graph, id)))
             .collect()
     } else {
         BTreeSet::new()
@@ -424,33 +415,17 @@ fn matches(
             below.extend(walk(id, usize::MAX, &children_of));
         }
         below.extend(found.iter().cloned());
-        let parents_of = |id: &str| -> Vec<String> {
-            graph
-                .parents
-                .get(id)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect()
-        };
         let mut all = below.clone();
         for id in &below {
-            all.extend(walk(id, usize::MAX, &parents_of));
+            all.extend(walk(id, usize::MAX, &|id| parents_of(graph, id)));
         }
         return all;
     }
     if let Some(depth) = criterion.parents {
-        let parents_of = |id: &str| -> Vec<String> {
-            graph
-                .parents
-                .get(id)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect()
-        };
         for id in &base {
-            found.extend(walk(id, depth.unwrap_or(usize::MAX), &parents_of));
+            found.extend(walk(id, depth.unwrap_or(usize::MAX), &|id| {
+                parents_of(graph, id)
+            }));
         }
     }
     if let Some(depth) = criterion.children {
@@ -460,6 +435,17 @@ fn matches(
     }
     found.retain(|id| parsed.nodes.contains_key(id));
     found
+}
+
+/// The nodes `id` refs.
+fn parents_of(graph: &Graph, id: &str) -> Vec<String> {
+    graph
+        .parents
+        .get(id)
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
 }
 
 /// Every node `next` reaches from `start`, up to `depth` steps.
