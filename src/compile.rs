@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -194,13 +196,16 @@ fn render_node(
             .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))))?
     } else {
         let template = node_template(&node.node);
-        parsed.env.render(&template, &ctx).map_err(|e| {
-            jinja_error(
-                &e,
-                &parsed.project.root,
-                Some((&node.node.unique_id, &template)),
-            )
-        })?
+        parsed
+            .env
+            .render(&template, &node.node.raw_code, &ctx)
+            .map_err(|e| {
+                jinja_error(
+                    &e,
+                    &parsed.project.root,
+                    Some((&node.node.unique_id, &template)),
+                )
+            })?
     };
     Ok((sql, scope.ephemerals()))
 }
@@ -233,42 +238,61 @@ fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
 /// Writes `text` to `path` whole or not at all: into a temporary file beside
 /// it, then renamed over it, so a reader (or a crash) never sees half a file.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    write_file_bytes(path, text.as_bytes())
+}
+
+/// [`write_file`] for bytes.
+pub fn write_file_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text).map_err(|e| Error::io(path, &e))?;
+    std::fs::write(&temporary, bytes).map_err(|e| Error::io(path, &e))?;
     std::fs::rename(&temporary, path).map_err(|e| {
         let _ = std::fs::remove_file(&temporary);
         Error::io(path, &e)
     })
 }
 
-/// Compiles every selected model (in graph order) and writes the files.
-/// All errors are reported together.
+/// [`write_file`], unless the file already holds `text`: a compile that
+/// changes nothing writes nothing.
+pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    match std::fs::read(path) {
+        Ok(existing) if existing == text.as_bytes() => Ok(()),
+        _ => write_file(path, text),
+    }
+}
+
+/// Compiles every selected model and test in parallel, and writes the
+/// files. All errors are reported together, in graph order.
 pub fn compile_selected(
     parsed: &Parsed,
     graph: &Graph,
     selected: &std::collections::BTreeSet<String>,
 ) -> Result<BTreeMap<String, String>> {
     let resolver = resolver(parsed);
+    let nodes: Vec<&ParsedNode> = graph
+        .order
+        .iter()
+        .filter(|id| selected.contains(*id))
+        .map(|id| &parsed.nodes[id])
+        .filter(|node| node.node.kind != NodeKind::Seed)
+        .collect();
+    let results: Vec<Result<String>> = nodes
+        .par_iter()
+        .map(|node| {
+            let sql = compile_node(parsed, &resolver, node, None, RunFlags::default())?;
+            write_if_changed(&compiled_path(parsed, node), &sql)?;
+            Ok(sql)
+        })
+        .collect();
     let mut compiled = BTreeMap::new();
     let mut errors = Vec::new();
-    for id in &graph.order {
-        if !selected.contains(id) {
-            continue;
-        }
-        let node = &parsed.nodes[id];
-        if node.node.kind == NodeKind::Seed {
-            continue;
-        }
-        match compile_node(parsed, &resolver, node, None, RunFlags::default()) {
+    for (node, result) in nodes.iter().zip(results) {
+        match result {
             Ok(sql) => {
-                if let Err(e) = write_file(&compiled_path(parsed, node), &sql) {
-                    errors.push(e);
-                }
-                compiled.insert(id.clone(), sql);
+                compiled.insert(node.node.unique_id.clone(), sql);
             }
             Err(e) => errors.push(e),
         }

@@ -16,6 +16,7 @@ pub mod jinja;
 pub mod lock;
 pub mod materialize;
 pub mod parse;
+pub mod partial_parse;
 pub mod project;
 pub mod secrets;
 pub mod sql;

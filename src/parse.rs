@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::Value;
+use rayon::prelude::*;
 
 use crate::config::Target;
 use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
@@ -16,6 +17,7 @@ use crate::jinja::context::{NodeContext, Phase, RefCall, RenderScope, Vars};
 use crate::jinja::environment::node_template;
 use crate::jinja::generic_test::{macro_params, render_generic_test};
 use crate::jinja::render::jinja_error;
+use crate::partial_parse::{Found, PartialParse, node_checksum};
 use crate::project::Project;
 use crate::project::node::{Node, NodeKind, TestMetadata};
 use crate::sql::Relation;
@@ -59,6 +61,8 @@ pub struct Parsed {
     pub project: Project,
     pub env: Arc<JinjaEnv>,
     pub target: Arc<Target>,
+    /// The target as templates see it.
+    pub target_value: Value,
     pub vars: Arc<Vars>,
     pub invocation: Invocation,
     pub nodes: BTreeMap<String, ParsedNode>,
@@ -67,9 +71,29 @@ pub struct Parsed {
     /// `--defer`: where refs to nodes not selected point instead, by name
     /// (the relations an earlier run built).
     pub deferred: BTreeMap<String, Relation>,
+    /// What the parse rendered and what it reused.
+    pub stats: ParseStats,
 }
 
+/// How many nodes a parse rendered, and how many it took from the last
+/// parse (partial parsing).
+#[derive(Debug, Clone, Default)]
+pub struct ParseStats {
+    pub rendered: usize,
+    pub reused: usize,
+    /// Why nothing was reused, when nothing could be.
+    pub not_reused: Option<&'static str>,
+}
+
+/// Parses every node, rendering them all.
 pub fn parse(project: Project) -> Result<Parsed> {
+    parse_with(project, false)
+}
+
+/// Parses every node; with `partial`, a node whose inputs are unchanged
+/// since the last parse is not rendered again (see [`crate::partial_parse`]).
+/// Nodes are rendered in parallel.
+pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
     let env = Arc::new(JinjaEnv::new(&project)?);
     let target = Arc::new(project.target.clone());
     let vars = Arc::new(Vars {
@@ -79,6 +103,7 @@ pub fn parse(project: Project) -> Result<Parsed> {
     let invocation = Invocation::new();
     let mut parsed = Parsed {
         env,
+        target_value: crate::jinja::context::target_value(&target),
         target,
         vars,
         invocation,
@@ -86,19 +111,72 @@ pub fn parse(project: Project) -> Result<Parsed> {
         project,
         warnings: Vec::new(),
         deferred: BTreeMap::new(),
+        stats: ParseStats::default(),
     };
+    let cache = PartialParse::load(&parsed.project, partial);
+    let outcomes: Vec<NodeOutcome> = parsed
+        .project
+        .nodes
+        .values()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|node| {
+            let checksum = node_checksum(node);
+            if let Some(found) = cache.reuse(node, &checksum) {
+                let result = reparse_node(&parsed, node, found);
+                return NodeOutcome {
+                    result,
+                    warnings: Vec::new(),
+                    checksum,
+                    reused: true,
+                };
+            }
+            let mut warnings = Vec::new();
+            let result = parse_node(&parsed, node, &mut warnings);
+            NodeOutcome {
+                result,
+                warnings,
+                checksum,
+                reused: false,
+            }
+        })
+        .collect();
     let mut errors = Vec::new();
     let mut disabled = Vec::new();
     let mut warnings = Vec::new();
-    for node in parsed.project.nodes.values() {
-        match parse_node(&parsed, node, &mut warnings) {
-            // `{{ config(enabled=false) }}` in the file disables the node too.
-            Ok(p) if !p.node.config.enabled() => disabled.push(p.node),
-            Ok(p) => {
-                parsed.nodes.insert(p.node.unique_id.clone(), p);
-            }
-            Err(e) => errors.push(e),
+    let mut found = BTreeMap::new();
+    for outcome in outcomes {
+        if outcome.reused {
+            parsed.stats.reused += 1;
+        } else {
+            parsed.stats.rendered += 1;
         }
+        match outcome.result {
+            Ok(p) => {
+                // A node that warned is rendered again, to warn again.
+                if outcome.warnings.is_empty() {
+                    let entry = Found::new(&p.refs, &p.sources, &p.node.config);
+                    found.insert(p.node.unique_id.clone(), (outcome.checksum, entry));
+                }
+                warnings.extend(outcome.warnings);
+                // `{{ config(enabled=false) }}` in the file disables the node too.
+                if p.node.config.enabled() {
+                    parsed.nodes.insert(p.node.unique_id.clone(), p);
+                } else {
+                    disabled.push(p.node);
+                }
+            }
+            Err(e) => {
+                warnings.extend(outcome.warnings);
+                errors.push(e);
+            }
+        }
+    }
+    if parsed.stats.reused == 0 {
+        parsed.stats.not_reused = cache.reason.or(Some("every node changed"));
+    }
+    if errors.is_empty() {
+        cache.save(found);
     }
     for node in disabled {
         parsed.project.nodes.remove(&node.unique_id);
@@ -129,6 +207,31 @@ pub fn parse(project: Project) -> Result<Parsed> {
     Ok(parsed)
 }
 
+/// One node's parse, and what partial parsing needs to keep it.
+struct NodeOutcome {
+    result: Result<ParsedNode>,
+    warnings: Vec<Diagnostic>,
+    checksum: String,
+    reused: bool,
+}
+
+/// A node whose inputs are unchanged: what its last render found, without
+/// rendering it.
+fn reparse_node(parsed: &Parsed, node: &Node, found: Found) -> Result<ParsedNode> {
+    let mut node = node.clone();
+    node.config = crate::config::NodeConfig(found.config.clone());
+    if node.kind == NodeKind::Test {
+        check_test_config(parsed, &node)?;
+    }
+    let relation = parsed.relation_for(&node)?;
+    Ok(ParsedNode {
+        refs: found.refs(),
+        sources: found.sources,
+        node,
+        relation,
+    })
+}
+
 fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> Result<ParsedNode> {
     let mut node = node.clone();
     let mut refs = Vec::new();
@@ -143,9 +246,12 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
             }
             None => {
                 let template = node_template(&node);
-                parsed.env.render(&template, &ctx).map_err(|e| {
-                    jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
-                })?;
+                parsed
+                    .env
+                    .render(&template, &node.raw_code, &ctx)
+                    .map_err(|e| {
+                        jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
+                    })?;
             }
         }
         let captured = scope.captured();
@@ -301,6 +407,7 @@ impl Parsed {
         NodeContext {
             scope,
             target: self.target.clone(),
+            target_value: self.target_value.clone(),
             vars: self.vars.clone(),
             package: &node.package,
             this,

@@ -2,6 +2,7 @@
 //! `Connection` runs SQL, manages transactions and reads the catalog. DuckDB
 //! and PostgreSQL are implementations; everything above speaks to the traits.
 
+pub mod cache;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod kind;
@@ -86,6 +87,29 @@ pub struct CatalogRelation {
     pub kind: RelationType,
 }
 
+/// The rows of a query of `information_schema.tables` (catalog, schema,
+/// name, type) as relations.
+fn catalog_relations(result: QueryResult) -> Vec<CatalogRelation> {
+    result
+        .rows
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [
+                Cell::Text(db),
+                Cell::Text(s),
+                Cell::Text(name),
+                Cell::Text(kind),
+            ] => Some(CatalogRelation {
+                database: db.clone(),
+                schema: s.clone(),
+                name: name.clone(),
+                kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A column of a relation, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogColumn {
@@ -144,25 +168,31 @@ pub trait Connection: Send {
             sql_literal(database),
             sql_literal(schema)
         );
-        Ok(self
-            .query(&sql)?
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.as_slice() {
-                [
-                    Cell::Text(db),
-                    Cell::Text(s),
-                    Cell::Text(name),
-                    Cell::Text(kind),
-                ] => Some(CatalogRelation {
-                    database: db.clone(),
-                    schema: s.clone(),
-                    name: name.clone(),
-                    kind: RelationType::parse(kind).unwrap_or(RelationType::Table),
-                }),
-                _ => None,
-            })
-            .collect())
+        Ok(catalog_relations(self.query(&sql)?))
+    }
+
+    /// Reads a schema's relations ahead of the lookups to come, where the
+    /// connection keeps a cache of them; nothing otherwise.
+    fn prefetch_relations(&mut self, _database: &str, _schema: &str) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// One relation of a schema, if it exists: `adapter.get_relation`.
+    fn find_relation(
+        &mut self,
+        database: &str,
+        schema: &str,
+        name: &str,
+    ) -> Result<Option<CatalogRelation>, DbError> {
+        let sql = format!(
+            "select table_catalog, table_schema, table_name, table_type \
+             from information_schema.tables \
+             where table_catalog = {} and table_schema = {} and table_name = {}",
+            sql_literal(database),
+            sql_literal(schema),
+            sql_literal(name)
+        );
+        Ok(catalog_relations(self.query(&sql)?).into_iter().next())
     }
 
     /// The columns of one relation, in order (none when it does not exist).
@@ -259,7 +289,12 @@ pub trait Adapter: Send + Sync {
 pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
     match target.adapter {
         #[cfg(feature = "duckdb")]
-        AdapterKind::DuckDb => Ok(Box::new(duckdb::DuckDbAdapter::open(target)?)),
+        // DuckDB's catalog views scan every relation each query: its
+        // connections share a cache of the catalog.
+        AdapterKind::DuckDb => Ok(Box::new(cache::CachingAdapter::new(
+            Box::new(duckdb::DuckDbAdapter::open(target)?),
+            &target.database,
+        ))),
         #[cfg(not(feature = "duckdb"))]
         AdapterKind::DuckDb => Err(Error::connection(
             "this build of kiln has no DuckDB adapter (built without the `duckdb` feature)",

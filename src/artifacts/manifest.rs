@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
@@ -12,16 +13,21 @@ use crate::compile::{compiled_path, is_ephemeral, write_file};
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::parse::{Parsed, ParsedNode};
-use crate::project::data_tests::md5_hex;
+use crate::project::data_tests::{hex, md5_hex};
 use crate::project::node::NodeKind;
 
 /// Writes `target/manifest.json`.
 pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
     let project = &parsed.project.config.name;
-    let nodes: BTreeMap<&String, Json> = parsed
-        .nodes
-        .iter()
-        .map(|(id, node)| (id, node_json(parsed, graph, node)))
+    // Each node is serialized on its own, in parallel: the nodes of a large
+    // project are never all held as JSON values at once.
+    let nodes: Vec<(&String, &ParsedNode)> = parsed.nodes.iter().collect();
+    let nodes: Vec<String> = nodes
+        .into_par_iter()
+        .map(|(id, node)| {
+            let value = node_json(parsed, graph, node);
+            format!("{}:{}", Json::from(id.as_str()), value)
+        })
         .collect();
     let sources: BTreeMap<&String, Json> = parsed
         .project
@@ -103,19 +109,7 @@ pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
         parent_map.entry(id).or_default();
         child_map.entry(id).or_default();
     }
-    let document = json!({
-        "metadata": {
-            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
-            "dbt_version": "1.10.0",
-            "generator": format!("kiln {}", env!("CARGO_PKG_VERSION")),
-            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "invocation_id": parsed.invocation.invocation_id,
-            "env": {},
-            "project_name": project,
-            "project_id": md5_hex(project),
-            "adapter_type": parsed.target.adapter.name(),
-        },
-        "nodes": nodes,
+    let rest = json!({
         "sources": sources,
         "macros": macros,
         "docs": {},
@@ -131,7 +125,33 @@ pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
         "semantic_models": {},
         "unit_tests": {},
     });
-    let text = serde_json::to_string(&document).unwrap_or_default();
+    let metadata = json!({
+        "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+        "dbt_version": "1.10.0",
+        "generator": format!("kiln {}", env!("CARGO_PKG_VERSION")),
+        "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "invocation_id": parsed.invocation.invocation_id,
+        "env": {},
+        "project_name": project,
+        "project_id": md5_hex(project),
+        "adapter_type": parsed.target.adapter.name(),
+    });
+    let rest = rest.to_string();
+    let mut text =
+        String::with_capacity(nodes.iter().map(|n| n.len() + 1).sum::<usize>() + rest.len() + 1024);
+    text.push_str("{\"metadata\":");
+    text.push_str(&metadata.to_string());
+    text.push_str(",\"nodes\":{");
+    for (i, node) in nodes.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(node);
+    }
+    drop(nodes);
+    text.push_str("},");
+    // `rest` is an object: its members follow the nodes.
+    text.push_str(&rest[1..]);
     write_file(&parsed.project.target_dir().join("manifest.json"), &text)
 }
 
@@ -210,8 +230,4 @@ pub fn node_checksum(parsed: &Parsed, node: &ParsedNode) -> String {
             .unwrap_or_default(),
         _ => hex(&Sha256::digest(n.raw_code.as_bytes())),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -59,7 +59,7 @@ pub fn run_nodes(
 ) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
-    let mut parsed = parse_project(project)?;
+    let mut parsed = parse_project(global, project)?;
     let graph = Graph::build(&parsed)?;
     crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let mut selected = match explicit {

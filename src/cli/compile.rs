@@ -10,11 +10,16 @@ use crate::lock::ProjectLock;
 pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
-    let parsed = parse_project(project)?;
+    let parsed = parse_project(global, project)?;
     let graph = Graph::build(&parsed)?;
-    crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let selected = select_nodes(&parsed, &graph, args)?;
-    let compiled = compile_selected(&parsed, &graph, &selected)?;
+    // The manifest is written while the models compile.
+    let (manifest, compiled) = rayon::join(
+        || crate::artifacts::manifest::write_manifest(&parsed, &graph),
+        || compile_selected(&parsed, &graph, &selected),
+    );
+    manifest?;
+    let compiled = compiled?;
     super::output::line(&format!(
         "Compiled {} model{} to {}",
         compiled.len(),

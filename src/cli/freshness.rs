@@ -29,7 +29,7 @@ pub struct FreshnessArgs {
 pub fn run(global: &GlobalArgs, command: &SourceCommand) -> Result<i32> {
     let SourceCommand::Freshness(args) = command;
     let project = load_project(global)?;
-    let parsed = parse_project(project)?;
+    let parsed = parse_project(global, project)?;
     let tables = freshness::tables_to_check(&parsed, &args.select);
     if tables.is_empty() {
         return Err(freshness::nothing_to_check());

@@ -31,7 +31,7 @@ pub struct LsArgs {
 
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let project = load_project(global)?;
-    let parsed = parse_project(project)?;
+    let parsed = parse_project(global, project)?;
     let graph = Graph::build(&parsed)?;
     let selected = select_nodes(&parsed, &graph, &args.selection)?;
     let lines: Vec<String> = selected

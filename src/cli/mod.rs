@@ -69,6 +69,10 @@ pub struct GlobalArgs {
     /// No colors, even on a terminal (as NO_COLOR does).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Render every node again, ignoring what the last parse kept in
+    /// target/partial_parse.json.
+    #[arg(long, global = true, env = "DBT_NO_PARTIAL_PARSE")]
+    pub no_partial_parse: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -257,8 +261,9 @@ pub fn select_nodes(
 }
 
 /// Parses a loaded project, printing the warnings parsing found.
-pub fn parse_project(project: Project) -> Result<crate::parse::Parsed> {
-    let parsed = crate::parse::parse(project)?;
+pub fn parse_project(global: &GlobalArgs, project: Project) -> Result<crate::parse::Parsed> {
+    let parsed = crate::parse::parse_with(project, !global.no_partial_parse)?;
+    output::parse_stats(&parsed.stats);
     for warning in &parsed.warnings {
         output::diagnostic(warning);
     }

@@ -70,6 +70,25 @@ pub fn line(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
+/// With `-v`: how much of the project was rendered and how much partial
+/// parsing took from the last parse.
+pub fn parse_stats(stats: &crate::parse::ParseStats) {
+    if !verbosity().verbose || format() == LogFormat::Json {
+        return;
+    }
+    let total = stats.rendered + stats.reused;
+    match stats.not_reused {
+        Some(reason) => line(&format!(
+            "Parsed {total} node{}, all rendered: {reason}",
+            if total == 1 { "" } else { "s" }
+        )),
+        None => line(&format!(
+            "Partial parse: rendered {} of {total} nodes, {} unchanged since the last parse",
+            stats.rendered, stats.reused
+        )),
+    }
+}
+
 /// One JSON event on stdout.
 fn event(value: serde_json::Value) {
     line(&value.to_string());

@@ -4,6 +4,10 @@
 //! positions; this reads the block-style YAML dbt projects are written in and
 //! gives up (returning the deepest place it found) on anything else.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
@@ -45,104 +49,136 @@ pub struct Place {
 struct Line<'a> {
     indent: usize,
     raw: &'a str,
-}
-
-impl Line<'_> {
-    fn is_content(&self) -> bool {
-        let t = self.raw.trim();
-        !t.is_empty() && !t.starts_with('#')
-    }
+    /// Neither blank nor a comment.
+    content: bool,
 }
 
 /// The deepest place of `path` found in `text`, or `None` when not even its
-/// first step is there.
+/// first step is there. To look up many paths in one text, make a
+/// [`Locator`] once.
 pub fn locate(text: &str, path: &[Seg]) -> Option<Place> {
-    let lines: Vec<Line> = text
-        .lines()
-        .map(|raw| Line {
-            indent: raw.len() - raw.trim_start_matches(' ').len(),
-            raw,
-        })
-        .collect();
-    let mut scope_start = 0usize;
-    let mut parent_indent: isize = -1;
-    let mut inline: Option<(usize, usize)> = None;
-    let mut found = None;
-    for seg in path {
-        let entries = level_entries(&lines, scope_start, parent_indent, inline);
-        let hit = match seg {
-            Seg::Key(k) => entries
-                .iter()
-                .find(|(l, c)| key_matches(&lines[*l].raw[*c..], k))
-                .map(|(l, c)| (*l, *c, k.chars().count())),
-            Seg::Item(n) => entries
-                .iter()
-                .take_while(|(l, c)| lines[*l].raw[*c..].starts_with('-'))
-                .nth(*n)
-                .map(|(l, c)| (*l, *c, 1)),
-        };
-        let Some((line, col, length)) = hit else {
-            break;
-        };
-        found = Some(Place {
-            line: line + 1,
-            column: col + 1,
-            length,
-        });
-        scope_start = line + 1;
-        match seg {
-            Seg::Key(_) => {
-                inline = None;
-                parent_indent = col as isize;
-                // A sequence may sit at the same indentation as its key.
-                if let Some(next) = lines[scope_start.min(lines.len())..]
-                    .iter()
-                    .find(|l| l.is_content())
-                    && next.indent == col
-                    && next.raw.trim_start().starts_with('-')
-                {
-                    parent_indent = col as isize - 1;
-                }
-            }
-            Seg::Item(_) => {
-                parent_indent = col as isize;
-                let after = &lines[line].raw[col + 1..];
-                let inner = col + 1 + (after.len() - after.trim_start().len());
-                inline = (!after.trim().is_empty()).then_some((line, inner));
-            }
-        }
-    }
-    found
+    Locator::new(text).locate(path)
 }
 
-/// The entries (line index, column) at the first indentation level of a scope.
-fn level_entries(
-    lines: &[Line],
-    start: usize,
-    parent_indent: isize,
-    inline: Option<(usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let mut entries = Vec::new();
-    let mut level = None;
-    if let Some((line, col)) = inline {
-        entries.push((line, col));
-        level = Some(col);
+/// A YAML text split into lines once, with each scope's entries remembered,
+/// so that looking up every entry of a large properties file stays linear.
+pub struct Locator<'a> {
+    lines: Vec<Line<'a>>,
+    scopes: RefCell<HashMap<Scope, Entries>>,
+}
+
+/// Where a scope starts, the indentation of its parent, and the line and
+/// column of an entry written inline after a `- `.
+type Scope = (usize, isize, Option<(usize, usize)>);
+
+/// The entries of a scope: line index and column of each.
+type Entries = Rc<Vec<(usize, usize)>>;
+
+impl<'a> Locator<'a> {
+    pub fn new(text: &'a str) -> Locator<'a> {
+        let lines = text
+            .lines()
+            .map(|raw| {
+                let trimmed = raw.trim();
+                Line {
+                    indent: raw.len() - raw.trim_start_matches(' ').len(),
+                    raw,
+                    content: !trimmed.is_empty() && !trimmed.starts_with('#'),
+                }
+            })
+            .collect();
+        Locator {
+            lines,
+            scopes: RefCell::new(HashMap::new()),
+        }
     }
-    for (i, line) in lines.iter().enumerate().skip(start) {
-        if !line.is_content() {
-            continue;
+
+    /// The deepest place of `path` found, or `None` when not even its first
+    /// step is there.
+    pub fn locate(&self, path: &[Seg]) -> Option<Place> {
+        let lines = &self.lines;
+        let mut scope_start = 0usize;
+        let mut parent_indent: isize = -1;
+        let mut inline: Option<(usize, usize)> = None;
+        let mut found = None;
+        for seg in path {
+            let entries = self.level_entries((scope_start, parent_indent, inline));
+            let hit = match seg {
+                Seg::Key(k) => entries
+                    .iter()
+                    .find(|(l, c)| key_matches(&lines[*l].raw[*c..], k))
+                    .map(|(l, c)| (*l, *c, k.chars().count())),
+                Seg::Item(n) => entries
+                    .iter()
+                    .take_while(|(l, c)| lines[*l].raw[*c..].starts_with('-'))
+                    .nth(*n)
+                    .map(|(l, c)| (*l, *c, 1)),
+            };
+            let Some((line, col, length)) = hit else {
+                break;
+            };
+            found = Some(Place {
+                line: line + 1,
+                column: col + 1,
+                length,
+            });
+            scope_start = line + 1;
+            match seg {
+                Seg::Key(_) => {
+                    inline = None;
+                    parent_indent = col as isize;
+                    // A sequence may sit at the same indentation as its key.
+                    if let Some(next) = lines[scope_start.min(lines.len())..]
+                        .iter()
+                        .find(|l| l.content)
+                        && next.indent == col
+                        && next.raw.trim_start().starts_with('-')
+                    {
+                        parent_indent = col as isize - 1;
+                    }
+                }
+                Seg::Item(_) => {
+                    parent_indent = col as isize;
+                    let after = &lines[line].raw[col + 1..];
+                    let inner = col + 1 + (after.len() - after.trim_start().len());
+                    inline = (!after.trim().is_empty()).then_some((line, inner));
+                }
+            }
         }
-        if (line.indent as isize) <= parent_indent {
-            break;
-        }
-        let level = *level.get_or_insert(line.indent);
-        if line.indent == level {
-            entries.push((i, line.indent));
-        } else if line.indent < level {
-            break;
-        }
+        found
     }
-    entries
+
+    /// The entries (line index, column) at the first indentation level of a
+    /// scope, worked out once per scope.
+    fn level_entries(&self, scope: Scope) -> Entries {
+        if let Some(entries) = self.scopes.borrow().get(&scope) {
+            return entries.clone();
+        }
+        let (start, parent_indent, inline) = scope;
+        let mut entries = Vec::new();
+        let mut level = None;
+        if let Some((line, col)) = inline {
+            entries.push((line, col));
+            level = Some(col);
+        }
+        for (i, line) in self.lines.iter().enumerate().skip(start) {
+            if !line.content {
+                continue;
+            }
+            if (line.indent as isize) <= parent_indent {
+                break;
+            }
+            let level = *level.get_or_insert(line.indent);
+            if line.indent == level {
+                entries.push((i, line.indent));
+            } else if line.indent < level {
+                break;
+            }
+        }
+        let entries = Rc::new(entries);
+        self.scopes.borrow_mut().insert(scope, entries.clone());
+        entries
+    }
 }
 
 fn key_matches(text: &str, key: &str) -> bool {

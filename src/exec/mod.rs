@@ -475,6 +475,12 @@ pub fn create_schemas(
         conn.create_schema(&database, &schema).map_err(|e| {
             Error::connection(format!("cannot create schema {database}.{schema}: {e}"))
         })?;
+        // Before any node runs, so that no worker's open transaction is missed.
+        conn.prefetch_relations(&database, &schema).map_err(|e| {
+            Error::connection(format!(
+                "cannot read the catalog of {database}.{schema}: {e}"
+            ))
+        })?;
     }
     Ok(())
 }

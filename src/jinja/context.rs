@@ -563,11 +563,9 @@ impl AdapterObject {
             return Ok(Value::from(()));
         };
         let found = lock(connection)
-            .list_relations(database, schema)
+            .find_relation(database, schema, identifier)
             .map_err(|e| invalid(format!("reading the catalog of {schema}: {e}")))?;
         Ok(found
-            .into_iter()
-            .find(|r| r.name == identifier)
             .map(|r| {
                 Value::from_object(
                     Relation::new(self.target.adapter, r.database, r.schema, r.name)
@@ -753,6 +751,8 @@ fn split_kwargs(args: &[Value]) -> (&[Value], Option<Kwargs>) {
 pub struct NodeContext<'a> {
     pub scope: Arc<RenderScope>,
     pub target: Arc<Target>,
+    /// `target` as templates see it (made once per run: see [`target_value`]).
+    pub target_value: Value,
     pub vars: Arc<Vars>,
     pub package: &'a str,
     pub this: Relation,
@@ -824,7 +824,7 @@ impl NodeContext<'_> {
             }),
         );
         map.insert("this".into(), Value::from_object(self.this));
-        map.insert("target".into(), target_value(target));
+        map.insert("target".into(), self.target_value);
         map.insert("model".into(), self.model);
         map.insert("execute".into(), Value::from(scope.phase != Phase::Parse));
         let incremental = scope.flags.is_incremental;

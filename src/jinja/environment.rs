@@ -23,7 +23,7 @@ pub struct JinjaEnv {
 }
 
 impl JinjaEnv {
-    /// Compiles every built-in template, macro file and model of `project`.
+    /// Compiles every built-in template and macro file of `project`.
     /// Syntax errors in any of them are reported together.
     pub fn new(project: &Project) -> Result<JinjaEnv> {
         let mut env = Environment::new();
@@ -60,16 +60,6 @@ impl JinjaEnv {
             }
             macros.add_file(&name, &file.package, &source);
         }
-        for node in project.nodes.values() {
-            // A generic test has no file of its own: its macro is called.
-            if node.raw_code.is_empty() || node.test.is_some() {
-                continue;
-            }
-            let name = node_template(node);
-            if let Err(e) = env.add_template_owned(name, node.raw_code.clone()) {
-                errors.push(jinja_error(&e, &project.root, None));
-            }
-        }
         for def in macros.macros.values() {
             env.add_global(
                 def.name.clone(),
@@ -86,9 +76,18 @@ impl JinjaEnv {
         })
     }
 
-    /// Renders a model's file with its context.
-    pub fn render(&self, template: &str, ctx: &Value) -> Result<String, minijinja::Error> {
-        super::render::render_template(&self.env, template, ctx)
+    /// Renders a node's code, named `template` in errors, with its context.
+    /// The code is compiled for this render and not kept: a project of ten
+    /// thousand models holds no ten thousand compiled templates.
+    pub fn render(
+        &self,
+        template: &str,
+        source: &str,
+        ctx: &Value,
+    ) -> Result<String, minijinja::Error> {
+        super::render::with_context(ctx, || {
+            self.env.render_named_str(template, source, ctx.clone())
+        })
     }
 
     /// Calls a macro by name with the node context `ctx`.

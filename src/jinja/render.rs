@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 
-use minijinja::{Environment, Value};
+use minijinja::Value;
 
 use crate::error::{Error, JinjaKind, Location};
 
@@ -25,15 +25,6 @@ pub fn with_context<T>(ctx: &Value, f: impl FnOnce() -> T) -> T {
     let result = f();
     CONTEXTS.with(|c| c.borrow_mut().pop());
     result
-}
-
-/// Renders the template `name` (a file of the project) with `ctx`.
-pub fn render_template(
-    env: &Environment<'_>,
-    name: &str,
-    ctx: &Value,
-) -> Result<String, minijinja::Error> {
-    with_context(ctx, || env.get_template(name)?.render(ctx.clone()))
 }
 
 /// Maps a minijinja error to a kiln error at the template's file and line.

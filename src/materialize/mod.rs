@@ -241,13 +241,13 @@ fn run_flags(
         .unwrap_or(options.full_refresh);
     let relation = &node.relation;
     let exists = lock(connection)
-        .list_relations(
+        .find_relation(
             relation.database.as_deref().unwrap_or_default(),
             relation.schema.as_deref().unwrap_or_default(),
+            relation.identifier(),
         )
         .map_err(|e| Error::connection(format!("reading the catalog: {e}")))?
-        .into_iter()
-        .any(|r| r.name == relation.identifier() && r.kind == RelationType::Table);
+        .is_some_and(|r| r.kind == RelationType::Table);
     flags.is_incremental = exists && !full_refresh;
     Ok(flags)
 }

@@ -210,8 +210,18 @@ fn clean_arg(arg: &str) -> String {
 }
 
 pub fn md5_hex(text: &str) -> String {
-    let digest = Md5::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Md5::digest(text.as_bytes()))
+}
+
+/// Bytes as lowercase hexadecimal, as digests are shown.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// The last ten hex digits of the md5 of the test's name followed by its

@@ -13,7 +13,7 @@ use crate::config::known_keys::{
     SOURCE_PROPERTY_KEYS, SOURCE_TABLE_PROPERTY_KEYS, is_config_key, unknown_key,
 };
 use crate::config::yaml::{from_text, key_string, parse_yaml, to_json};
-use crate::config::yaml_locate::{Seg, locate};
+use crate::config::yaml_locate::{Locator, Seg};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
 
@@ -222,7 +222,8 @@ impl Properties {
         }
         let yaml = parse_yaml(text, display)?;
         let file: PropertiesFile = from_text(text, display)?;
-        let at = |path: &[Seg]| match locate(text, path) {
+        let locator = Locator::new(text);
+        let at = |path: &[Seg]| match locator.locate(path) {
             Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
             None => Location::file(display),
         };

@@ -1,0 +1,358 @@
+//! kiln against the physical limit, at scale. Run by hand:
+//!
+//! ```sh
+//! benches/run                          # N = 1,000 and 10,000; DuckDB, PostgreSQL, TPC-H
+//! benches/run --sizes 1000 --runs 3 --no-postgres --tpch-scale 0
+//! ```
+//!
+//! For each size it writes a synthetic project (`generate.rs`) and measures
+//! - `kiln compile` from nothing, and again after one file is edited (the
+//!   partial parse), with peak memory from `/usr/bin/time -v`;
+//! - `kiln build` against the same statements replayed directly through the
+//!   database crate (`direct.rs`) on DuckDB and PostgreSQL, alternating the
+//!   two so that both see the same machine.
+//!
+//! Every figure is the median of `--runs` runs; the ratios compare figures
+//! of one run of this program. It prints a Markdown table for the README.
+
+mod direct;
+mod generate;
+mod tpch;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+#[derive(Parser)]
+struct Args {
+    /// Project sizes, in models.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    sizes: Vec<usize>,
+    /// Runs of each measurement; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Skip the PostgreSQL builds.
+    #[arg(long)]
+    no_postgres: bool,
+    /// libpq settings of the PostgreSQL server (database `test` by default).
+    #[arg(
+        long,
+        default_value = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+    )]
+    postgres: String,
+    /// TPC-H scale factor for the data-heavy case (0 skips it); needs
+    /// `tpchgen-cli` (`cargo install tpchgen-cli`).
+    #[arg(long, default_value_t = 0.1)]
+    tpch_scale: f64,
+    /// Where the projects are written (kept afterwards).
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    // `cargo bench` passes `--bench`; accept and ignore it.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let _ = std::fs::remove_dir_all(&args.work_dir);
+    std::fs::create_dir_all(&args.work_dir).unwrap();
+    let work = args.work_dir.canonicalize().unwrap();
+    let mut table = Table::default();
+    for &size in &args.sizes {
+        compile_case(&work, size, args.runs, &mut table);
+        duckdb_case(&work, size, args.runs, &mut table);
+        if !args.no_postgres {
+            postgres_case(&work, size, args.runs, &args.postgres, &mut table);
+        }
+    }
+    if args.tpch_scale > 0.0 {
+        tpch_case(&work, args.tpch_scale, args.runs, &mut table);
+    }
+    println!("\n{}", table.markdown());
+}
+
+/// The rows of the results table.
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 5]>,
+}
+
+impl Table {
+    fn row(&mut self, case: String, kiln: String, limit: String, ratio: String, note: String) {
+        eprintln!("  {case}: {kiln} | {limit} | {ratio} | {note}");
+        self.rows.push([case, kiln, limit, ratio, note]);
+    }
+
+    fn markdown(&self) -> String {
+        let mut text = String::from(
+            "| case | kiln | limit | kiln / limit | notes |\n|---|---:|---:|---:|---|\n",
+        );
+        for row in &self.rows {
+            text.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        text
+    }
+}
+
+/// Wall time and peak resident memory (KiB) of one run of `command`.
+fn measure(dir: &Path, command: &[&str]) -> (Duration, u64) {
+    let report = dir.join(".time-report");
+    let start = Instant::now();
+    let output = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg("-o")
+        .arg(&report)
+        .arg(env!("CARGO_BIN_EXE_kiln"))
+        .args(command)
+        .current_dir(dir)
+        .output()
+        .expect("/usr/bin/time (Debian package `time`)");
+    let elapsed = start.elapsed();
+    assert!(
+        output.status.success(),
+        "kiln {command:?} failed in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    let rss = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    (elapsed, rss)
+}
+
+fn median<T: Copy + Ord>(mut values: Vec<T>) -> T {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.2}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `kiln compile` from nothing and after editing one model.
+fn compile_case(work: &Path, size: usize, runs: usize, table: &mut Table) {
+    let dir = work.join(format!("compile_{size}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    generate::write_project(&dir, size, generate::Target::DuckDb, "bench.duckdb", "main");
+    eprintln!("compile, {size} models");
+    let mut cold = Vec::new();
+    let mut memory = Vec::new();
+    for _ in 0..runs {
+        let _ = std::fs::remove_dir_all(dir.join("target"));
+        let (time, rss) = measure(&dir, &["compile", "-q"]);
+        cold.push(time);
+        memory.push(rss);
+    }
+    let mut warm = Vec::new();
+    let edited = dir.join("models/staging/sta_00000.sql");
+    let original = std::fs::read_to_string(&edited).unwrap();
+    for run in 0..runs {
+        std::fs::write(&edited, format!("{original}-- edit {run}\n")).unwrap();
+        warm.push(measure(&dir, &["compile", "-q"]).0);
+    }
+    let (cold, warm, memory) = (median(cold), median(warm), median(memory));
+    table.row(
+        format!("compile {} models, from nothing", thousands(size)),
+        seconds(cold),
+        "—".into(),
+        "—".into(),
+        format!("peak memory {} MB", memory / 1024),
+    );
+    table.row(
+        format!("compile {} models, one file edited", thousands(size)),
+        seconds(warm),
+        seconds(cold),
+        ratio(warm, cold),
+        "limit: the compile from nothing".into(),
+    );
+}
+
+/// The nodes a build ran statements for (ephemeral models run none).
+fn executed_nodes(dir: &Path) -> usize {
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("target/run_results.json")).unwrap(),
+    )
+    .unwrap();
+    results["results"].as_array().unwrap().len()
+}
+
+fn build_row(
+    table: &mut Table,
+    case: String,
+    nodes: usize,
+    kiln: Vec<Duration>,
+    direct: Vec<Duration>,
+) {
+    let (kiln, direct) = (median(kiln), median(direct));
+    let overhead = kiln.saturating_sub(direct).as_secs_f64() * 1000.0 / nodes as f64;
+    table.row(
+        case,
+        seconds(kiln),
+        seconds(direct),
+        ratio(kiln, direct),
+        format!(
+            "{} nodes; {overhead:.2} ms a node over the limit",
+            thousands(nodes)
+        ),
+    );
+}
+
+fn remove_duckdb(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(path.with_extension("duckdb.wal"));
+}
+
+fn duckdb_sessions(path: &Path, threads: usize) -> Vec<direct::DuckDbSession> {
+    let first = duckdb::Connection::open(path).unwrap();
+    let mut sessions = Vec::new();
+    for _ in 1..threads {
+        sessions.push(direct::DuckDbSession(first.try_clone().unwrap()));
+    }
+    sessions.insert(0, direct::DuckDbSession(first));
+    sessions
+}
+
+/// `kiln build` on DuckDB against the replay of its statements.
+fn duckdb_case(work: &Path, size: usize, runs: usize, table: &mut Table) {
+    let dir = work.join(format!("duckdb_{size}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    generate::write_project(&dir, size, generate::Target::DuckDb, "bench.duckdb", "main");
+    eprintln!("build on DuckDB, {size} models");
+    let database = dir.join("bench.duckdb");
+    let (mut kiln_times, mut direct_times) = (Vec::new(), Vec::new());
+    let mut steps = None;
+    for _ in 0..runs {
+        remove_duckdb(&database);
+        kiln_times.push(measure(&dir, &["build", "-q"]).0);
+        let steps = steps
+            .get_or_insert_with(|| Arc::new(direct::plan(&dir)))
+            .clone();
+        remove_duckdb(&database);
+        let sessions = duckdb_sessions(&database, 4);
+        direct_times.push(direct::replay(steps, sessions, &["main".to_string()]));
+    }
+    build_row(
+        table,
+        format!("build {} models, DuckDB", thousands(size)),
+        executed_nodes(&dir),
+        kiln_times,
+        direct_times,
+    );
+}
+
+/// `kiln build` on PostgreSQL against the replay of its statements.
+fn postgres_case(work: &Path, size: usize, runs: usize, conninfo: &str, table: &mut Table) {
+    let dir = work.join(format!("postgres_{size}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = format!("kiln_bench_{size}");
+    let config: postgres::Config = conninfo.parse().unwrap();
+    let database = config.get_dbname().unwrap_or("test").to_string();
+    generate::write_project(&dir, size, generate::Target::Postgres, &database, &schema);
+    eprintln!("build on PostgreSQL, {size} models");
+    let connect = || {
+        config
+            .connect(postgres::NoTls)
+            .expect("PostgreSQL on --postgres")
+    };
+    let reset = || {
+        connect()
+            .batch_execute(&format!("drop schema if exists {schema} cascade"))
+            .unwrap()
+    };
+    let (mut kiln_times, mut direct_times) = (Vec::new(), Vec::new());
+    let mut steps = None;
+    for _ in 0..runs {
+        reset();
+        kiln_times.push(measure(&dir, &["build", "-q"]).0);
+        let steps = steps
+            .get_or_insert_with(|| Arc::new(direct::plan(&dir)))
+            .clone();
+        reset();
+        let start = Instant::now();
+        let sessions: Vec<_> = (0..4).map(|_| direct::PostgresSession(connect())).collect();
+        let connected = start.elapsed();
+        direct_times
+            .push(connected + direct::replay(steps, sessions, std::slice::from_ref(&schema)));
+    }
+    reset();
+    build_row(
+        table,
+        format!("build {} models, PostgreSQL", thousands(size)),
+        executed_nodes(&dir),
+        kiln_times,
+        direct_times,
+    );
+}
+
+/// TPC-H under staging views and mart tables, on DuckDB.
+fn tpch_case(work: &Path, scale: f64, runs: usize, table: &mut Table) {
+    let data = work.join("tpch_data");
+    eprintln!("TPC-H data at scale {scale}");
+    let status = Command::new("tpchgen-cli")
+        .args([
+            "--scale-factor",
+            &scale.to_string(),
+            "--format",
+            "parquet",
+            "--output-dir",
+        ])
+        .arg(&data)
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        eprintln!("  skipped: tpchgen-cli is missing (cargo install tpchgen-cli)");
+        return;
+    }
+    let dir = work.join("tpch");
+    std::fs::create_dir_all(&dir).unwrap();
+    tpch::write_project(&dir, &data, "bench.duckdb");
+    let database = dir.join("bench.duckdb");
+    let (mut kiln_times, mut direct_times) = (Vec::new(), Vec::new());
+    let mut steps = None;
+    for _ in 0..runs {
+        remove_duckdb(&database);
+        kiln_times.push(measure(&dir, &["build", "-q"]).0);
+        let steps = steps
+            .get_or_insert_with(|| Arc::new(direct::plan(&dir)))
+            .clone();
+        remove_duckdb(&database);
+        let sessions = duckdb_sessions(&database, 4);
+        direct_times.push(direct::replay(steps, sessions, &["main".to_string()]));
+    }
+    build_row(
+        table,
+        format!("build TPC-H at scale {scale}, DuckDB"),
+        executed_nodes(&dir),
+        kiln_times,
+        direct_times,
+    );
+}
