@@ -53,8 +53,10 @@ pub fn plan(dir: &Path) -> Vec<Step> {
         if node["resource_type"] == "test" {
             run_file = run_file.join(node["path"].as_str().unwrap());
         }
+        let seed = (node["resource_type"] == "seed")
+            .then(|| dir.join(node["original_file_path"].as_str().unwrap()));
         let statements = match std::fs::read_to_string(&run_file) {
-            Ok(text) => statements(&text, dir),
+            Ok(text) => statements(&text, seed),
             // Ephemeral models run nothing of their own.
             Err(_) => Vec::new(),
         };
@@ -77,30 +79,52 @@ pub fn plan(dir: &Path) -> Vec<Step> {
 }
 
 /// `kiln build` (like `dbt build`) starts a node only after the tests of
-/// the nodes it reads have passed: the replay waits for them too.
+/// the nodes it reads have passed: a test gates the nodes downstream of all
+/// the nodes it tests. The replay waits for them too.
 fn gate_on_tests(steps: &mut [Step], is_test: Vec<bool>) {
-    let mut tests_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (t, step) in steps.iter().enumerate() {
-        if is_test[t] {
-            for &parent in &step.after {
-                tests_of.entry(parent).or_default().push(t);
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, step) in steps.iter().enumerate() {
+        for &parent in &step.after {
+            children[parent].push(i);
+        }
+    }
+    let downstream_of = |from: usize, to: usize| {
+        let mut stack = vec![from];
+        let mut seen = vec![false; steps.len()];
+        while let Some(node) = stack.pop() {
+            for &child in &children[node] {
+                if child == to {
+                    return true;
+                }
+                if !seen[child] {
+                    seen[child] = true;
+                    stack.push(child);
+                }
+            }
+        }
+        false
+    };
+    let mut gates: Vec<(usize, usize)> = Vec::new();
+    for (test, step) in steps.iter().enumerate().filter(|(t, _)| is_test[*t]) {
+        for &parent in &step.after {
+            for &child in &children[parent] {
+                let gated = !is_test[child]
+                    && step
+                        .after
+                        .iter()
+                        .all(|&q| q == parent || downstream_of(q, child));
+                if gated {
+                    gates.push((child, test));
+                }
             }
         }
     }
-    for (i, step) in steps.iter_mut().enumerate() {
-        if is_test[i] {
-            continue;
-        }
-        let gates: Vec<usize> = step
-            .after
-            .iter()
-            .flat_map(|p| tests_of.get(p).into_iter().flatten().copied())
-            .collect();
-        step.after.extend(gates);
+    for (node, test) in gates {
+        steps[node].after.push(test);
     }
 }
 
-fn statements(text: &str, dir: &Path) -> Vec<Statement> {
+fn statements(text: &str, seed: Option<PathBuf>) -> Vec<Statement> {
     text.split(";\n\n")
         .map(|s| s.trim().trim_end_matches(';').trim())
         .filter(|s| !s.is_empty())
@@ -111,18 +135,12 @@ fn statements(text: &str, dir: &Path) -> Vec<Statement> {
             {
                 Some((_, relation)) => Statement::LoadCsv {
                     relation: relation.to_string(),
-                    csv: seed_file(dir, relation),
+                    csv: seed.clone().expect("rows are loaded only by seeds"),
                 },
                 None => Statement::Sql(s.to_string()),
             }
         })
         .collect()
-}
-
-/// The CSV behind a seed's relation: `seeds/<identifier>.csv`.
-fn seed_file(dir: &Path, relation: &str) -> PathBuf {
-    let identifier = relation.rsplit('.').next().unwrap().trim_matches('"');
-    dir.join("seeds").join(format!("{identifier}.csv"))
 }
 
 /// The `INSERT` kiln's default loader sends for a CSV's rows.
@@ -152,9 +170,16 @@ pub struct DuckDbSession(pub duckdb::Connection);
 
 impl Session for DuckDbSession {
     fn run(&mut self, sql: &str) {
-        let mut statement = self.0.prepare(sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
-        let mut rows = statement.query([]).unwrap_or_else(|e| panic!("{e}\n{sql}"));
-        while rows.next().unwrap().is_some() {}
+        let head = sql.trim_start().get(..6).unwrap_or_default().to_lowercase();
+        if head.starts_with("select") || head.starts_with("with") {
+            let mut statement = self.0.prepare(sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            let mut rows = statement.query([]).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            while rows.next().unwrap().is_some() {}
+        } else {
+            self.0
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{e}\n{sql}"));
+        }
     }
 }
 
@@ -217,7 +242,13 @@ pub fn replay<S: Session + 'static>(
                         }
                     };
                     let Some(i) = next else { return };
-                    run_step(&mut session, &steps[i]);
+                    // A statement that fails ends the benchmark, not just this worker.
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_step(&mut session, &steps[i])
+                    }));
+                    if ran.is_err() {
+                        std::process::exit(1);
+                    }
                     let (queue, wake) = &*state;
                     let mut queue = queue.lock().unwrap();
                     queue.done += 1;

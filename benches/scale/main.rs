@@ -320,10 +320,9 @@ fn tpch_case(work: &Path, scale: f64, runs: usize, table: &mut Table) {
     eprintln!("TPC-H data at scale {scale}");
     let status = Command::new("tpchgen-cli")
         .args([
+            "parquet",
             "--scale-factor",
             &scale.to_string(),
-            "--format",
-            "parquet",
             "--output-dir",
         ])
         .arg(&data)

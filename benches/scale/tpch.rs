@@ -105,11 +105,32 @@ const MARTS: [(&str, &str); 7] = [
     ),
 ];
 
-const PROPERTIES: &str = "version: 2\n\nmodels:\n\
-  - name: order_lines\n    columns:\n      - name: l_orderkey\n        data_tests: [not_null]\n      \
-  - name: customer_region\n        data_tests:\n          - accepted_values:\n              arguments:\n                \
-  values: ['AFRICA', 'AMERICA', 'ASIA', 'EUROPE', 'MIDDLE EAST']\n\
-  - name: shipping_priority\n    columns:\n      - name: l_orderkey\n        data_tests: [unique, not_null]\n\
-  - name: returned_items\n    columns:\n      - name: c_custkey\n        data_tests: [unique]\n\
-  - name: supplier_parts\n    columns:\n      - name: p_partkey\n        data_tests:\n          \
-  - relationships:\n              arguments:\n                to: ref('stg_part')\n                field: p_partkey\n";
+const PROPERTIES: &str = r#"version: 2
+
+models:
+  - name: order_lines
+    columns:
+      - name: l_orderkey
+        data_tests: [not_null]
+      - name: customer_region
+        data_tests:
+          - accepted_values:
+              arguments:
+                values: ['AFRICA', 'AMERICA', 'ASIA', 'EUROPE', 'MIDDLE EAST']
+  - name: shipping_priority
+    columns:
+      - name: l_orderkey
+        data_tests: [unique, not_null]
+  - name: returned_items
+    columns:
+      - name: c_custkey
+        data_tests: [unique]
+  - name: supplier_parts
+    columns:
+      - name: p_partkey
+        data_tests:
+          - relationships:
+              arguments:
+                to: ref('stg_part')
+                field: p_partkey
+"#;

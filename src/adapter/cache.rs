@@ -5,12 +5,12 @@
 //! times, each time listing every relation of the schema.
 //!
 //! Every connection of one adapter shares the cache. Changes a transaction
-//! makes are undone in the cache when it rolls back. DDL the cache cannot
-//! follow (an unqualified name, `alter schema`, a `drop ... cascade` where
-//! the database drops dependent views with it) empties it, and the next
-//! lookup reads the catalog again.
+//! makes are undone in the cache when it rolls back. After DDL the cache
+//! cannot follow (an unqualified name, `alter schema`, a `drop ... cascade`
+//! where PostgreSQL drops the dependent views with it) every lookup asks
+//! the database, one relation at a time, for the rest of the run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use regex::Regex;
@@ -24,35 +24,36 @@ use crate::sql::RelationType;
 
 type SchemaKey = (String, String);
 
+/// A schema's relations by name.
+type Relations = BTreeMap<String, CatalogRelation>;
+
 #[derive(Default)]
 struct Cache {
-    schemas: HashMap<SchemaKey, Vec<CatalogRelation>>,
+    schemas: HashMap<SchemaKey, Relations>,
+    /// Set once DDL the cache cannot follow ran: from then on every lookup
+    /// asks the database (and a listing is never trusted again this run).
+    bypassed: bool,
 }
 
 impl Cache {
     /// The kind of a relation the cache knows.
     fn kind_of(&self, relation: &CatalogRelation) -> Option<RelationType> {
         let key = (relation.database.clone(), relation.schema.clone());
-        self.schemas
-            .get(&key)?
-            .iter()
-            .find(|r| r.name == relation.name)
-            .map(|r| r.kind)
+        self.schemas.get(&key)?.get(&relation.name).map(|r| r.kind)
     }
 
     fn apply(&mut self, change: &Change) {
         match change {
             Change::Added(relation) => {
                 let key = (relation.database.clone(), relation.schema.clone());
-                if let Some(list) = self.schemas.get_mut(&key) {
-                    list.retain(|r| r.name != relation.name);
-                    list.push(relation.clone());
+                if let Some(relations) = self.schemas.get_mut(&key) {
+                    relations.insert(relation.name.clone(), relation.clone());
                 }
             }
             Change::Removed(relation) => {
                 let key = (relation.database.clone(), relation.schema.clone());
-                if let Some(list) = self.schemas.get_mut(&key) {
-                    list.retain(|r| r.name != relation.name);
+                if let Some(relations) = self.schemas.get_mut(&key) {
+                    relations.remove(&relation.name);
                 }
             }
         }
@@ -137,12 +138,30 @@ impl CachedConnection {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Reads a schema's relations into the cache, unless they are there.
+    fn load(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
+        let key = (database.to_string(), schema.to_string());
+        if self.cache().schemas.contains_key(&key) {
+            return Ok(());
+        }
+        let relations = self.inner.list_relations(database, schema)?;
+        self.cache()
+            .schemas
+            .entry(key)
+            .or_insert_with(|| relations.into_iter().map(|r| (r.name.clone(), r)).collect());
+        Ok(())
+    }
+
     /// Follows one successful statement in the cache.
     fn note(&mut self, sql: &str) {
         let kind = self.inner.kind();
         match ddl_changes(sql, kind, &self.database) {
             Ddl::None => {}
-            Ddl::Unknown => self.cache().schemas.clear(),
+            Ddl::Unknown => {
+                let mut cache = self.cache();
+                cache.schemas.clear();
+                cache.bypassed = true;
+            }
             Ddl::Changes(changes) => {
                 let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
                 // A renamed relation keeps its kind, whatever the statement says.
@@ -212,17 +231,28 @@ impl Connection for CachedConnection {
         database: &str,
         schema: &str,
     ) -> Result<Vec<CatalogRelation>, DbError> {
-        let key = (database.to_string(), schema.to_string());
-        if let Some(list) = self.cache().schemas.get(&key) {
-            return Ok(list.clone());
+        if self.cache().bypassed {
+            return self.inner.list_relations(database, schema);
         }
-        let list = self.inner.list_relations(database, schema)?;
-        self.cache().schemas.insert(key, list.clone());
-        Ok(list)
+        self.load(database, schema)?;
+        let key = (database.to_string(), schema.to_string());
+        let listed = self
+            .cache()
+            .schemas
+            .get(&key)
+            .map(|relations| relations.values().cloned().collect());
+        match listed {
+            Some(listed) => Ok(listed),
+            // Emptied meanwhile by DDL another worker ran.
+            None => self.inner.list_relations(database, schema),
+        }
     }
 
     fn prefetch_relations(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
-        self.list_relations(database, schema).map(|_| ())
+        if self.cache().bypassed {
+            return Ok(());
+        }
+        self.load(database, schema)
     }
 
     fn find_relation(
@@ -231,10 +261,21 @@ impl Connection for CachedConnection {
         schema: &str,
         name: &str,
     ) -> Result<Option<CatalogRelation>, DbError> {
-        Ok(self
-            .list_relations(database, schema)?
-            .into_iter()
-            .find(|r| r.name == name))
+        if self.cache().bypassed {
+            return self.inner.find_relation(database, schema, name);
+        }
+        self.load(database, schema)?;
+        let key = (database.to_string(), schema.to_string());
+        let found = self
+            .cache()
+            .schemas
+            .get(&key)
+            .map(|relations| relations.get(name).cloned());
+        match found {
+            Some(found) => Ok(found),
+            // Emptied meanwhile by DDL another worker ran.
+            None => self.inner.find_relation(database, schema, name),
+        }
     }
 
     fn list_columns(

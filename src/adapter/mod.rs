@@ -287,10 +287,11 @@ pub trait Adapter: Send + Sync {
 
 /// The adapter for a target.
 pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
+    // Every connection of the run shares one cache of the catalog: reading
+    // it for each `adapter.get_relation` costs a query (on DuckDB, a scan
+    // of every relation) three times a table built.
     match target.adapter {
         #[cfg(feature = "duckdb")]
-        // DuckDB's catalog views scan every relation each query: its
-        // connections share a cache of the catalog.
         AdapterKind::DuckDb => Ok(Box::new(cache::CachingAdapter::new(
             Box::new(duckdb::DuckDbAdapter::open(target)?),
             &target.database,
@@ -299,6 +300,9 @@ pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
         AdapterKind::DuckDb => Err(Error::connection(
             "this build of kiln has no DuckDB adapter (built without the `duckdb` feature)",
         )),
-        AdapterKind::Postgres => Ok(Box::new(postgres::PostgresAdapter::new(target)?)),
+        AdapterKind::Postgres => Ok(Box::new(cache::CachingAdapter::new(
+            Box::new(postgres::PostgresAdapter::new(target)?),
+            &target.database,
+        ))),
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::adapter::SharedConnection;
-use crate::compile::{compile_node, compiled_path, run_path, write_file};
+use crate::compile::{compile_node, compiled_path, run_path, write_if_changed};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location};
 use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
@@ -121,7 +121,7 @@ pub fn materialize(
         NodeKind::Model | NodeKind::Test | NodeKind::Snapshot => {
             let sql = compile_node(parsed, resolver, node, Some(connection.clone()), flags)
                 .map_err(fail)?;
-            write_file(&compiled_path(parsed, node), &sql).map_err(fail)?;
+            write_if_changed(&compiled_path(parsed, node), &sql).map_err(fail)?;
             Some(sql)
         }
         NodeKind::Seed => None,
@@ -164,7 +164,7 @@ pub fn materialize(
     }
     let outcome = parsed.env.call_macro(&macro_name, &ctx, &[]);
     let executed = scope.executed();
-    let _ = write_file(&run_file, &format!("{};\n", executed.join(";\n\n")));
+    let _ = write_if_changed(&run_file, &format!("{};\n", executed.join(";\n\n")));
     match outcome {
         Ok(returned) => {
             if let Err(e) = lock(&connection).commit() {
