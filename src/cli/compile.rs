@@ -6,6 +6,7 @@ use crate::compile::compile_selected;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::lock::ProjectLock;
+use crate::project::node::NodeKind;
 
 pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     let project = load_project(global)?;
@@ -20,10 +21,16 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     );
     manifest?;
     let compiled = compiled?;
+    let tests = compiled
+        .keys()
+        .filter(|id| parsed.nodes[*id].node.kind == NodeKind::Test)
+        .count();
+    let models = compiled.len() - tests;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     super::output::line(&format!(
-        "Compiled {} model{} to {}",
-        compiled.len(),
-        if compiled.len() == 1 { "" } else { "s" },
+        "Compiled {} and {} to {}",
+        plural(models, "model"),
+        plural(tests, "test"),
         parsed.project.target_dir().join("compiled").display()
     ));
     Ok(EXIT_OK)
