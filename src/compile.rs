@@ -20,7 +20,10 @@ use crate::sql::Relation;
 
 /// The relations every `ref()` and `source()` of the project resolves to.
 pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
-    let mut resolver = Resolver::default();
+    let mut resolver = Resolver {
+        root: parsed.project.config.name.clone(),
+        ..Resolver::default()
+    };
     let mut ordered: Vec<&ParsedNode> = parsed.nodes.values().collect();
     // Models win a name shared with a seed, as in the graph.
     ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
@@ -28,24 +31,24 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
         if node.node.kind == NodeKind::Test {
             continue;
         }
+        let (package, name) = (&node.node.package, &node.node.name);
         if is_ephemeral(node) {
             resolver
                 .ephemeral
-                .insert(node.node.name.clone(), node.node.unique_id.clone());
+                .insert(package, name, node.node.unique_id.clone());
         } else {
-            resolver.ephemeral.remove(&node.node.name);
+            resolver.ephemeral.remove(package, name);
         }
         let relation = parsed
             .deferred
             .get(&node.node.name)
             .unwrap_or(&node.relation);
-        resolver
-            .refs
-            .insert(node.node.name.clone(), relation.clone());
+        resolver.refs.insert(package, name, relation.clone());
     }
     for source in parsed.project.sources.values() {
         resolver.sources.insert(
-            (source.source_name.clone(), source.name.clone()),
+            &source.package,
+            &format!("{}.{}", source.source_name, source.name),
             Relation::new(
                 parsed.target.adapter,
                 &source.database,
@@ -191,7 +194,7 @@ fn render_node(
         Vec::new(),
     );
     let sql = if let Some(test) = &node.node.test {
-        let macro_name = format!("test_{}", test.name);
+        let macro_name = crate::parse::generic_test_macro_name(test, &parsed.project.config.name);
         render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
             .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))))?
     } else {

@@ -73,6 +73,12 @@ pub struct Parsed {
     pub deferred: BTreeMap<String, Relation>,
     /// What the parse rendered and what it reused.
     pub stats: ParseStats,
+    /// dbt's `graph` variable, set once the graph is built (see
+    /// [`crate::artifacts::manifest::graph_value`]); undefined while parsing.
+    pub graph: std::sync::OnceLock<Value>,
+    /// Models the SQL check stopped before they reach the database, with why
+    /// (see [`crate::lineage::check`]).
+    pub blocked: std::sync::OnceLock<BTreeMap<String, crate::diagnostic::Diagnostic>>,
 }
 
 /// How many nodes a parse rendered, and how many it took from the last
@@ -99,6 +105,11 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
     let vars = Arc::new(Vars {
         cli: project.cli_vars.clone(),
         project: project.config.vars.clone(),
+        packages: project
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.vars.clone()))
+            .collect(),
     });
     let invocation = Invocation::new();
     let mut parsed = Parsed {
@@ -112,6 +123,8 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
         warnings: Vec::new(),
         deferred: BTreeMap::new(),
         stats: ParseStats::default(),
+        graph: std::sync::OnceLock::new(),
+        blocked: std::sync::OnceLock::new(),
     };
     let cache = PartialParse::load(&parsed.project, partial);
     let outcomes: Vec<NodeOutcome> = parsed
@@ -415,6 +428,7 @@ impl Parsed {
             sql,
             invocation_id: &self.invocation.invocation_id,
             run_started_at: &self.invocation.run_started_at,
+            graph: self.graph.get().cloned().unwrap_or(Value::UNDEFINED),
             extra,
         }
         .into_value()
@@ -468,11 +482,11 @@ impl Parsed {
     /// The macro that implements a generic test (`test_<name>`), after
     /// checking that it exists and takes the arguments the test gives it.
     fn generic_test_macro(&self, node: &Node, test: &TestMetadata) -> Result<String> {
-        let macro_name = format!("test_{}", test.name);
         let project = &self.project.config.name;
+        let macro_name = generic_test_macro_name(test, project);
         if let Some(namespace) = &test.namespace
             && namespace != project
-            && namespace != crate::jinja::BUILTIN_PACKAGE
+            && !self.env.macros.packages.contains_key(namespace)
         {
             return Err(Error::config(
                 test.location.clone(),
@@ -480,14 +494,15 @@ impl Parsed {
                     "test '{namespace}.{}' comes from package '{namespace}', which is not installed",
                     test.name
                 ),
-            ));
+            )
+            .with_help("add it to packages.yml and run `kiln deps`"));
         }
-        if !self.env.has_macro(&macro_name) {
+        if self.env.macros.find(&macro_name, &node.package).is_none() {
             let known: Vec<&str> = self
                 .env
                 .macros
-                .macros
-                .keys()
+                .names()
+                .into_iter()
                 .filter_map(|m| m.strip_prefix("test_"))
                 .collect();
             return Err(Error::UnknownReference {
@@ -501,7 +516,7 @@ impl Parsed {
                 }),
             });
         }
-        if let Some(signature) = macro_params(&self.env, &macro_name) {
+        if let Some(signature) = macro_params(&self.env, &macro_name, &node.package) {
             let given: Vec<&str> = test.kwargs.keys().map(String::as_str).collect();
             for (param, has_default) in &signature.params {
                 if !has_default && !given.contains(&param.as_str()) {
@@ -556,6 +571,15 @@ impl Parsed {
             .call_macro(name, &ctx, &[custom, model_value(node)])
             .map_err(|e| jinja_error(&e, &self.project.root, Some((&node.unique_id, ""))))?;
         Ok(Some(value.to_string().trim().to_string()))
+    }
+}
+
+/// The macro a generic test calls: `test_<name>`, or `<package>.test_<name>`
+/// for a test of an installed package (`dbt_utils.expression_is_true`).
+pub fn generic_test_macro_name(test: &TestMetadata, root_project: &str) -> String {
+    match &test.namespace {
+        Some(namespace) if namespace != root_project => format!("{namespace}.test_{}", test.name),
+        _ => format!("test_{}", test.name),
     }
 }
 

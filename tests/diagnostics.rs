@@ -112,7 +112,7 @@ fn sql_error() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("K4001"));
     assert!(out.stderr.contains("target/run/proj/models/bad.sql"));
-    assert!(out.stderr.contains("no_such_column"));
+    assert!(out.stderr.contains("no_such_function"));
     // The model before it was built; the one after it skipped.
     assert_eq!(fixture.query("select id from good"), vec![vec!["1"]]);
     assert!(out.stdout.contains("SKIP"));

@@ -34,10 +34,10 @@ impl AdapterKind {
     }
 
     /// The SQL dialect sqlparser reads this database's SQL in.
-    pub fn dialect(self) -> Box<dyn sqlparser::dialect::Dialect> {
+    pub fn dialect(self) -> &'static (dyn sqlparser::dialect::Dialect + Sync) {
         match self {
-            AdapterKind::DuckDb => Box::new(sqlparser::dialect::DuckDbDialect {}),
-            AdapterKind::Postgres => Box::new(sqlparser::dialect::PostgreSqlDialect {}),
+            AdapterKind::DuckDb => &sqlparser::dialect::DuckDbDialect {},
+            AdapterKind::Postgres => &sqlparser::dialect::PostgreSqlDialect {},
         }
     }
 
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn each_adapter_parses_its_own_sql() {
         let parse = |kind: AdapterKind, sql: &str| {
-            sqlparser::parser::Parser::parse_sql(kind.dialect().as_ref(), sql).is_ok()
+            sqlparser::parser::Parser::parse_sql(kind.dialect(), sql).is_ok()
         };
         // DuckDB's `select * exclude (...)`; PostgreSQL's `::` casts and `distinct on`.
         assert!(parse(AdapterKind::DuckDb, "select * exclude (a) from t"));

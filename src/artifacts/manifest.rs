@@ -29,46 +29,13 @@ pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
             format!("{}:{}", Json::from(id.as_str()), value)
         })
         .collect();
-    let sources: BTreeMap<&String, Json> = parsed
-        .project
-        .sources
-        .iter()
-        .map(|(id, s)| {
-            let relation = crate::sql::Relation::new(
-                parsed.target.adapter,
-                &s.database,
-                &s.schema,
-                &s.identifier,
-            )
-            .with_quoting(s.quoting);
-            (
-                id,
-                json!({
-                    "database": s.database,
-                    "schema": s.schema,
-                    "name": s.name,
-                    "resource_type": "source",
-                    "package_name": s.package,
-                    "path": s.original_file_path,
-                    "original_file_path": s.original_file_path,
-                    "unique_id": s.unique_id,
-                    "fqn": [project, &s.source_name, &s.name],
-                    "source_name": s.source_name,
-                    "identifier": s.identifier,
-                    "loaded_at_field": s.loaded_at_field,
-                    "freshness": s.freshness,
-                    "description": s.description,
-                    "columns": {},
-                    "relation_name": relation.render(),
-                }),
-            )
-        })
-        .collect();
+    let sources = sources_json(parsed);
     let macros: BTreeMap<String, Json> = parsed
         .env
         .macros
-        .macros
+        .packages
         .values()
+        .flat_map(|m| m.values())
         .map(|m| {
             let id = format!("macro.{}.{}", m.package, m.name);
             let path = m
@@ -153,6 +120,77 @@ pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
     // `rest` is an object: its members follow the nodes.
     text.push_str(&rest[1..]);
     write_file(&parsed.project.target_dir().join("manifest.json"), &text)
+}
+
+/// The project's sources as the manifest lists them, by unique id.
+fn sources_json(parsed: &Parsed) -> BTreeMap<&String, Json> {
+    parsed
+        .project
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            let relation = crate::sql::Relation::new(
+                parsed.target.adapter,
+                &s.database,
+                &s.schema,
+                &s.identifier,
+            )
+            .with_quoting(s.quoting);
+            (
+                id,
+                json!({
+                    "database": s.database,
+                    "schema": s.schema,
+                    "name": s.name,
+                    "resource_type": "source",
+                    "package_name": s.package,
+                    "path": s.original_file_path,
+                    "original_file_path": s.original_file_path,
+                    "unique_id": s.unique_id,
+                    "fqn": [&s.package, &s.source_name, &s.name],
+                    "source_name": s.source_name,
+                    "identifier": s.identifier,
+                    "loaded_at_field": s.loaded_at_field,
+                    "freshness": s.freshness,
+                    "description": s.description,
+                    "columns": {},
+                    "relation_name": relation.render(),
+                }),
+            )
+        })
+        .collect()
+}
+
+/// dbt's `graph` context variable: the manifest's nodes and sources, for
+/// templates that walk the project (`graph.nodes.values()`). Built only
+/// when some template mentions `graph`.
+pub fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
+    let mentioned = parsed
+        .project
+        .macros
+        .iter()
+        .any(|m| m.source.contains("graph"))
+        || parsed
+            .nodes
+            .values()
+            .any(|n| n.node.raw_code.contains("graph"));
+    if !mentioned {
+        return minijinja::Value::UNDEFINED;
+    }
+    let nodes: BTreeMap<&String, Json> = parsed
+        .nodes
+        .iter()
+        .map(|(id, node)| (id, node_json(parsed, graph, node)))
+        .collect();
+    crate::jinja::json_value(&json!({
+        "nodes": nodes,
+        "sources": sources_json(parsed),
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "semantic_models": {},
+        "saved_queries": {},
+    }))
 }
 
 fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {

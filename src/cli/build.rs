@@ -9,7 +9,6 @@ use crate::adapter;
 use crate::artifacts::{self, write_run_results};
 use crate::error::Result;
 use crate::exec::{self, ExecOptions};
-use crate::graph::Graph;
 use crate::lock::ProjectLock;
 use crate::materialize::Options;
 use crate::project::node::NodeKind;
@@ -60,7 +59,7 @@ pub fn run_nodes(
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let mut parsed = parse_project(global, project)?;
-    let graph = Graph::build(&parsed)?;
+    let graph = super::build_graph(&parsed)?;
     crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let mut selected = match explicit {
         Some(mut ids) => {
@@ -88,6 +87,29 @@ pub fn run_nodes(
         which.includes(node.node.kind) && !crate::compile::is_ephemeral(node)
     });
     let adapter = adapter::for_target(&parsed.target)?;
+    if !args.no_check && which != Which::Seed {
+        // Models whose SQL reads columns that do not exist never reach the
+        // database: they fail here, and what reads them is skipped.
+        let connection: Option<crate::adapter::SharedConnection> = adapter
+            .connect()
+            .ok()
+            .map(|c| std::sync::Arc::new(std::sync::Mutex::new(c)));
+        let report = crate::lineage::check::check_project(&parsed, &graph, connection);
+        for (id, warning) in &report.warnings {
+            if selected.contains(id) {
+                output::diagnostic(warning);
+            }
+        }
+        let blocked = report
+            .errors
+            .into_iter()
+            .filter(|(id, _)| selected.contains(id))
+            .filter_map(|(id, mut diagnostics)| {
+                (!diagnostics.is_empty()).then(|| (id, diagnostics.remove(0)))
+            })
+            .collect();
+        let _ = parsed.blocked.set(blocked);
+    }
     let threads = args.threads.unwrap_or(parsed.target.threads);
     if selected.is_empty() {
         output::diagnostic(&crate::diagnostic::Diagnostic::warning(

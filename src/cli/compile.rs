@@ -1,19 +1,31 @@
 //! `kiln compile`: render every selected model to `target/compiled/`,
 //! without opening a database connection.
 
-use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes};
+use clap::Args;
+
+use super::{
+    EXIT_ERROR, EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes,
+};
 use crate::compile::compile_selected;
 use crate::error::Result;
-use crate::graph::Graph;
 use crate::lock::ProjectLock;
 use crate::project::node::NodeKind;
 
-pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub selection: SelectArgs,
+    /// Skip kiln's SQL check (for SQL its parser misreads).
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(global, project)?;
-    let graph = Graph::build(&parsed)?;
-    let selected = select_nodes(&parsed, &graph, args)?;
+    let graph = super::build_graph(&parsed)?;
+    let selected = select_nodes(&parsed, &graph, &args.selection)?;
     // The manifest is written while the models compile.
     let (manifest, compiled) = rayon::join(
         || crate::artifacts::manifest::write_manifest(&parsed, &graph),
@@ -21,6 +33,20 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
     );
     manifest?;
     let compiled = compiled?;
+    let mut failed = false;
+    if !args.no_check {
+        let lineage = crate::lineage::project::analyze(&parsed, &graph, &compiled, None);
+        let report = crate::lineage::check::check(&parsed, &lineage);
+        for warning in report.warnings.values() {
+            super::output::diagnostic(warning);
+        }
+        for diagnostics in report.errors.values() {
+            for diagnostic in diagnostics {
+                super::output::diagnostic(diagnostic);
+            }
+        }
+        failed = !report.errors.is_empty();
+    }
     let tests = compiled
         .keys()
         .filter(|id| parsed.nodes[*id].node.kind == NodeKind::Test)
@@ -33,5 +59,5 @@ pub fn run(global: &GlobalArgs, args: &SelectArgs) -> Result<i32> {
         plural(tests, "test"),
         parsed.project.target_dir().join("compiled").display()
     ));
-    Ok(EXIT_OK)
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }

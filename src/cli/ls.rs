@@ -5,7 +5,6 @@ use clap::{Args, ValueEnum};
 
 use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes};
 use crate::error::Result;
-use crate::graph::Graph;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum LsOutput {
@@ -32,7 +31,7 @@ pub struct LsArgs {
 pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse_project(global, project)?;
-    let graph = Graph::build(&parsed)?;
+    let graph = super::build_graph(&parsed)?;
     let selected = select_nodes(&parsed, &graph, &args.selection)?;
     let lines: Vec<String> = selected
         .iter()

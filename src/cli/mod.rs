@@ -4,7 +4,10 @@
 
 mod build;
 mod compile;
+mod deps;
+mod docs;
 mod freshness;
+mod lineage;
 mod ls;
 mod operation;
 pub(crate) mod output;
@@ -120,6 +123,10 @@ pub struct RunArgs {
     /// Also write the data tests' results to PATH as JUnit XML.
     #[arg(long, value_name = "PATH")]
     pub junit_xml: Option<std::path::PathBuf>,
+    /// Send models to the database without kiln's SQL check (for SQL its
+    /// parser misreads).
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,7 +142,7 @@ pub enum Command {
     /// Record changes of the selected snapshots' sources (SCD type 2).
     Snapshot(RunArgs),
     /// Render every model's and test's SQL to target/compiled/ without touching the database.
-    Compile(SelectArgs),
+    Compile(compile::CompileArgs),
     /// Call a macro against the target: `kiln run-operation grant_select --args '{role: bi}'`.
     RunOperation(operation::OperationArgs),
     /// Run again what errored, failed or was skipped in the last run.
@@ -143,6 +150,13 @@ pub enum Command {
     /// Source commands: `kiln source freshness`.
     #[command(subcommand)]
     Source(freshness::SourceCommand),
+    /// Install the packages of packages.yml into dbt_packages/ and pin them in package-lock.yml.
+    Deps,
+    /// The lineage graph of the selected nodes (dot, mermaid or json), or one column's upstream tree.
+    Lineage(lineage::LineageArgs),
+    /// The docs site: `kiln docs generate`, `kiln docs serve`.
+    #[command(subcommand)]
+    Docs(docs::DocsCommand),
     /// List the project's nodes, one a line.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
@@ -158,6 +172,21 @@ pub fn main() -> i32 {
         no_color: cli.global.no_color,
     });
     crate::exec::cancel::install_handler();
+    crate::jinja::context::set_which(match &cli.command {
+        Command::Build(_) => "build",
+        Command::Run(_) => "run",
+        Command::Seed(_) => "seed",
+        Command::Test(_) => "test",
+        Command::Snapshot(_) => "snapshot",
+        Command::Compile(_) => "compile",
+        Command::RunOperation(_) => "run-operation",
+        Command::Retry => "retry",
+        Command::Source(_) => "freshness",
+        Command::Ls(_) => "list",
+        Command::Deps => "deps",
+        Command::Lineage(_) => "lineage",
+        Command::Docs(_) => "docs",
+    });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
         Command::Run(args) => build::run(&cli.global, args, build::Which::Run),
@@ -168,6 +197,9 @@ pub fn main() -> i32 {
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Source(command) => freshness::run(&cli.global, command),
         Command::Retry => retry::run(&cli.global),
+        Command::Deps => deps::run(&cli.global),
+        Command::Lineage(args) => lineage::run(&cli.global, args),
+        Command::Docs(command) => docs::run(&cli.global, command),
         Command::RunOperation(args) => operation::run(&cli.global, args),
     };
     match outcome {
@@ -177,6 +209,15 @@ pub fn main() -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// The graph of a parsed project; templates then see it as dbt's `graph`.
+pub fn build_graph(parsed: &crate::parse::Parsed) -> Result<crate::graph::Graph> {
+    let graph = crate::graph::Graph::build(parsed)?;
+    let _ = parsed
+        .graph
+        .set(crate::artifacts::manifest::graph_value(parsed, &graph));
+    Ok(graph)
 }
 
 /// Loads the project the global arguments point at.

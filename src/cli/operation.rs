@@ -24,6 +24,7 @@ pub fn run(global: &GlobalArgs, args: &OperationArgs) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(global, project)?;
+    let _ = super::build_graph(&parsed);
     let kwargs = match &args.args {
         Some(text) => parse_vars(text)?,
         None => Default::default(),

@@ -10,6 +10,7 @@ use serde_yaml::Value as Yaml;
 use super::known_keys::{CONFIG_KEYS, PROJECT_KEYS, is_config_key, unknown_key};
 use super::yaml::{from_text, key_string, parse_yaml, render_strings, to_json};
 use super::yaml_locate::{Seg, locate};
+use crate::config::node_config::configs_from_tree;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
@@ -53,6 +54,18 @@ struct RawProject {
     on_run_start: Option<Yaml>,
     #[serde(default)]
     on_run_end: Option<Yaml>,
+    #[serde(default)]
+    packages_install_path: Option<String>,
+    #[serde(default)]
+    dispatch: Option<Vec<DispatchEntry>>,
+}
+
+/// One entry of `dispatch:`: where `adapter.dispatch(name, macro_namespace)`
+/// looks, in order.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct DispatchEntry {
+    pub macro_namespace: String,
+    pub search_order: Vec<String>,
 }
 
 /// The parsed `dbt_project.yml`.
@@ -79,6 +92,13 @@ pub struct DbtProject {
     pub on_run_end: Vec<String>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
+    /// Where `kiln deps` installs packages (`packages-install-path`).
+    pub packages_install_path: String,
+    /// `dispatch:`: the search order of `adapter.dispatch` per namespace.
+    pub dispatch: Vec<DispatchEntry>,
+    /// For an installed package: the root project's config trees, which
+    /// apply after the package's own (dbt's precedence). Empty for the root.
+    pub root_config_trees: BTreeMap<&'static str, Yaml>,
 }
 
 impl DbtProject {
@@ -167,7 +187,49 @@ impl DbtProject {
             on_run_start: hook_list(raw.on_run_start),
             on_run_end: hook_list(raw.on_run_end),
             warnings,
+            packages_install_path: raw
+                .packages_install_path
+                .unwrap_or_else(|| "dbt_packages".into()),
+            dispatch: raw.dispatch.unwrap_or_default(),
+            root_config_trees: BTreeMap::new(),
         })
+    }
+
+    /// The configs of the `tree` (`models`, `seeds`, ...) that apply to a node
+    /// with this `fqn`, least specific first: the project's own levels, then,
+    /// for a package, the root project's (which win, as in dbt).
+    pub fn config_levels(
+        &self,
+        tree: &str,
+        fqn: &[String],
+    ) -> Vec<BTreeMap<String, serde_json::Value>> {
+        let mut levels = Vec::new();
+        for trees in [&self.config_trees, &self.root_config_trees] {
+            if let Some(tree) = trees.get(tree) {
+                levels.extend(configs_from_tree(tree, fqn));
+            }
+        }
+        levels
+    }
+
+    /// This project as an installed package of `root`: its folders seen from
+    /// the root project's directory (`prefix` is where the package lives,
+    /// relative to it), the root's config trees over its own, and no
+    /// warnings about its file (the package's author owns it).
+    pub fn as_package_of(mut self, root: &DbtProject, prefix: &Path) -> DbtProject {
+        let rebase = |folders: &mut Vec<String>| {
+            for folder in folders.iter_mut() {
+                *folder = crate::project::discovery::join_folder(prefix, folder);
+            }
+        };
+        rebase(&mut self.model_paths);
+        rebase(&mut self.seed_paths);
+        rebase(&mut self.test_paths);
+        rebase(&mut self.macro_paths);
+        rebase(&mut self.snapshot_paths);
+        self.root_config_trees = root.config_trees.clone();
+        self.warnings.clear();
+        self
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Code {
     UnknownReference,
     Cycle,
     Selector,
+    UnknownColumn,
+    UnreadableSql,
     Database,
     Connection,
     DatabaseLocked,
@@ -41,7 +43,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 23] = [
         Code::YamlSyntax,
         Code::YamlShape,
         Code::UnknownKey,
@@ -57,6 +59,8 @@ impl Code {
         Code::UnknownReference,
         Code::Cycle,
         Code::Selector,
+        Code::UnknownColumn,
+        Code::UnreadableSql,
         Code::Database,
         Code::Connection,
         Code::DatabaseLocked,
@@ -82,6 +86,8 @@ impl Code {
             Code::UnknownReference => "K3001",
             Code::Cycle => "K3002",
             Code::Selector => "K3003",
+            Code::UnknownColumn => "K3004",
+            Code::UnreadableSql => "K3005",
             Code::Database => "K4001",
             Code::Connection => "K4002",
             Code::DatabaseLocked => "K4003",

@@ -329,7 +329,13 @@ fn run_node(
     let node = &parsed.nodes[id];
     let start = Instant::now();
     let started_at = now();
-    let outcome = materialize(parsed, resolver, node, connection, options);
+    let outcome = match parsed.blocked.get().and_then(|blocked| blocked.get(id)) {
+        Some(diagnostic) => Err(crate::materialize::NodeFailure {
+            diagnostic: Box::new(diagnostic.clone()),
+            run_file: None,
+        }),
+        None => materialize(parsed, resolver, node, connection, options),
+    };
     let seconds = start.elapsed().as_secs_f64();
     let timing = Some((started_at, now()));
     let mut result = match outcome {

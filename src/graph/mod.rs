@@ -16,6 +16,7 @@ use crate::diagnostic::did_you_mean;
 use crate::error::{CycleMember, Error, Location, Result};
 use crate::jinja::context::RefCall;
 use crate::parse::{Parsed, ParsedNode};
+use crate::project::lookup::ByPackage;
 use crate::project::node::NodeKind;
 
 pub struct Graph {
@@ -32,16 +33,16 @@ pub struct Graph {
 
 impl Graph {
     pub fn build(parsed: &Parsed) -> Result<Graph> {
-        let mut by_name: BTreeMap<&str, &ParsedNode> = BTreeMap::new();
-        for node in parsed.nodes.values() {
-            if node.node.kind == NodeKind::Test {
-                continue;
-            }
-            // A model and a seed can't share a name in one project; models win refs.
-            let entry = by_name.entry(node.node.name.as_str()).or_insert(node);
-            if node.node.kind == NodeKind::Model {
-                *entry = node;
-            }
+        let mut by_name: ByPackage<&ParsedNode> = ByPackage::default();
+        let mut ordered: Vec<&ParsedNode> = parsed
+            .nodes
+            .values()
+            .filter(|n| n.node.kind != NodeKind::Test)
+            .collect();
+        // A model and a seed can't share a name in one project; models win refs.
+        ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
+        for node in ordered {
+            by_name.insert(&node.node.package, &node.node.name, node);
         }
         let mut dag = DiGraph::new();
         let mut index = BTreeMap::new();
@@ -57,7 +58,7 @@ impl Graph {
             parents.entry(id.clone()).or_default();
             children.entry(id.clone()).or_default();
             for call in &node.refs {
-                match resolve_ref(parsed, &by_name, call) {
+                match resolve_ref(parsed, &by_name, call, &node.node.package) {
                     Ok(parent) => {
                         if parents
                             .entry(id.clone())
@@ -79,7 +80,11 @@ impl Graph {
                 }
             }
             for (source, table) in &node.sources {
-                let source_id = format!("source.{}.{source}.{table}", parsed.project.config.name);
+                let source_id = parsed
+                    .project
+                    .find_source(source, table, &node.node.package)
+                    .map(|s| s.unique_id.clone())
+                    .unwrap_or_default();
                 if parsed.project.sources.contains_key(&source_id) {
                     source_parents
                         .entry(id.clone())
@@ -103,6 +108,7 @@ impl Graph {
                 }
             }
         }
+        errors.extend(shared_relations(parsed));
         if let Some(error) = Error::from_many(errors) {
             return Err(error);
         }
@@ -137,22 +143,24 @@ impl Graph {
 
 fn resolve_ref(
     parsed: &Parsed,
-    by_name: &BTreeMap<&str, &ParsedNode>,
+    by_name: &ByPackage<&ParsedNode>,
     call: &RefCall,
+    calling: &str,
 ) -> Result<String, (String, Option<String>)> {
     let project = &parsed.project.config.name;
     if let Some(package) = &call.package
         && package != project
+        && !parsed.project.packages.iter().any(|p| &p.name == package)
     {
         return Err((
             format!(
                 "ref('{package}', '{}') names package '{package}', which is not installed (this project is '{project}')",
                 call.name
             ),
-            None,
+            Some("add it to packages.yml and run `kiln deps`".into()),
         ));
     }
-    if let Some(node) = by_name.get(call.name.as_str()) {
+    if let Some(node) = by_name.find(&call.name, call.package.as_deref(), calling, project) {
         return Ok(node.node.unique_id.clone());
     }
     if parsed
@@ -171,8 +179,37 @@ fn resolve_ref(
     }
     Err((
         format!("ref('{}') does not match any model or seed", call.name),
-        did_you_mean(&call.name, by_name.keys().copied()),
+        did_you_mean(&call.name, by_name.names()),
     ))
+}
+
+/// Two nodes that would build the same relation (a package's model named as
+/// one of the project's, both in one schema): an error naming both, as dbt
+/// gives, rather than one silently replacing the other.
+fn shared_relations(parsed: &Parsed) -> Vec<Error> {
+    let mut built: BTreeMap<String, &ParsedNode> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for node in parsed.nodes.values() {
+        if node.node.kind == NodeKind::Test || crate::compile::is_ephemeral(node) {
+            continue;
+        }
+        let name = node.relation.render().to_lowercase();
+        if let Some(first) = built.insert(name.clone(), node) {
+            errors.push(
+                Error::config(
+                    Location::file(parsed.project.display_path(&node.node.original_file_path)),
+                    format!(
+                        "{} and {} would both be built as {}",
+                        first.node.unique_id,
+                        node.node.unique_id,
+                        node.relation.render()
+                    ),
+                )
+                .with_help("give one an `alias` or a `schema` of its own, or disable one"),
+            );
+        }
+    }
+    errors
 }
 
 /// The file and line where `name` is first quoted in the node's file.

@@ -7,8 +7,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/macros/naming.sql"),
     ),
     (
+        "kiln://macros/helpers.sql",
+        include_str!("../../templates/macros/helpers.sql"),
+    ),
+    (
         "kiln://macros/relations.sql",
         include_str!("../../templates/macros/relations.sql"),
+    ),
+    (
+        "kiln://macros/cross_database.sql",
+        include_str!("../../templates/macros/cross_database.sql"),
     ),
     (
         "kiln://macros/incremental.sql",

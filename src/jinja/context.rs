@@ -14,8 +14,9 @@ use minijinja::value::{Kwargs, Object, Value};
 use minijinja::{Error, ErrorKind, State};
 use serde_json::Value as Json;
 
-use crate::adapter::{Cell, DbError, LoadColumn, QueryResult, SharedConnection};
+use crate::adapter::{DbError, LoadColumn, QueryResult, SharedConnection};
 use crate::config::{NodeConfig, Target};
+use crate::project::lookup::ByPackage;
 use crate::secrets;
 use crate::sql::{Relation, RelationType};
 
@@ -50,13 +51,15 @@ pub struct Captured {
 /// Relations that `ref()` and `source()` resolve to while compiling.
 #[derive(Debug, Default)]
 pub struct Resolver {
-    /// By model or seed name.
-    pub refs: BTreeMap<String, Relation>,
+    /// The root project's name, second in the search order of a name.
+    pub root: String,
+    /// By model or seed name (and package).
+    pub refs: ByPackage<Relation>,
     /// Ephemeral models by name, with their unique ids: a ref to one is the
     /// CTE `__dbt__cte__<name>`.
-    pub ephemeral: BTreeMap<String, String>,
-    /// By (source name, table name).
-    pub sources: BTreeMap<(String, String), Relation>,
+    pub ephemeral: ByPackage<String>,
+    /// By `source_name.table_name` (and package).
+    pub sources: ByPackage<Relation>,
 }
 
 /// Rows to load into a seed's table (`adapter.load_csv_rows`).
@@ -210,6 +213,8 @@ fn invalid(message: impl Into<String>) -> Error {
 struct RefFunction {
     scope: Arc<RenderScope>,
     target: Arc<Target>,
+    /// The package of the node rendering, whose own nodes come first.
+    package: String,
 }
 
 impl std::fmt::Debug for RefFunction {
@@ -267,7 +272,12 @@ impl Object for RefFunction {
                     .resolver
                     .as_ref()
                     .ok_or_else(|| invalid("ref() cannot be resolved here"))?;
-                if let Some(unique_id) = resolver.ephemeral.get(&call.name) {
+                let package = call.package.as_deref();
+                if let Some(unique_id) =
+                    resolver
+                        .ephemeral
+                        .find(&call.name, package, &self.package, &resolver.root)
+                {
                     let mut seen = lock(&self.scope.ephemerals);
                     if !seen.contains(unique_id) {
                         seen.push(unique_id.clone());
@@ -277,7 +287,10 @@ impl Object for RefFunction {
                         &format!("__dbt__cte__{}", call.name),
                     )));
                 }
-                match resolver.refs.get(&call.name) {
+                match resolver
+                    .refs
+                    .find(&call.name, package, &self.package, &resolver.root)
+                {
                     Some(relation) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
                         "ref('{}') is not a model or seed of this project, or was not found while parsing",
@@ -293,6 +306,7 @@ impl Object for RefFunction {
 struct SourceFunction {
     scope: Arc<RenderScope>,
     target: Arc<Target>,
+    package: String,
 }
 
 impl std::fmt::Debug for SourceFunction {
@@ -331,10 +345,12 @@ impl Object for SourceFunction {
                     .resolver
                     .as_ref()
                     .ok_or_else(|| invalid("source() cannot be resolved here"))?;
-                match resolver
-                    .sources
-                    .get(&(source.to_string(), table.to_string()))
-                {
+                match resolver.sources.find(
+                    &format!("{source}.{table}"),
+                    None,
+                    &self.package,
+                    &resolver.root,
+                ) {
                     Some(relation) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
                         "source('{source}', '{table}') is not declared in a properties file"
@@ -421,10 +437,13 @@ struct VarFunction {
 pub struct Vars {
     pub cli: BTreeMap<String, Json>,
     pub project: BTreeMap<String, Json>,
+    /// Each installed package's own `vars:`, by package name.
+    pub packages: BTreeMap<String, BTreeMap<String, Json>>,
 }
 
 impl Vars {
-    /// `--vars` first, then the package's own block, then the global ones.
+    /// `--vars` first, then the root project's block for the package, then
+    /// the root project's global ones, then the package's own (as dbt).
     pub fn lookup(&self, package: &str, name: &str) -> Option<&Json> {
         if let Some(v) = self.cli.get(name) {
             return Some(v);
@@ -434,7 +453,16 @@ impl Vars {
         {
             return Some(v);
         }
-        self.project.get(name)
+        if let Some(v) = self.project.get(name) {
+            return Some(v);
+        }
+        let own = self.packages.get(package)?;
+        if let Some(Json::Object(scoped)) = own.get(package)
+            && let Some(v) = scoped.get(name)
+        {
+            return Some(v);
+        }
+        own.get(name)
     }
 }
 
@@ -482,7 +510,7 @@ impl Object for AdapterObject {
 
     fn call_method(
         self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
+        state: &mut State<'_, '_>,
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
@@ -504,6 +532,31 @@ impl Object for AdapterObject {
                 ))
             }
             "type" => Ok(Value::from(self.target.adapter.name())),
+            "dispatch" => {
+                let name = arg(0, "macro_name")?
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .ok_or_else(|| invalid("adapter.dispatch() takes the macro's name"))?;
+                let namespace = arg(1, "macro_namespace")?
+                    .filter(|v| !v.is_none() && !v.is_undefined())
+                    .map(|v| v.to_string());
+                if let Some(kwargs) = &kwargs {
+                    // dbt < 1.0 called it `packages`; a list of packages to search.
+                    let _: Option<Value> = kwargs.get("packages")?;
+                }
+                let registry = crate::jinja::environment::registry_of(state)
+                    .ok_or_else(|| invalid("adapter.dispatch() is not available here"))?;
+                let node_package = crate::jinja::macros::node_package(&registry.root);
+                let own = crate::jinja::macros::calling_macro_package();
+                let def = registry
+                    .dispatch(&name, namespace.as_deref(), &node_package, own.as_deref())
+                    .map_err(|message| Error::new(ErrorKind::UnknownFunction, message))?
+                    .clone();
+                Ok(Value::from_object(crate::jinja::macros::MacroFunction {
+                    name: def.name.clone(),
+                    def: Some(def),
+                    registry,
+                }))
+            }
             "get_relation" => {
                 let part = |i, name| -> Result<String, Error> {
                     Ok(arg(i, name)?.map(|v| v.to_string()).unwrap_or_default())
@@ -590,13 +643,7 @@ impl AdapterObject {
             columns
                 .into_iter()
                 .map(|c| {
-                    minijinja::context! {
-                        name => c.name.clone(),
-                        column => c.name.clone(),
-                        quoted => self.target.adapter.quote(&c.name),
-                        data_type => c.data_type.clone(),
-                        dtype => c.data_type,
-                    }
+                    crate::jinja::api::Column::value(&c.name, &c.data_type, self.target.adapter)
                 })
                 .collect::<Vec<_>>(),
         ))
@@ -716,26 +763,14 @@ impl Object for RunQueryFunction {
 /// `table` has `columns`, `column_names` and `rows`.
 fn result_value(result: Option<QueryResult>) -> Value {
     let result = result.unwrap_or_default();
-    let cell = |c: &Cell| match c {
-        Cell::Null => Value::from(()),
-        Cell::Bool(b) => Value::from(*b),
-        Cell::Int(i) => Value::from(*i),
-        Cell::Float(f) => Value::from(*f),
-        Cell::Text(s) => Value::from(s.clone()),
-    };
-    let rows: Vec<Value> = result
-        .rows
-        .iter()
-        .map(|r| Value::from(r.iter().map(cell).collect::<Vec<_>>()))
-        .collect();
-    let table = minijinja::context! {
-        column_names => result.columns.clone(),
-        columns => result.columns.clone(),
-        rows => rows.clone(),
-    };
+    let table = crate::jinja::agate::Table::value(&result);
+    let data: Vec<Value> = table
+        .try_iter()
+        .map(|rows| rows.collect())
+        .unwrap_or_default();
     minijinja::context! {
         response => "OK",
-        data => rows,
+        data => data,
         table => table,
     }
 }
@@ -745,6 +780,18 @@ fn split_kwargs(args: &[Value]) -> (&[Value], Option<Kwargs>) {
         Some(Ok(kwargs)) => (&args[..args.len() - 1], Some(kwargs)),
         _ => (args, None),
     }
+}
+
+static WHICH: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Records the command being run (`build`, `compile`, ...) for `flags.WHICH`.
+pub fn set_which(command: &'static str) {
+    let _ = WHICH.set(command);
+}
+
+/// The command being run, as `flags.WHICH` gives it (`run` when unset).
+pub fn which() -> &'static str {
+    WHICH.get().copied().unwrap_or("run")
 }
 
 /// Everything needed to build a node's context.
@@ -762,6 +809,8 @@ pub struct NodeContext<'a> {
     pub sql: Option<String>,
     pub invocation_id: &'a str,
     pub run_started_at: &'a str,
+    /// dbt's `graph`: the project's nodes and sources.
+    pub graph: Value,
     /// Anything else a materialization needs (`pre_hooks`, `seed_columns`, ...).
     pub extra: Vec<(&'static str, Value)>,
 }
@@ -776,6 +825,7 @@ impl NodeContext<'_> {
             Value::from_object(RefFunction {
                 scope: scope.clone(),
                 target: target.clone(),
+                package: self.package.to_string(),
             }),
         );
         map.insert(
@@ -783,6 +833,7 @@ impl NodeContext<'_> {
             Value::from_object(SourceFunction {
                 scope: scope.clone(),
                 target: target.clone(),
+                package: self.package.to_string(),
             }),
         );
         map.insert(
@@ -836,12 +887,18 @@ impl NodeContext<'_> {
             "flags".into(),
             minijinja::context! {
                 FULL_REFRESH => scope.flags.full_refresh,
-                WHICH => "run",
+                WHICH => which(),
+                STORE_FAILURES => false,
             },
         );
+        map.insert("graph".into(), self.graph);
         map.insert("invocation_id".into(), Value::from(self.invocation_id));
         map.insert("run_started_at".into(), Value::from(self.run_started_at));
         map.insert("project_name".into(), Value::from(self.package));
+        map.insert(
+            crate::jinja::macros::NODE_PACKAGE_KEY.into(),
+            Value::from(self.package),
+        );
         if let Some(sql) = self.sql {
             map.insert("sql".into(), Value::from(sql.clone()));
             map.insert("compiled_code".into(), Value::from(sql));

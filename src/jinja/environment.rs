@@ -8,8 +8,10 @@ use std::sync::Arc;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use super::macros::{
-    MacroFunction, MacroRegistry, call_macro, rename_definitions, test_blocks_to_macros,
+    MacroFunction, MacroNamespace, MacroRegistry, call_macro, rename_definitions,
+    test_blocks_to_macros,
 };
+use super::python_compat::mutable_literals;
 use super::render::{jinja_error, with_context};
 use super::{BUILTIN_PACKAGE, builtins, functions};
 use crate::error::{Error, Result};
@@ -17,7 +19,7 @@ use crate::project::Project;
 
 pub struct JinjaEnv {
     pub env: Environment<'static>,
-    pub macros: MacroRegistry,
+    pub macros: Arc<MacroRegistry>,
     /// The project directory, to show template paths the user can open.
     pub root: PathBuf,
 }
@@ -31,6 +33,13 @@ impl JinjaEnv {
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
         env.set_recursion_limit(256);
         functions::register_common(&mut env);
+        super::python_compat::register(&mut env);
+        env.add_global(
+            "api",
+            Value::from_object(super::api::Api {
+                adapter: project.target.adapter,
+            }),
+        );
         env.add_function(
             "render",
             |state: &minijinja::State<'_, '_>,
@@ -43,10 +52,21 @@ impl JinjaEnv {
         );
 
         let mut errors = Vec::new();
-        let mut macros = MacroRegistry::default();
+        let mut macros = MacroRegistry {
+            root: project.config.name.clone(),
+            adapter: project.target.adapter.name().to_string(),
+            dispatch: project
+                .config
+                .dispatch
+                .iter()
+                .map(|d| (d.macro_namespace.clone(), d.search_order.clone()))
+                .collect(),
+            ..MacroRegistry::default()
+        };
         for (name, source) in builtins::TEMPLATES {
             let source = test_blocks_to_macros(source);
-            if let Err(e) = env.add_template_owned(*name, rename_definitions(&source)) {
+            let compiled = rename_definitions(&mutable_literals(&source));
+            if let Err(e) = env.add_template_owned(*name, compiled) {
                 errors.push(jinja_error(&e, &project.root, None));
             }
             macros.add_file(name, BUILTIN_PACKAGE, &source);
@@ -54,18 +74,37 @@ impl JinjaEnv {
         for file in &project.macros {
             let name = template_name(&file.path);
             let source = test_blocks_to_macros(&file.source);
-            if let Err(e) = env.add_template_owned(name.clone(), rename_definitions(&source)) {
+            let compiled = rename_definitions(&mutable_literals(&source));
+            if let Err(e) = env.add_template_owned(name.clone(), compiled) {
                 errors.push(jinja_error(&e, &project.root, None));
                 continue;
             }
             macros.add_file(&name, &file.package, &source);
         }
-        for def in macros.macros.values() {
+        let macros = Arc::new(macros);
+        for name in macros.names() {
             env.add_global(
-                def.name.clone(),
-                Value::from_object(MacroFunction { def: def.clone() }),
+                name.to_string(),
+                Value::from_object(MacroFunction {
+                    name: name.to_string(),
+                    def: None,
+                    registry: macros.clone(),
+                }),
             );
         }
+        for package in macros.packages.keys() {
+            env.add_global(
+                package.clone(),
+                Value::from_object(MacroNamespace {
+                    package: package.clone(),
+                    registry: macros.clone(),
+                }),
+            );
+        }
+        env.add_global(
+            REGISTRY_GLOBAL,
+            Value::from_object(RegistryHandle(macros.clone())),
+        );
         if let Some(error) = Error::from_many(errors) {
             return Err(error);
         }
@@ -85,8 +124,9 @@ impl JinjaEnv {
         source: &str,
         ctx: &Value,
     ) -> Result<String, minijinja::Error> {
+        let source = mutable_literals(source);
         super::render::with_context(ctx, || {
-            self.env.render_named_str(template, source, ctx.clone())
+            self.env.render_named_str(template, &source, ctx.clone())
         })
     }
 
@@ -97,7 +137,12 @@ impl JinjaEnv {
         ctx: &Value,
         args: &[Value],
     ) -> Result<Value, minijinja::Error> {
-        let def = self.macros.get(name).ok_or_else(|| {
+        let package = ctx
+            .get_attr(super::macros::NODE_PACKAGE_KEY)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| self.macros.root.clone());
+        let def = self.macros.find(name, &package).ok_or_else(|| {
             minijinja::Error::new(
                 minijinja::ErrorKind::UnknownFunction,
                 format!("macro '{name}' is not defined"),
@@ -106,8 +151,9 @@ impl JinjaEnv {
         with_context(ctx, || call_macro(&self.env, def, args))
     }
 
+    /// Whether `name` (or `pkg.name`) is a macro the root project can call.
     pub fn has_macro(&self, name: &str) -> bool {
-        self.macros.get(name).is_some()
+        self.macros.find(name, &self.macros.root).is_some()
     }
 }
 
@@ -127,6 +173,24 @@ pub fn template_name(path: &std::path::Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The global under which the macro registry is reachable from functions
+/// that only have the template state (`adapter.dispatch`).
+pub const REGISTRY_GLOBAL: &str = "__kiln_macro_registry";
+
+/// The macro registry as a Jinja value.
+#[derive(Debug)]
+pub struct RegistryHandle(pub Arc<MacroRegistry>);
+
+impl minijinja::value::Object for RegistryHandle {}
+
+/// The registry of the environment `state` renders in.
+pub fn registry_of(state: &minijinja::State<'_, '_>) -> Option<Arc<MacroRegistry>> {
+    state
+        .lookup(REGISTRY_GLOBAL)?
+        .downcast_object_ref::<RegistryHandle>()
+        .map(|h| h.0.clone())
 }
 
 /// The environment shared by worker threads.

@@ -82,8 +82,9 @@ fn render_string(env: &JinjaEnv, text: &str, ctx: &Value) -> Result<Value, minij
 
 /// The parameters of a macro as its definition writes them: each name, and
 /// whether it has a default. `None` when the definition cannot be read.
-pub fn macro_params(env: &JinjaEnv, name: &str) -> Option<MacroParams> {
-    let def = env.macros.get(name)?;
+pub fn macro_params(env: &JinjaEnv, name: &str, package: &str) -> Option<MacroParams> {
+    let def = env.macros.find(name, package)?;
+    let name = def.name.as_str();
     let source = env
         .env
         .get_template(&def.template)

@@ -73,16 +73,25 @@ pub fn test_blocks_to_macros(source: &str) -> String {
     end.replace_all(&renamed, "${1}endmacro${2}").into_owned()
 }
 
-/// Every macro by name; later additions shadow earlier ones.
+/// Every macro, by package and name, and dbt's rules for finding one.
 #[derive(Debug, Default, Clone)]
 pub struct MacroRegistry {
-    pub macros: BTreeMap<String, MacroDef>,
+    /// Package name → macro name → where it is defined. kiln's built-ins are
+    /// the package `dbt`.
+    pub packages: BTreeMap<String, BTreeMap<String, MacroDef>>,
+    /// The root project's name.
+    pub root: String,
+    /// `dispatch:` of the root project: namespace → packages to search.
+    pub dispatch: BTreeMap<String, Vec<String>>,
+    /// The adapter's name, the first prefix `adapter.dispatch` tries.
+    pub adapter: String,
 }
 
 impl MacroRegistry {
     pub fn add_file(&mut self, template: &str, package: &str, source: &str) {
+        let macros = self.packages.entry(package.to_string()).or_default();
         for name in macro_names(source) {
-            self.macros.insert(
+            macros.insert(
                 name.clone(),
                 MacroDef {
                     name,
@@ -93,27 +102,175 @@ impl MacroRegistry {
         }
     }
 
+    /// `name` as the root project sees it (see [`MacroRegistry::resolve`]).
     pub fn get(&self, name: &str) -> Option<&MacroDef> {
-        self.macros.get(name)
+        self.resolve(name, &self.root, None)
     }
 
-    /// True when the project defines `name` itself (it overrides kiln's).
+    /// The macro `package.name`.
+    pub fn in_package(&self, package: &str, name: &str) -> Option<&MacroDef> {
+        self.packages.get(package)?.get(name)
+    }
+
+    /// An unqualified `name` called while rendering a node of `node_package`,
+    /// from inside a macro of `macro_package` when there is one. dbt's order:
+    /// the node's package, the root project, then kiln's built-ins; kiln
+    /// also lets a package's macros call their siblings unqualified (before
+    /// the built-ins), which dbt allows only for the package's own nodes.
+    pub fn resolve(
+        &self,
+        name: &str,
+        node_package: &str,
+        macro_package: Option<&str>,
+    ) -> Option<&MacroDef> {
+        let mut order = vec![node_package, self.root.as_str()];
+        if let Some(own) = macro_package {
+            order.push(own);
+        }
+        order.push(super::BUILTIN_PACKAGE);
+        order
+            .into_iter()
+            .find_map(|package| self.in_package(package, name))
+    }
+
+    /// A macro named `pkg.name` or `name`.
+    pub fn find(&self, name: &str, node_package: &str) -> Option<&MacroDef> {
+        match name.split_once('.') {
+            Some((package, name)) => self.in_package(package, name),
+            None => self.resolve(name, node_package, None),
+        }
+    }
+
+    /// True when the root project defines `name` itself (it overrides kiln's).
     pub fn is_overridden(&self, name: &str) -> bool {
-        self.macros
-            .get(name)
-            .is_some_and(|m| m.package != super::BUILTIN_PACKAGE)
+        self.in_package(&self.root, name).is_some()
+    }
+
+    /// Every macro name of any package, once each.
+    pub fn names(&self) -> std::collections::BTreeSet<&str> {
+        self.packages
+            .values()
+            .flat_map(|m| m.keys().map(String::as_str))
+            .collect()
+    }
+
+    /// `adapter.dispatch(name, namespace)`: `<adapter>__name`, then
+    /// `default__name`, in each package of the search order: the root
+    /// project's `dispatch:` entry for the namespace, else the root project
+    /// and the namespace's package when it is installed, else the unqualified
+    /// lookup (the node's package, the root, the built-ins).
+    pub fn dispatch(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        node_package: &str,
+        macro_package: Option<&str>,
+    ) -> Result<&MacroDef, String> {
+        let search: Vec<Option<&str>> = match namespace {
+            None => vec![None],
+            Some(ns) => match self.dispatch.get(ns) {
+                Some(order) => order.iter().map(|p| Some(p.as_str())).collect(),
+                None if ns != super::BUILTIN_PACKAGE && self.packages.contains_key(ns) => {
+                    vec![Some(self.root.as_str()), Some(ns)]
+                }
+                None => vec![None],
+            },
+        };
+        let prefixes = [self.adapter.as_str(), "default"];
+        for package in &search {
+            for prefix in prefixes {
+                let candidate = format!("{prefix}__{name}");
+                let found = match package {
+                    Some(package) => self.in_package(package, &candidate),
+                    None => self.resolve(&candidate, node_package, macro_package),
+                };
+                if let Some(def) = found {
+                    return Ok(def);
+                }
+            }
+        }
+        let searched: Vec<String> = search
+            .iter()
+            .map(|p| p.unwrap_or("the project, then dbt").to_string())
+            .collect();
+        Err(format!(
+            "adapter.dispatch: no macro named '{}__{name}' or 'default__{name}' in {}",
+            self.adapter,
+            searched.join(", ")
+        ))
     }
 }
 
-/// A macro as a callable Jinja value.
+thread_local! {
+    /// The packages of the macros being called, innermost last.
+    static MACRO_PACKAGES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The package of the innermost macro being called, if any.
+pub fn calling_macro_package() -> Option<String> {
+    MACRO_PACKAGES.with(|p| p.borrow().last().cloned())
+}
+
+/// The package of the node being rendered (its context's `__kiln_package`),
+/// or `root` outside a node.
+pub fn node_package(root: &str) -> String {
+    current_context()
+        .get_attr(NODE_PACKAGE_KEY)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| root.to_string())
+}
+
+/// The context key holding the package of the node being rendered.
+pub const NODE_PACKAGE_KEY: &str = "__kiln_package";
+
+/// A macro as a callable Jinja value: one found by name at each call (an
+/// unqualified name, resolved from where it is called), or one already
+/// chosen (`pkg.name`, or what `adapter.dispatch` found).
 #[derive(Debug)]
 pub struct MacroFunction {
-    pub def: MacroDef,
+    pub name: String,
+    pub def: Option<MacroDef>,
+    pub registry: Arc<MacroRegistry>,
 }
 
 impl Object for MacroFunction {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        call_macro(state.env(), &self.def, args)
+        let def = match &self.def {
+            Some(def) => def,
+            None => {
+                let package = node_package(&self.registry.root);
+                let own = calling_macro_package();
+                self.registry
+                    .resolve(&self.name, &package, own.as_deref())
+                    .ok_or_else(|| {
+                        Error::new(
+                            minijinja::ErrorKind::UnknownFunction,
+                            format!("macro '{}' is not defined", self.name),
+                        )
+                    })?
+            }
+        };
+        call_macro(state.env(), def, args)
+    }
+}
+
+/// A package's macros as `package.name`: `dbt_utils.star(...)`, `dbt.type_string()`.
+#[derive(Debug)]
+pub struct MacroNamespace {
+    pub package: String,
+    pub registry: Arc<MacroRegistry>,
+}
+
+impl Object for MacroNamespace {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let def = self.registry.in_package(&self.package, name)?;
+        Some(Value::from_object(MacroFunction {
+            name: name.to_string(),
+            def: Some(def.clone()),
+            registry: self.registry.clone(),
+        }))
     }
 }
 
@@ -143,7 +300,9 @@ pub fn call_macro(
         ));
     }
     DEPTH.with(|d| d.set(depth + 1));
+    MACRO_PACKAGES.with(|p| p.borrow_mut().push(def.package.clone()));
     let outcome = call_macro_at_depth(env, def, args);
+    MACRO_PACKAGES.with(|p| p.borrow_mut().pop());
     DEPTH.with(|d| d.set(depth));
     outcome
 }

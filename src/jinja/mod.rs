@@ -2,6 +2,8 @@
 //! every model and macro file compiled once, kiln's built-in macros from
 //! `templates/`, and the per-node functions of `context`.
 
+pub mod agate;
+pub mod api;
 pub mod builtins;
 pub mod config_renderer;
 pub mod context;
@@ -9,6 +11,7 @@ pub mod environment;
 pub mod functions;
 pub mod generic_test;
 pub mod macros;
+pub mod python_compat;
 pub mod relation;
 pub mod render;
 

@@ -22,6 +22,14 @@ impl Object for Relation {
             "is_table" => Value::from(self.kind == Some(RelationType::Table)),
             "is_view" => Value::from(self.kind == Some(RelationType::View)),
             "is_cte" => Value::from(self.kind == Some(RelationType::Cte)),
+            // What dbt's `Relation.to_dict()` carries, which packages read to
+            // tell a relation from other values.
+            "metadata" => minijinja::context! { type => "Relation" },
+            "path" => minijinja::context! {
+                database => text(&self.database),
+                schema => text(&self.schema),
+                identifier => text(&self.identifier),
+            },
             _ => return None,
         })
     }
@@ -72,6 +80,13 @@ impl Object for Relation {
                 Ok(Value::from_object(other))
             }
             "quote" => Ok(Value::from_object((**self).clone())),
+            "get" => {
+                let key = args.first().cloned().unwrap_or_default();
+                Ok(self
+                    .get_value(&key)
+                    .or_else(|| args.get(1).cloned())
+                    .unwrap_or(Value::from(())))
+            }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!("relations have no method '{method}'"),

@@ -152,7 +152,7 @@ pub fn run_operation(
     args: &BTreeMap<String, serde_json::Value>,
 ) -> Result<Value, Box<Diagnostic>> {
     if !parsed.env.has_macro(name) {
-        let known = parsed.env.macros.macros.keys().map(String::as_str);
+        let known = parsed.env.macros.names();
         return Err(Box::new(
             Diagnostic::error(
                 Code::UndefinedMacro,

@@ -4,6 +4,7 @@
 
 pub mod data_tests;
 pub mod discovery;
+pub mod lookup;
 pub mod node;
 pub mod properties;
 pub mod snapshot_nodes;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Target;
 use crate::config::dbt_project::DbtProject;
-use crate::config::node_config::{NodeConfig, configs_from_tree};
+use crate::config::node_config::NodeConfig;
 use crate::config::profiles::{find_profiles_file, load_target};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location, Result};
@@ -46,6 +47,17 @@ pub struct Project {
     pub macros: Vec<MacroFile>,
     /// Things worth telling the user that do not stop the run.
     pub warnings: Vec<Diagnostic>,
+    /// The installed packages, their folders seen from `root`.
+    pub packages: Vec<DbtProject>,
+}
+
+/// What the root project and its packages hold, gathered together.
+#[derive(Debug, Default)]
+struct Content {
+    nodes: BTreeMap<String, Node>,
+    disabled: BTreeMap<String, Node>,
+    sources: BTreeMap<String, SourceTable>,
+    macros: Vec<MacroFile>,
 }
 
 impl Project {
@@ -64,157 +76,27 @@ impl Project {
 
         let mut errors = Vec::new();
         let mut warnings = config.warnings.clone();
-        let mut properties = read_properties(&root, &config, &mut errors);
-        warnings.append(&mut properties.warnings);
-
-        let mut nodes = BTreeMap::new();
-        let mut disabled = BTreeMap::new();
-        let mut names: BTreeMap<(NodeKind, String), PathBuf> = BTreeMap::new();
-
-        let model_files = discovery::find_files(&root, &config.model_paths, &["sql"]);
-        let seed_files = discovery::find_files(&root, &config.seed_paths, &["csv"]);
-        for (kind, files, folders, tree, patches) in [
-            (
-                NodeKind::Model,
-                model_files,
-                &config.model_paths,
-                "models",
-                &properties.models,
-            ),
-            (
-                NodeKind::Seed,
-                seed_files,
-                &config.seed_paths,
-                "seeds",
-                &properties.seeds,
-            ),
-        ] {
-            for file in files {
-                let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
-                    continue;
-                };
-                if let Some(first) = names.insert((kind, name.clone()), file.clone()) {
-                    errors.push(Error::config(
-                        Location::file(&file),
-                        format!(
-                            "two {}s are named '{name}': {} and {}; names must be unique",
-                            kind.resource_type(),
-                            first.display(),
-                            file.display()
-                        ),
-                    ));
-                    continue;
-                }
-                let raw_code = match kind {
-                    NodeKind::Model => match std::fs::read_to_string(root.join(&file)) {
-                        Ok(text) => text,
-                        Err(e) => {
-                            errors.push(Error::io(&file, &e));
-                            continue;
-                        }
-                    },
-                    NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot => String::new(),
-                };
-                let relative = discovery::relative_to_folder(&file, folders);
-                let fqn = discovery::fqn(&config.name, &relative, &name);
-                let mut node_config = NodeConfig::default();
-                if let Some(tree) = config.config_trees.get(tree) {
-                    for level in configs_from_tree(tree, &fqn) {
-                        node_config.merge_all(&level);
-                    }
-                }
-                let patch = patches.get(&name).cloned().unwrap_or_default();
-                node_config.merge_all(&patch.config);
-                let node = Node {
-                    unique_id: format!("{}.{}.{}", kind.resource_type(), config.name, name),
-                    kind,
-                    name,
-                    package: config.name.clone(),
-                    original_file_path: file,
-                    path: relative,
-                    fqn,
-                    raw_code,
-                    config: node_config,
-                    description: patch.description.clone(),
-                    columns: patch.columns.clone(),
-                    patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
-                    test: None,
-                };
-                if node.config.enabled() {
-                    nodes.insert(node.unique_id.clone(), node);
-                } else {
-                    disabled.insert(node.unique_id.clone(), node);
-                }
-            }
-        }
-        for (kind, patches) in [("model", &properties.models), ("seed", &properties.seeds)] {
-            for (name, patch) in patches {
-                let id = format!("{kind}.{}.{name}", config.name);
-                if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
-                    let known: Vec<&str> = nodes
-                        .values()
-                        .filter(|n| n.kind.resource_type() == kind)
-                        .map(|n| n.name.as_str())
-                        .collect();
-                    warnings.push(
-                        Diagnostic::warning(
-                            Code::Config,
-                            format!("describes {kind} '{name}', but there is no such {kind}"),
-                        )
-                        .at(patch.location.clone())
-                        .with_help(did_you_mean(name, known)),
-                    );
-                }
-            }
-        }
-
-        let sources = build_sources(&properties, &config, &target, &mut errors);
-        let macros = read_macros(&root, &config, &mut errors);
-        let declared = snapshot_nodes::yaml_snapshots(&config, &properties.snapshots);
-        for snapshot in snapshot_nodes::snapshots(&root, &config, &mut errors)
-            .into_iter()
-            .chain(declared)
-        {
-            let mut snapshot = snapshot;
-            if let Some(patch) = properties.snapshots.get(&snapshot.name) {
-                snapshot.config.merge_all(&patch.config);
-                snapshot.description = patch.description.clone();
-                snapshot.columns = patch.columns.clone();
-                snapshot.patch_path = Some(patch.file.clone());
-            }
-            if let Some(first) = nodes.get(&snapshot.unique_id) {
-                errors.push(Error::config(
-                    Location::file(&snapshot.original_file_path),
-                    format!(
-                        "two snapshots are named '{}': in {} and {}",
-                        snapshot.name,
-                        first.original_file_path.display(),
-                        snapshot.original_file_path.display()
-                    ),
-                ));
-                continue;
-            }
-            if snapshot.config.enabled() {
-                nodes.insert(snapshot.unique_id.clone(), snapshot);
-            } else {
-                disabled.insert(snapshot.unique_id.clone(), snapshot);
-            }
-        }
-        let tests = test_nodes::singular_tests(&root, &config, &mut errors)
-            .into_iter()
-            .chain(test_nodes::generic_tests(
-                &properties.tests,
-                &config,
-                &nodes,
-                &sources,
+        let packages = crate::packages::installed(&root, &config, &renderer)?;
+        let mut content = Content::default();
+        load_package(
+            &root,
+            &config,
+            &target,
+            &mut content,
+            &mut errors,
+            &mut warnings,
+        );
+        for package in &packages {
+            // A package's own warnings are its author's to fix, not the user's.
+            let mut ignored = Vec::new();
+            load_package(
+                &root,
+                package,
+                &target,
+                &mut content,
                 &mut errors,
-            ));
-        for test in tests {
-            if test.config.enabled() {
-                nodes.insert(test.unique_id.clone(), test);
-            } else {
-                disabled.insert(test.unique_id.clone(), test);
-            }
+                &mut ignored,
+            );
         }
         if let Some(error) = Error::from_many(errors) {
             return Err(error);
@@ -224,11 +106,26 @@ impl Project {
             config,
             target,
             cli_vars: options.vars.clone(),
-            nodes,
-            disabled,
-            sources,
-            macros,
+            nodes: content.nodes,
+            disabled: content.disabled,
+            sources: content.sources,
+            macros: content.macros,
             warnings,
+            packages,
+        })
+    }
+
+    /// `source(source, table)` as a node of package `calling` sees it: its
+    /// own package's, the root project's, or any package's.
+    pub fn find_source(&self, source: &str, table: &str, calling: &str) -> Option<&SourceTable> {
+        let of = |package: &str| {
+            self.sources
+                .get(&format!("source.{package}.{source}.{table}"))
+        };
+        of(calling).or_else(|| of(&self.config.name)).or_else(|| {
+            self.sources
+                .values()
+                .find(|s| s.source_name == source && s.name == table)
         })
     }
 
@@ -241,6 +138,172 @@ impl Project {
     pub fn display_path(&self, relative: &Path) -> PathBuf {
         display_join(&self.root, relative)
     }
+}
+
+/// Reads one project's (the root's or a package's) models, seeds, sources,
+/// macros, snapshots and tests into `content`.
+fn load_package(
+    root: &Path,
+    config: &DbtProject,
+    target: &Target,
+    content: &mut Content,
+    errors: &mut Vec<Error>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let mut properties = read_properties(root, config, errors);
+    warnings.append(&mut properties.warnings);
+
+    let mut nodes = BTreeMap::new();
+    let mut disabled = BTreeMap::new();
+    let mut names: BTreeMap<(NodeKind, String), PathBuf> = BTreeMap::new();
+
+    let model_files = discovery::find_files(root, &config.model_paths, &["sql"]);
+    let seed_files = discovery::find_files(root, &config.seed_paths, &["csv"]);
+    for (kind, files, folders, tree, patches) in [
+        (
+            NodeKind::Model,
+            model_files,
+            &config.model_paths,
+            "models",
+            &properties.models,
+        ),
+        (
+            NodeKind::Seed,
+            seed_files,
+            &config.seed_paths,
+            "seeds",
+            &properties.seeds,
+        ),
+    ] {
+        for file in files {
+            let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+                continue;
+            };
+            if let Some(first) = names.insert((kind, name.clone()), file.clone()) {
+                errors.push(Error::config(
+                    Location::file(&file),
+                    format!(
+                        "two {}s are named '{name}': {} and {}; names must be unique",
+                        kind.resource_type(),
+                        first.display(),
+                        file.display()
+                    ),
+                ));
+                continue;
+            }
+            let raw_code = match kind {
+                NodeKind::Model => match std::fs::read_to_string(root.join(&file)) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        errors.push(Error::io(&file, &e));
+                        continue;
+                    }
+                },
+                NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot => String::new(),
+            };
+            let relative = discovery::relative_to_folder(&file, folders);
+            let fqn = discovery::fqn(&config.name, &relative, &name);
+            let mut node_config = NodeConfig::default();
+            for level in config.config_levels(tree, &fqn) {
+                node_config.merge_all(&level);
+            }
+            let patch = patches.get(&name).cloned().unwrap_or_default();
+            node_config.merge_all(&patch.config);
+            let node = Node {
+                unique_id: format!("{}.{}.{}", kind.resource_type(), config.name, name),
+                kind,
+                name,
+                package: config.name.clone(),
+                original_file_path: file,
+                path: relative,
+                fqn,
+                raw_code,
+                config: node_config,
+                description: patch.description.clone(),
+                columns: patch.columns.clone(),
+                patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
+                test: None,
+            };
+            if node.config.enabled() {
+                nodes.insert(node.unique_id.clone(), node);
+            } else {
+                disabled.insert(node.unique_id.clone(), node);
+            }
+        }
+    }
+    for (kind, patches) in [("model", &properties.models), ("seed", &properties.seeds)] {
+        for (name, patch) in patches {
+            let id = format!("{kind}.{}.{name}", config.name);
+            if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
+                let known: Vec<&str> = nodes
+                    .values()
+                    .filter(|n| n.kind.resource_type() == kind)
+                    .map(|n| n.name.as_str())
+                    .collect();
+                warnings.push(
+                    Diagnostic::warning(
+                        Code::Config,
+                        format!("describes {kind} '{name}', but there is no such {kind}"),
+                    )
+                    .at(patch.location.clone())
+                    .with_help(did_you_mean(name, known)),
+                );
+            }
+        }
+    }
+
+    let sources = build_sources(&properties, config, target, errors);
+    let macros = read_macros(root, config, errors);
+    let declared = snapshot_nodes::yaml_snapshots(config, &properties.snapshots);
+    for snapshot in snapshot_nodes::snapshots(root, config, errors)
+        .into_iter()
+        .chain(declared)
+    {
+        let mut snapshot = snapshot;
+        if let Some(patch) = properties.snapshots.get(&snapshot.name) {
+            snapshot.config.merge_all(&patch.config);
+            snapshot.description = patch.description.clone();
+            snapshot.columns = patch.columns.clone();
+            snapshot.patch_path = Some(patch.file.clone());
+        }
+        if let Some(first) = nodes.get(&snapshot.unique_id) {
+            errors.push(Error::config(
+                Location::file(&snapshot.original_file_path),
+                format!(
+                    "two snapshots are named '{}': in {} and {}",
+                    snapshot.name,
+                    first.original_file_path.display(),
+                    snapshot.original_file_path.display()
+                ),
+            ));
+            continue;
+        }
+        if snapshot.config.enabled() {
+            nodes.insert(snapshot.unique_id.clone(), snapshot);
+        } else {
+            disabled.insert(snapshot.unique_id.clone(), snapshot);
+        }
+    }
+    let tests = test_nodes::singular_tests(root, config, errors)
+        .into_iter()
+        .chain(test_nodes::generic_tests(
+            &properties.tests,
+            config,
+            &nodes,
+            &sources,
+            errors,
+        ));
+    for test in tests {
+        if test.config.enabled() {
+            nodes.insert(test.unique_id.clone(), test);
+        } else {
+            disabled.insert(test.unique_id.clone(), test);
+        }
+    }
+    content.nodes.append(&mut nodes);
+    content.disabled.append(&mut disabled);
+    content.sources.extend(sources);
+    content.macros.extend(macros);
 }
 
 /// `root/relative`, without a leading `./` when root is the current directory:
@@ -330,6 +393,7 @@ fn build_sources(
                 freshness: declared.freshness.clone(),
                 location: declared.location.clone(),
                 quoting: declared.quoting,
+                columns: declared.columns.clone(),
             },
         );
     }

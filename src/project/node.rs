@@ -103,6 +103,8 @@ pub struct SourceTable {
     pub location: crate::error::Location,
     /// Which of database, schema and identifier are quoted.
     pub quoting: [bool; 3],
+    /// The columns its properties file declares.
+    pub columns: Vec<ColumnInfo>,
 }
 
 /// A file of macros.

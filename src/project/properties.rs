@@ -47,7 +47,7 @@ struct NodeProps {
     tests: Option<Vec<Yaml>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct ColumnProps {
     name: String,
     #[serde(default)]
@@ -193,6 +193,8 @@ pub struct DeclaredSource {
     /// Whether database, schema and identifier are quoted (the table's
     /// `quoting:` over its source's; quoted by default).
     pub quoting: [bool; 3],
+    /// The table's `columns:`.
+    pub columns: Vec<ColumnInfo>,
 }
 
 /// Everything the properties files of a project say.
@@ -325,6 +327,7 @@ impl Properties {
                 ];
                 self.sources.push(DeclaredSource {
                     quoting,
+                    columns: column_infos(table.columns.clone()),
                     loaded_at_field: table
                         .loaded_at_field
                         .clone()
@@ -477,6 +480,19 @@ fn unknown_keys(yaml: &Yaml, at: &dyn Fn(&[Seg]) -> Location) -> Vec<Diagnostic>
     warnings
 }
 
+fn column_infos(columns: Option<Vec<ColumnProps>>) -> Vec<ColumnInfo> {
+    columns
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ColumnInfo {
+            name: c.name,
+            quote: c.quote.unwrap_or(false),
+            description: c.description.unwrap_or_default(),
+            data_type: c.data_type,
+        })
+        .collect()
+}
+
 fn to_patch(
     description: Option<String>,
     config: Option<Yaml>,
@@ -491,16 +507,7 @@ fn to_patch(
     Patch {
         description: description.unwrap_or_default(),
         config,
-        columns: columns
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| ColumnInfo {
-                name: c.name,
-                quote: c.quote.unwrap_or(false),
-                description: c.description.unwrap_or_default(),
-                data_type: c.data_type,
-            })
-            .collect(),
+        columns: column_infos(columns),
         file: relative.to_path_buf(),
         location,
         relation: None,

@@ -12,7 +12,6 @@ use super::discovery;
 use super::node::{Node, NodeKind};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
-use crate::config::node_config::configs_from_tree;
 use crate::error::{Error, Location};
 
 /// A snapshot block found in a file: its name and the byte range of its body.
@@ -91,10 +90,8 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
         for block in blocks {
             let fqn = discovery::fqn(&config.name, &relative, &block.name);
             let mut node_config = NodeConfig::default();
-            if let Some(tree) = config.config_trees.get("snapshots") {
-                for level in configs_from_tree(tree, &fqn) {
-                    node_config.merge_all(&level);
-                }
+            for level in config.config_levels("snapshots", &fqn) {
+                node_config.merge_all(&level);
             }
             node_config.merge("materialized", serde_json::Value::String("snapshot".into()));
             nodes.push(Node {
@@ -130,10 +127,8 @@ pub fn yaml_snapshots(
         };
         let fqn = vec![config.name.clone(), name.clone()];
         let mut node_config = NodeConfig::default();
-        if let Some(tree) = config.config_trees.get("snapshots") {
-            for level in configs_from_tree(tree, &fqn) {
-                node_config.merge_all(&level);
-            }
+        for level in config.config_levels("snapshots", &fqn) {
+            node_config.merge_all(&level);
         }
         node_config.merge("materialized", serde_json::Value::String("snapshot".into()));
         // The code sits on the entry's line, so errors point there.

@@ -13,7 +13,6 @@ use super::node::{Node, NodeKind, SourceTable, TestMetadata};
 use super::properties::{DeclaredTest, TestTarget};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
-use crate::config::node_config::configs_from_tree;
 use crate::error::{Error, Location};
 
 /// The schema a test's failing rows are stored in, under the target's.
@@ -23,10 +22,8 @@ pub const AUDIT_SCHEMA: &str = "dbt_test__audit";
 fn base_config(config: &DbtProject, fqn: &[String]) -> NodeConfig {
     let mut node_config = NodeConfig::default();
     node_config.merge("schema", Json::String(AUDIT_SCHEMA.into()));
-    if let Some(tree) = config.config_trees.get("data_tests") {
-        for level in configs_from_tree(tree, fqn) {
-            node_config.merge_all(&level);
-        }
+    for level in config.config_levels("data_tests", fqn) {
+        node_config.merge_all(&level);
     }
     node_config
 }

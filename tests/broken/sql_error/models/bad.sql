@@ -1,3 +1,3 @@
 select id,
-       no_such_column
+       no_such_function(id) as doubled
 from {{ ref('good') }}

@@ -1,0 +1,356 @@
+//! `kiln deps`: install what `packages.yml` lists into
+//! `packages-install-path`, and pin it in `package-lock.yml`.
+//!
+//! - `local:` packages become a symlink to their folder, as dbt makes them;
+//! - `git:` packages are cloned with the system `git`, checked out at
+//!   `revision`, and their `subdirectory` taken;
+//! - hub packages are resolved against the hub's index (`hub`) and their
+//!   tarball unpacked with the system `curl` and `tar`.
+//!
+//! A lock whose spec hash matches the packages file installs the pinned
+//! versions (the git commit, the hub version) instead of resolving again.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use super::hub;
+use super::spec::{PackageSpec, Source};
+use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
+use crate::error::{Error, Result};
+use crate::jinja::config_renderer::ConfigRenderer;
+
+pub const LOCK_FILE: &str = "package-lock.yml";
+
+/// One installed package, as `package-lock.yml` records it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockEntry {
+    /// The package's project name (its folder in the install path).
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub local: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub git: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub package: Option<String>,
+    /// The commit of a git package.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub revision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subdirectory: Option<String>,
+    /// The version of a hub package.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+}
+
+impl LockEntry {
+    /// The spec's key this entry answers: the same package, any version.
+    pub fn key(&self) -> String {
+        if let Some(path) = &self.local {
+            format!("local:{path}")
+        } else if let Some(url) = &self.git {
+            format!("git:{url}#{}", self.subdirectory.as_deref().unwrap_or(""))
+        } else {
+            format!("hub:{}", self.package.as_deref().unwrap_or(""))
+        }
+    }
+}
+
+/// The same package whatever its version or revision.
+pub fn spec_key(source: &Source) -> String {
+    match source {
+        Source::Local { path } => format!("local:{}", path.display()),
+        Source::Git {
+            url, subdirectory, ..
+        } => {
+            format!("git:{url}#{}", subdirectory.as_deref().unwrap_or(""))
+        }
+        Source::Hub { name, .. } => format!("hub:{name}"),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Default)]
+struct LockFile {
+    #[serde(default)]
+    packages: Vec<LockEntry>,
+    /// The sha256 of the packages file the lock was made from.
+    #[serde(default)]
+    kiln_spec_sha256: Option<String>,
+}
+
+/// The entries of `root`'s `package-lock.yml` (none when there is none, or
+/// it does not parse: the packages file is the truth then).
+pub fn read_lock(root: &Path) -> Vec<LockEntry> {
+    read_lock_file(root).packages
+}
+
+fn read_lock_file(root: &Path) -> LockFile {
+    std::fs::read_to_string(root.join(LOCK_FILE))
+        .ok()
+        .and_then(|text| serde_yaml::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// What `kiln deps` did for one package.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub entry: LockEntry,
+    /// `1.3.0`, a commit, or a path.
+    pub pinned: String,
+}
+
+/// Installs every package of `root`'s packages file and writes the lock.
+pub fn install(
+    root: &Path,
+    config: &DbtProject,
+    renderer: &ConfigRenderer,
+) -> Result<Vec<Installed>> {
+    let Some((file, specs)) = super::spec::read(root, renderer)? else {
+        return Ok(Vec::new());
+    };
+    let spec_text = std::fs::read(&file).unwrap_or_default();
+    let spec_hash = hex(&sha2::Sha256::digest(&spec_text));
+    let lock = read_lock_file(root);
+    let pinned: BTreeMap<String, LockEntry> =
+        if lock.kiln_spec_sha256.as_deref() == Some(&spec_hash) {
+            lock.packages.into_iter().map(|e| (e.key(), e)).collect()
+        } else {
+            BTreeMap::new()
+        };
+    let install_dir = root.join(&config.packages_install_path);
+    std::fs::create_dir_all(&install_dir).map_err(|e| Error::io(&install_dir, &e))?;
+    let mut installed = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let staging = install_dir.join(format!(".kiln-staging-{i}"));
+        let _ = std::fs::remove_dir_all(&staging);
+        let result = install_one(
+            root,
+            spec,
+            pinned.get(&spec_key(&spec.source)),
+            &staging,
+            &install_dir,
+        );
+        let _ = std::fs::remove_dir_all(&staging);
+        installed.push(result.map_err(|message| Error::config(spec.location.clone(), message))?);
+    }
+    let names: Vec<&str> = installed.iter().map(|i| i.entry.name.as_str()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) || *name == config.name {
+            return Err(Error::config(
+                specs[i].location.clone(),
+                format!(
+                    "{} is a project named '{name}', as another one is; package names must be unique",
+                    specs[i].describe()
+                ),
+            ));
+        }
+    }
+    let lock = LockFile {
+        packages: installed.iter().map(|i| i.entry.clone()).collect(),
+        kiln_spec_sha256: Some(spec_hash),
+    };
+    let text = serde_yaml::to_string(&lock).map_err(|e| Error::Artifact {
+        path: root.join(LOCK_FILE),
+        message: e.to_string(),
+    })?;
+    crate::compile::write_file(&root.join(LOCK_FILE), &text)?;
+    Ok(installed)
+}
+
+fn install_one(
+    root: &Path,
+    spec: &PackageSpec,
+    pinned: Option<&LockEntry>,
+    staging: &Path,
+    install_dir: &Path,
+) -> std::result::Result<Installed, String> {
+    match &spec.source {
+        Source::Local { path } => {
+            let target = root.join(path);
+            let name = project_name(&target)?;
+            let link = install_dir.join(&name);
+            remove_existing(&link)?;
+            let absolute = target
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", target.display()))?;
+            symlink_dir(&absolute, &link)
+                .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+            Ok(Installed {
+                pinned: path.display().to_string(),
+                entry: LockEntry {
+                    name,
+                    local: Some(path.display().to_string()),
+                    ..Default::default()
+                },
+            })
+        }
+        Source::Git {
+            url,
+            revision,
+            subdirectory,
+        } => {
+            let revision = pinned
+                .and_then(|p| p.revision.clone())
+                .or_else(|| revision.clone());
+            run(
+                "git",
+                &["clone", "--quiet", url, &staging.display().to_string()],
+                None,
+            )?;
+            if let Some(rev) = &revision {
+                run("git", &["checkout", "--quiet", rev], Some(staging))
+                    .map_err(|e| format!("revision '{rev}' of {url}: {e}"))?;
+            }
+            let commit = run("git", &["rev-parse", "HEAD"], Some(staging))?
+                .trim()
+                .to_string();
+            let project = match subdirectory {
+                Some(sub) => staging.join(sub),
+                None => staging.to_path_buf(),
+            };
+            let name = place(&project, install_dir)?;
+            Ok(Installed {
+                pinned: commit.clone(),
+                entry: LockEntry {
+                    name,
+                    git: Some(url.clone()),
+                    revision: Some(commit),
+                    subdirectory: subdirectory.clone(),
+                    ..Default::default()
+                },
+            })
+        }
+        Source::Hub {
+            name: hub_name,
+            versions,
+        } => {
+            let ranges = match pinned.and_then(|p| p.version.clone()) {
+                Some(version) => vec![version],
+                None => versions.clone(),
+            };
+            let index_url = format!("{}/{hub_name}.json", hub::base_url());
+            let index_text = run("curl", &["-fsSL", "--max-time", "60", &index_url], None)
+                .map_err(|e| format!("cannot read the package hub's index of {hub_name} ({index_url}): {e}; without network, put the package in the install folder yourself or use a `git:` or `local:` entry"))?;
+            let index: serde_json::Value = serde_json::from_str(&index_text)
+                .map_err(|e| format!("the hub's index of {hub_name} is not JSON: {e}"))?;
+            let (version, tarball) = hub::resolve(hub_name, &index, &ranges)?;
+            std::fs::create_dir_all(staging).map_err(|e| e.to_string())?;
+            let archive = staging.join("package.tar.gz");
+            run(
+                "curl",
+                &[
+                    "-fsSL",
+                    "--max-time",
+                    "300",
+                    "-o",
+                    &archive.display().to_string(),
+                    &tarball,
+                ],
+                None,
+            )
+            .map_err(|e| format!("cannot download {hub_name} {version} ({tarball}): {e}"))?;
+            let unpacked = staging.join("unpacked");
+            std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
+            run(
+                "tar",
+                &[
+                    "-xzf",
+                    &archive.display().to_string(),
+                    "-C",
+                    &unpacked.display().to_string(),
+                ],
+                None,
+            )?;
+            // A tarball holds one folder, named after the repository and tag.
+            let project = if unpacked.join(PROJECT_FILE).is_file() {
+                unpacked
+            } else {
+                std::fs::read_dir(&unpacked)
+                    .map_err(|e| e.to_string())?
+                    .flatten()
+                    .map(|e| e.path())
+                    .find(|p| p.join(PROJECT_FILE).is_file())
+                    .ok_or_else(|| {
+                        format!("the tarball of {hub_name} {version} holds no {PROJECT_FILE}")
+                    })?
+            };
+            let name = place(&project, install_dir)?;
+            Ok(Installed {
+                pinned: version.to_string(),
+                entry: LockEntry {
+                    name,
+                    package: Some(hub_name.clone()),
+                    version: Some(version.to_string()),
+                    ..Default::default()
+                },
+            })
+        }
+    }
+}
+
+/// Moves the project in `project` to `install_dir/<its name>`; gives the name.
+fn place(project: &Path, install_dir: &Path) -> std::result::Result<String, String> {
+    let name = project_name(project)?;
+    let destination = install_dir.join(&name);
+    remove_existing(&destination)?;
+    std::fs::rename(project, &destination)
+        .map_err(|e| format!("cannot move the package to {}: {e}", destination.display()))?;
+    Ok(name)
+}
+
+/// The `name:` of the dbt project in `dir`.
+fn project_name(dir: &Path) -> std::result::Result<String, String> {
+    let file = dir.join(PROJECT_FILE);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|_| format!("no {PROJECT_FILE} in {}", dir.display()))?;
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    yaml.get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("{} has no `name:`", file.display()))
+}
+
+fn remove_existing(path: &Path) -> std::result::Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() || meta.is_file() => std::fs::remove_file(path),
+        Ok(_) => std::fs::remove_dir_all(path),
+        Err(_) => Ok(()),
+    }
+    .map_err(|e| format!("cannot replace {}: {e}", path.display()))
+}
+
+#[cfg(unix)]
+fn symlink_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+/// Runs a system tool; its stdout, or what it said on stderr.
+fn run(program: &str, args: &[&str], dir: Option<&Path>) -> std::result::Result<String, String> {
+    let mut command = Command::new(program);
+    command.args(args).env("GIT_TERMINAL_PROMPT", "0");
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Err(crate::secrets::redact(stderr.trim()).to_string())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

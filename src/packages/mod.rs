@@ -1,0 +1,127 @@
+//! Packages: the dbt projects a project depends on. `spec` reads
+//! `packages.yml`, `install` is `kiln deps`, and [`installed`] finds the
+//! packages to load with the root project: every project in
+//! `packages-install-path` (`dbt_packages/`), and `local:` packages straight
+//! from their folders when they are not installed there.
+
+pub mod hub;
+pub mod install;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
+use crate::error::{Error, Location, Result};
+use crate::jinja::config_renderer::ConfigRenderer;
+use spec::Source;
+
+/// The packages of the project `config` in `root`, each as seen from `root`
+/// (see [`DbtProject::as_package_of`]), sorted by name.
+pub fn installed(
+    root: &Path,
+    config: &DbtProject,
+    renderer: &ConfigRenderer,
+) -> Result<Vec<DbtProject>> {
+    let mut found: BTreeMap<String, DbtProject> = BTreeMap::new();
+    let install_dir = Path::new(&config.packages_install_path);
+    for folder in package_folders(&root.join(install_dir)) {
+        let prefix = install_dir.join(&folder);
+        let package = DbtProject::load(&root.join(&prefix), renderer)?;
+        add(
+            &mut found,
+            config,
+            package.as_package_of(config, &prefix),
+            &prefix,
+        )?;
+    }
+    if let Some((file, specs)) = spec::read(root, renderer)? {
+        let locked = install::read_lock(root)
+            .into_iter()
+            .map(|entry| (entry.key(), entry.name))
+            .collect::<BTreeMap<_, _>>();
+        for spec in &specs {
+            match &spec.source {
+                Source::Local { path } => {
+                    let dir = root.join(path);
+                    if !dir.join(PROJECT_FILE).is_file() {
+                        return Err(Error::config(
+                            spec.location.clone(),
+                            format!("local package {}: no {PROJECT_FILE} there", path.display()),
+                        ));
+                    }
+                    let package = DbtProject::load(&dir, renderer)?;
+                    if !found.contains_key(&package.name) {
+                        add(
+                            &mut found,
+                            config,
+                            package.as_package_of(config, path),
+                            path,
+                        )?;
+                    }
+                }
+                Source::Git { .. } | Source::Hub { .. } => {
+                    let name = locked
+                        .get(&install::spec_key(&spec.source))
+                        .cloned()
+                        .or_else(|| spec.source.name_guess());
+                    if !name.is_some_and(|n| found.contains_key(&n)) {
+                        return Err(Error::config(
+                            spec.location.clone(),
+                            format!(
+                                "{} is not installed in {}/",
+                                spec.describe(),
+                                install_dir.display()
+                            ),
+                        )
+                        .with_help(format!(
+                            "run `kiln deps` to install what {} lists",
+                            file.display()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+fn add(
+    found: &mut BTreeMap<String, DbtProject>,
+    root: &DbtProject,
+    package: DbtProject,
+    prefix: &Path,
+) -> Result<()> {
+    if package.name == root.name {
+        return Err(Error::config(
+            Location::file(prefix.join(PROJECT_FILE)),
+            format!(
+                "package in {} is named '{}', as the root project is; package names must be unique",
+                prefix.display(),
+                package.name
+            ),
+        ));
+    }
+    if found.contains_key(&package.name) {
+        return Err(Error::config(
+            Location::file(prefix.join(PROJECT_FILE)),
+            format!("two installed packages are named '{}'", package.name),
+        ));
+    }
+    found.insert(package.name.clone(), package);
+    Ok(())
+}
+
+/// The folders of `dir` that hold a dbt project, sorted.
+fn package_folders(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut folders: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.path().join(PROJECT_FILE).is_file())
+        .map(|e| PathBuf::from(e.file_name()))
+        .collect();
+    folders.sort();
+    folders
+}

@@ -1,0 +1,74 @@
+//! Names that several packages may share, found in dbt's search order: a
+//! package named in the call, else the calling node's own package, then the
+//! root project, then any other package (the first by package name).
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct ByPackage<T> {
+    by_name: BTreeMap<String, BTreeMap<String, T>>,
+}
+
+impl<T> Default for ByPackage<T> {
+    fn default() -> Self {
+        ByPackage {
+            by_name: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> ByPackage<T> {
+    /// Adds (or replaces) `name` of `package`.
+    pub fn insert(&mut self, package: &str, name: &str, value: T) {
+        self.by_name
+            .entry(name.to_string())
+            .or_default()
+            .insert(package.to_string(), value);
+    }
+
+    pub fn remove(&mut self, package: &str, name: &str) {
+        if let Some(packages) = self.by_name.get_mut(name) {
+            packages.remove(package);
+        }
+    }
+
+    /// `name` as seen from a node of `calling` in a project whose root is
+    /// `root`; `package` when the call names one (`ref('pkg', 'name')`).
+    pub fn find(&self, name: &str, package: Option<&str>, calling: &str, root: &str) -> Option<&T> {
+        let packages = self.by_name.get(name)?;
+        match package {
+            Some(package) => packages.get(package),
+            None => packages
+                .get(calling)
+                .or_else(|| packages.get(root))
+                .or_else(|| packages.values().next()),
+        }
+    }
+
+    /// Every name, for did-you-mean help.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name
+            .iter()
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_the_callers_package_then_the_root_then_any() {
+        let mut names = ByPackage::default();
+        names.insert("shop", "orders", 1);
+        names.insert("pkg", "orders", 2);
+        names.insert("pkg", "calendar", 3);
+        assert_eq!(names.find("orders", None, "shop", "shop"), Some(&1));
+        assert_eq!(names.find("orders", None, "pkg", "shop"), Some(&2));
+        assert_eq!(names.find("orders", None, "other", "shop"), Some(&1));
+        assert_eq!(names.find("calendar", None, "shop", "shop"), Some(&3));
+        assert_eq!(names.find("orders", Some("pkg"), "shop", "shop"), Some(&2));
+        assert_eq!(names.find("calendar", Some("shop"), "shop", "shop"), None);
+    }
+}

@@ -1,0 +1,265 @@
+//! `kiln lineage` (dot, mermaid, json, `--column`), the SQL check before a
+//! model runs, and `kiln docs generate`, on tests/fixtures/lineage: a
+//! `select *` chain, a CTE, a join with aliases and `c.*`, aggregates, a
+//! window function, `case`, a union and a subquery.
+
+mod common;
+
+use common::{Fixture, lines};
+use serde_json::Value;
+
+fn lineage_json(f: &Fixture) -> Value {
+    let out = f.kiln(&["lineage", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    serde_json::from_str(&out.stdout).expect("lineage --format json prints JSON")
+}
+
+fn short(id: &str) -> &str {
+    id.rsplit('.').next().unwrap()
+}
+
+/// `from.col -> to.col kind` for every column edge.
+fn column_edges(json: &Value) -> Vec<String> {
+    let mut edges: Vec<String> = json["column_edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}.{} -> {}.{} {}",
+                short(e["from"]["node"].as_str().unwrap()),
+                e["from"]["column"].as_str().unwrap(),
+                short(e["to"]["node"].as_str().unwrap()),
+                e["to"]["column"].as_str().unwrap(),
+                e["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    edges.sort();
+    edges
+}
+
+#[test]
+fn table_edges_are_the_refs() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    let json = lineage_json(&f);
+    let mut edges: Vec<String> = json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} -> {}",
+                short(e["from"].as_str().unwrap()),
+                short(e["to"].as_str().unwrap())
+            )
+        })
+        .collect();
+    edges.sort();
+    assert_eq!(
+        edges,
+        vec![
+            "customers -> stg_customers",
+            "order_stats -> big_spenders",
+            "orders -> stg_orders",
+            "stg_customers -> all_ids",
+            "stg_customers -> customer_orders",
+            "stg_orders -> all_ids",
+            "stg_orders -> customer_orders",
+            "stg_orders -> order_stats",
+        ]
+    );
+    let stats = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "order_stats")
+        .unwrap();
+    assert_eq!(stats["kind"], "model");
+    assert_eq!(stats["materialization"], "table");
+    assert_eq!(stats["path"], "models/order_stats.sql");
+    assert_eq!(
+        stats["columns"],
+        serde_json::json!(["customer_id", "order_count", "total", "size", "spend_rank"])
+    );
+}
+
+#[test]
+fn columns_are_traced_through_every_construct() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    let edges = column_edges(&lineage_json(&f));
+    for expected in [
+        // `select *` from a seed: its header, passed through
+        "customers.id -> stg_customers.id passthrough",
+        "customers.country -> stg_customers.country passthrough",
+        // through a CTE, renamed
+        "orders.id -> stg_orders.order_id passthrough",
+        // `c.*` over a join, and arithmetic
+        "stg_customers.name -> customer_orders.name passthrough",
+        "stg_orders.order_id -> customer_orders.order_id passthrough",
+        "stg_orders.amount -> customer_orders.amount_cents transformed",
+        // aggregates, case, a window over an aggregate
+        "stg_orders.amount -> order_stats.total transformed",
+        "stg_orders.amount -> order_stats.size transformed",
+        "stg_orders.amount -> order_stats.spend_rank transformed",
+        "stg_orders.customer_id -> order_stats.customer_id passthrough",
+        // both branches of a union
+        "stg_customers.id -> all_ids.any_id passthrough",
+        "stg_orders.order_id -> all_ids.any_id passthrough",
+        // a subquery in FROM
+        "order_stats.total -> big_spenders.total passthrough",
+    ] {
+        assert!(
+            edges.contains(&expected.to_string()),
+            "{expected} missing from {edges:#?}"
+        );
+    }
+    // count(*) reads no column
+    assert!(
+        !edges.iter().any(|e| e.contains("order_stats.order_count")),
+        "{edges:#?}"
+    );
+}
+
+#[test]
+fn one_columns_upstream_tree_reaches_the_seed() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    let out = f.kiln(&["lineage", "--column", "big_spenders.total"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "big_spenders.total\n\
+         └── order_stats.total (passthrough)\n    \
+             └── stg_orders.amount (transformed)\n        \
+                 └── orders.amount (passthrough)\n"
+    );
+    let out = f.kiln(&["lineage", "--column", "big_spenders.nope"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("big_spenders has no column 'nope'"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn dot_and_mermaid_draw_the_selected_nodes() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    let out = f.kiln(&["lineage", "--format", "dot", "-s", "+order_stats"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.starts_with("digraph lineage {"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("\"model.lineage_shop.stg_orders\" -> \"model.lineage_shop.order_stats\";"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("customer_orders"), "{}", out.stdout);
+    f.kiln(&["lineage", "--format", "mermaid", "--output", "lineage.mmd"]);
+    let mermaid = f.read("lineage.mmd");
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(mermaid.contains("[\"order_stats\"]:::model"), "{mermaid}");
+    assert_eq!(mermaid.matches(" --> ").count(), 8, "{mermaid}");
+}
+
+#[test]
+fn compile_catches_a_wrong_column_at_its_line_and_build_never_sends_it() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    f.write(
+        "models/order_stats.sql",
+        "select\n    customer_id,\n    sum(amont) as total\nfrom {{ ref('stg_orders') }}\ngroup by customer_id\n",
+    );
+    let out = f.kiln(&["compile"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("K3004"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("models/order_stats.sql:3:9"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("order_stats reads column 'amont' of stg_orders, which has no such column"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean 'amount'?"),
+        "{}",
+        out.stderr
+    );
+
+    // build: the model fails before it reaches the database, what reads it is skipped
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("ERROR table model main.order_stats"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("SKIP"), "{}", out.stdout);
+    assert_eq!(
+        lines(&f.query("select count(*) from information_schema.tables where table_name in ('order_stats', 'big_spenders')")),
+        vec!["0"]
+    );
+    // the rest was built
+    assert_eq!(
+        lines(&f.query("select count(*) from customer_orders")),
+        vec!["3"]
+    );
+
+    // --no-check sends it, and the database refuses it
+    let out = f.kiln(&["build", "--no-check", "-s", "order_stats"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("K4001"), "{}", out.all());
+}
+
+#[test]
+fn the_check_flags_nothing_in_the_example_project() {
+    let f = Fixture::copy_of("example_project");
+    let out = f.kiln(&["compile", "--profiles-dir", "."]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains("K3004"), "{}", out.all());
+    assert!(!out.all().contains("K3005"), "{}", out.all());
+}
+
+#[test]
+fn docs_generate_writes_one_self_contained_page_and_the_catalog() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    assert_eq!(f.kiln(&["build"]).code, 0);
+    let out = f.kiln(&["docs", "generate"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let page = f.read("target/index.html");
+    assert!(
+        !page.contains("/*KILN_DOCS_DATA*/null"),
+        "the data was not filled in"
+    );
+    for fetch in ["src=\"http", "href=\"http", "fetch(", "@import"] {
+        assert!(!page.contains(fetch), "the page fetches something: {fetch}");
+    }
+    let start = page.find("const DATA = ").unwrap() + "const DATA = ".len();
+    let end = start + page[start..].find(";\n").unwrap();
+    let data: Value = serde_json::from_str(&page[start..end]).unwrap();
+    let stats = data["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "order_stats")
+        .unwrap();
+    assert!(
+        stats["sql"]
+            .as_str()
+            .unwrap()
+            .contains("sum(amount) as total")
+    );
+    assert_eq!(stats["column_lineage"]["total"][0]["column"], "amount");
+    assert_eq!(stats["columns"][2]["name"], "total");
+    let catalog: Value = serde_json::from_str(&f.read("target/catalog.json")).unwrap();
+    let columns = &catalog["nodes"]["model.lineage_shop.order_stats"]["columns"];
+    assert_eq!(columns["order_count"]["type"], "BIGINT", "{columns}");
+    assert_eq!(columns["total"]["index"], 3, "{columns}");
+}
