@@ -263,3 +263,29 @@ fn docs_generate_writes_one_self_contained_page_and_the_catalog() {
     assert_eq!(columns["order_count"]["type"], "BIGINT", "{columns}");
     assert_eq!(columns["total"]["index"], 3, "{columns}");
 }
+
+#[test]
+fn columns_a_properties_file_leaves_out_are_never_flagged() {
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    // The properties file documents one column of the source; the model
+    // reads another. A partial list is no proof that a column is missing.
+    f.write(
+        "models/sources.yml",
+        "version: 2\nsources:\n  - name: raw\n    schema: main\n    tables:\n      - name: events\n        columns:\n          - name: id\n",
+    );
+    f.write(
+        "models/stg_events.sql",
+        "select id, kind from {{ source('raw', 'events') }}",
+    );
+    let out = f.kiln(&["compile"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains("K3004"), "{}", out.all());
+    // The documented column is still traced.
+    let out = f.kiln(&["lineage", "--column", "stg_events.id"]);
+    assert_eq!(
+        out.stdout,
+        "stg_events.id\n└── raw.events.id (passthrough)\n",
+        "{}",
+        out.all()
+    );
+}

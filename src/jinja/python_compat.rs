@@ -549,9 +549,20 @@ impl Object for Datetime {
         args: &[Value],
     ) -> Result<Value, Error> {
         match method {
-            "strftime" => Ok(Value::from(
-                self.at.format(&text_of(args.first())).to_string(),
-            )),
+            "strftime" => {
+                // chrono's Display fails (it would panic in to_string) on a
+                // format it cannot write, such as %Z of a naive time.
+                let format = text_of(args.first());
+                let mut out = String::new();
+                std::fmt::Write::write_fmt(&mut out, format_args!("{}", self.at.format(&format)))
+                    .map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("strftime: cannot write the format '{format}'"),
+                    )
+                })?;
+                Ok(Value::from(out))
+            }
             "isoformat" => Ok(Value::from(self.render_text())),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
@@ -656,6 +667,12 @@ mod tests {
         );
         assert_eq!(
             render("{{ modules.datetime.datetime.now().strftime('%Y') | length }}"),
+        let mut env = minijinja::Environment::new();
+        register(&mut env);
+        let err = env
+            .render_str("{{ modules.datetime.datetime.now().strftime('%Z') }}", ())
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot write the format"), "{err}");
             "4"
         );
     }

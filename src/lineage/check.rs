@@ -149,21 +149,13 @@ fn known_columns(
 }
 
 /// The first place `word` is written as a whole word in `source` (1-based
-/// line and column), skipping Jinja comments' and tags' own text.
+/// line and column), outside `--` comments.
 pub fn find_in_source(source: &str, word: &str) -> Option<(usize, usize)> {
-    let lower_word = word.to_lowercase();
+    let pattern = regex::Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))).ok()?;
     for (i, line) in source.lines().enumerate() {
-        let lower = line.to_lowercase();
-        let mut start = 0;
-        while let Some(found) = lower[start..].find(&lower_word) {
-            let at = start + found;
-            let before = lower[..at].chars().next_back();
-            let after = lower[at + lower_word.len()..].chars().next();
-            let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if !is_word(before) && !is_word(after) {
-                return Some((i + 1, line[..at].chars().count() + 1));
-            }
-            start = at + lower_word.len();
+        let code = line.split("--").next().unwrap_or(line);
+        if let Some(found) = pattern.find(code) {
+            return Some((i + 1, code[..found.start()].chars().count() + 1));
         }
     }
     None
@@ -218,5 +210,10 @@ mod tests {
         assert_eq!(find_in_source(source, "amount"), Some((3, 5)));
         assert_eq!(find_in_source(source, "AMOUNT_TOTAL"), Some((2, 3)));
         assert_eq!(find_in_source(source, "missing"), None);
+        // Lowercasing changes some characters' length: no panic, the right column.
+        assert_eq!(
+            find_in_source("-- İİ id\nselect İ, id", "id"),
+            Some((2, 11))
+        );
     }
 }

@@ -97,6 +97,9 @@ pub struct ModelLineage {
     pub columns: Vec<OutputColumn>,
     /// References to columns that do not exist, in order of position.
     pub unknown: Vec<UnknownColumn>,
+    /// Whether `columns` is every column of the result (false when a `*`
+    /// over a relation of unknown columns adds some not known by name).
+    pub complete: bool,
 }
 
 /// The SQL could not be parsed. The position is 1-based; 0 when sqlparser
@@ -132,6 +135,13 @@ pub trait Catalog {
     /// `None` when the relation or its columns are unknown: then nothing about
     /// its columns is guessed or flagged.
     fn columns(&self, relation: &[String]) -> Option<Vec<String>>;
+
+    /// Whether `columns` lists every column of the relation. A partial list
+    /// (a properties file documents some columns) is used to trace the names
+    /// it has, but a name not in it is never flagged.
+    fn is_complete(&self, _relation: &[String]) -> bool {
+        true
+    }
 }
 
 impl<F> Catalog for F
@@ -223,6 +233,7 @@ pub fn trace(
         unknown: Vec::new(),
     };
     let shape = tracer.query(query, &Vec::new(), None);
+    let complete = !shape.items.iter().any(|item| matches!(item, Item::Open(_)));
     let columns = shape
         .items
         .into_iter()
@@ -237,7 +248,11 @@ pub fn trace(
     let mut unknown = tracer.unknown;
     unknown.sort_by_key(|u| (u.line, u.column_number));
     unknown.dedup_by_key(|u| (u.line, u.column_number));
-    Ok(ModelLineage { columns, unknown })
+    Ok(ModelLineage {
+        columns,
+        unknown,
+        complete,
+    })
 }
 
 /// Splits sqlparser's "... at Line: X, Column: Y" into message and position.
@@ -1121,7 +1136,17 @@ impl Tracer<'_> {
                             },
                             None => {
                                 let shape = match self.catalog.columns(&parts) {
-                                    Some(columns) => Shape::known(&parts, columns),
+                                    Some(columns) if self.catalog.is_complete(&parts) => {
+                                        Shape::known(&parts, columns)
+                                    }
+                                    Some(columns) => {
+                                        let mut shape = Shape::known(&parts, columns.clone());
+                                        shape.items.push(Item::Open(Open {
+                                            origin: Some(parts.clone()),
+                                            except: columns,
+                                        }));
+                                        shape
+                                    }
                                     None => Shape::unknown_relation(&parts),
                                 };
                                 Rc::new(shape.renamed(alias.as_ref()))

@@ -52,30 +52,52 @@ const SNAPSHOT_COLUMNS: &[&str] = &[
 #[derive(Debug, Default)]
 struct KnownColumns {
     /// Last name part (lowercase) → each relation's full name and columns.
-    by_name: HashMap<String, Vec<(Vec<String>, Columns)>>,
+    by_name: HashMap<String, Vec<Known>>,
 }
 
-type Columns = Vec<String>;
+#[derive(Debug)]
+struct Known {
+    parts: Vec<String>,
+    columns: Vec<String>,
+    /// Every column (a seed's header, a full trace, the database's catalog),
+    /// not some (a properties file).
+    complete: bool,
+}
 
 impl KnownColumns {
-    fn insert(&mut self, parts: Vec<String>, columns: Vec<String>) {
+    fn insert(&mut self, parts: Vec<String>, columns: Vec<String>, complete: bool) {
         let Some(last) = parts.last() else { return };
         let entries = self.by_name.entry(last.to_lowercase()).or_default();
-        match entries.iter_mut().find(|(p, _)| same_parts(p, &parts)) {
-            Some(entry) => entry.1 = columns,
-            None => entries.push((parts, columns)),
+        match entries.iter_mut().find(|k| same_parts(&k.parts, &parts)) {
+            Some(entry) => {
+                entry.columns = columns;
+                entry.complete = complete;
+            }
+            None => entries.push(Known {
+                parts,
+                columns,
+                complete,
+            }),
+        }
+    }
+
+    fn find(&self, relation: &[String]) -> Option<&Known> {
+        let entries = self.by_name.get(&relation.last()?.to_lowercase())?;
+        let mut found = entries.iter().filter(|k| ends_with(&k.parts, relation));
+        match (found.next(), found.next()) {
+            (Some(known), None) => Some(known),
+            _ => None,
         }
     }
 }
 
 impl Catalog for KnownColumns {
     fn columns(&self, relation: &[String]) -> Option<Vec<String>> {
-        let entries = self.by_name.get(&relation.last()?.to_lowercase())?;
-        let mut found = entries.iter().filter(|(full, _)| ends_with(full, relation));
-        match (found.next(), found.next()) {
-            (Some((_, columns)), None) => Some(columns.clone()),
-            _ => None,
-        }
+        self.find(relation).map(|k| k.columns.clone())
+    }
+
+    fn is_complete(&self, relation: &[String]) -> bool {
+        self.find(relation).is_some_and(|k| k.complete)
     }
 }
 
@@ -90,7 +112,8 @@ fn ends_with(full: &[String], parts: &[String]) -> bool {
 /// One node's part of the lineage, found in parallel with the others of its
 /// level of the graph.
 struct NodeLineage {
-    known: Option<Vec<String>>,
+    /// The node's columns, and whether they are all of them.
+    known: Option<(Vec<String>, bool)>,
     edges: Option<Vec<(String, Vec<ColumnEdge>)>>,
     failure: Option<ParseFailure>,
     unknown: Vec<UnknownColumn>,
@@ -117,13 +140,12 @@ pub fn analyze(
         ];
         relations.insert(parts.clone(), source.unique_id.clone());
         let declared: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
-        let known = if declared.is_empty() {
-            from_database(&parts)
-        } else {
-            Some(declared)
+        let known = match from_database(&parts) {
+            Some(columns) => Some((columns, true)),
+            None => (!declared.is_empty()).then_some((declared, false)),
         };
-        if let Some(known) = known {
-            catalog.insert(parts, known.clone());
+        if let Some((known, complete)) = known {
+            catalog.insert(parts, known.clone(), complete);
             lineage.columns.insert(source.unique_id.clone(), known);
         }
     }
@@ -176,10 +198,10 @@ pub fn analyze(
             let declared: Vec<String> = node.node.columns.iter().map(|c| c.name.clone()).collect();
             let known = found
                 .known
-                .or_else(|| (!declared.is_empty()).then_some(declared))
-                .or_else(|| from_database(&parts));
-            if let Some(known) = known {
-                catalog.insert(parts, known.clone());
+                .or_else(|| from_database(&parts).map(|c| (c, true)))
+                .or_else(|| (!declared.is_empty()).then_some((declared, false)));
+            if let Some((known, complete)) = known {
+                catalog.insert(parts, known.clone(), complete);
                 lineage.columns.insert(id.to_string(), known);
             }
         }
@@ -203,7 +225,8 @@ fn node_lineage(
         unknown: Vec::new(),
     };
     if node.node.kind == NodeKind::Seed {
-        found.known = seed_header(&parsed.project.root.join(&node.node.original_file_path));
+        found.known = seed_header(&parsed.project.root.join(&node.node.original_file_path))
+            .map(|header| (header, true));
         return found;
     }
     let Some(sql) = compiled.get(id) else {
@@ -211,7 +234,7 @@ fn node_lineage(
     };
     match trace(sql, dialect, catalog) {
         Ok(traced) => {
-            found.unknown = traced.unknown;
+            found.unknown = traced.unknown.clone();
             let columns: Vec<(String, Vec<ColumnEdge>)> = traced
                 .columns
                 .iter()
@@ -235,7 +258,7 @@ fn node_lineage(
                 if node.node.kind == NodeKind::Snapshot {
                     names.extend(SNAPSHOT_COLUMNS.iter().map(|c| c.to_string()));
                 }
-                found.known = Some(names);
+                found.known = Some((names, traced.complete));
                 found.edges = Some(columns);
             }
         }

@@ -28,7 +28,9 @@ pub const LOCK_FILE: &str = "package-lock.yml";
 /// One installed package, as `package-lock.yml` records it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockEntry {
-    /// The package's project name (its folder in the install path).
+    /// The package's project name (its folder in the install path); dbt
+    /// 1.7's lock files have none.
+    #[serde(default)]
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub local: Option<String>,
@@ -52,7 +54,11 @@ impl LockEntry {
         if let Some(path) = &self.local {
             format!("local:{path}")
         } else if let Some(url) = &self.git {
-            format!("git:{url}#{}", self.subdirectory.as_deref().unwrap_or(""))
+            format!(
+                "git:{}#{}",
+                mask_url(url),
+                self.subdirectory.as_deref().unwrap_or("")
+            )
         } else {
             format!("hub:{}", self.package.as_deref().unwrap_or(""))
         }
@@ -172,12 +178,16 @@ fn install_one(
             let target = root.join(path);
             let name = project_name(&target)?;
             let link = install_dir.join(&name);
-            remove_existing(&link)?;
             let absolute = target
                 .canonicalize()
                 .map_err(|e| format!("{}: {e}", target.display()))?;
-            symlink_dir(&absolute, &link)
-                .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+            // A local package that already lives in the install folder is
+            // installed as it is: never replaced by a link to itself.
+            if link.canonicalize().ok().as_ref() != Some(&absolute) {
+                remove_existing(&link)?;
+                symlink_dir(&absolute, &link)
+                    .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+            }
             Ok(Installed {
                 pinned: path.display().to_string(),
                 entry: LockEntry {
@@ -195,20 +205,29 @@ fn install_one(
             let revision = pinned
                 .and_then(|p| p.revision.clone())
                 .or_else(|| revision.clone());
-            run(
-                "git",
-                &["clone", "--quiet", url, &staging.display().to_string()],
-                None,
-            )?;
+            let shown = mask_url(url);
+            let staging_text = staging.display().to_string();
+            run("git", &["clone", "--quiet", "--", url, &staging_text], None)
+                .map_err(|e| format!("cannot clone {shown}: {e}"))?;
             if let Some(rev) = &revision {
-                run("git", &["checkout", "--quiet", rev], Some(staging))
-                    .map_err(|e| format!("revision '{rev}' of {url}: {e}"))?;
+                run("git", &["checkout", "--quiet", rev, "--"], Some(staging))
+                    .map_err(|e| format!("revision '{rev}' of {shown}: {e}"))?;
             }
             let commit = run("git", &["rev-parse", "HEAD"], Some(staging))?
                 .trim()
                 .to_string();
             let project = match subdirectory {
-                Some(sub) => staging.join(sub),
+                Some(sub) => {
+                    let inside = Path::new(sub)
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)));
+                    if !inside {
+                        return Err(format!(
+                            "subdirectory '{sub}' must be a path inside the repository"
+                        ));
+                    }
+                    staging.join(sub)
+                }
                 None => staging.to_path_buf(),
             };
             let name = place(&project, install_dir)?;
@@ -216,7 +235,7 @@ fn install_one(
                 pinned: commit.clone(),
                 entry: LockEntry {
                     name,
-                    git: Some(url.clone()),
+                    git: Some(mask_url(url)),
                     revision: Some(commit),
                     subdirectory: subdirectory.clone(),
                     ..Default::default()
@@ -233,7 +252,7 @@ fn install_one(
             };
             let index_url = format!("{}/{hub_name}.json", hub::base_url());
             let index_text = run("curl", &["-fsSL", "--max-time", "60", &index_url], None)
-                .map_err(|e| format!("cannot read the package hub's index of {hub_name} ({index_url}): {e}; without network, put the package in the install folder yourself or use a `git:` or `local:` entry"))?;
+                .map_err(|e| format!("cannot read the package hub's index of {hub_name} ({}): {e}; without network, put the package in the install folder yourself or use a `git:` or `local:` entry", mask_url(&index_url)))?;
             let index: serde_json::Value = serde_json::from_str(&index_text)
                 .map_err(|e| format!("the hub's index of {hub_name} is not JSON: {e}"))?;
             let (version, tarball) = hub::resolve(hub_name, &index, &ranges)?;
@@ -308,10 +327,31 @@ fn project_name(dir: &Path) -> std::result::Result<String, String> {
         .map_err(|_| format!("no {PROJECT_FILE} in {}", dir.display()))?;
     let yaml: serde_yaml::Value =
         serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    yaml.get("name")
+    let name = yaml
+        .get("name")
         .and_then(|n| n.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| format!("{} has no `name:`", file.display()))
+        .ok_or_else(|| format!("{} has no `name:`", file.display()))?;
+    // An identifier, as dbt requires: one folder of the install path, never
+    // a path (`..`, `/home/me`) that `kiln deps` would replace.
+    if !crate::config::dbt_project::is_identifier(name) {
+        return Err(format!(
+            "{}: the package's name '{name}' must be letters, digits and underscores",
+            file.display()
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// `url` with any user and password in it hidden: `https://***@host/...`.
+/// Git URLs carry tokens (`{{ env_var('DBT_ENV_SECRET_GIT_CREDENTIAL') }}`);
+/// they are never printed or written to the lock.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme && !url[scheme + 3..at].contains('/') => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn remove_existing(path: &Path) -> std::result::Result<(), String> {
@@ -353,4 +393,38 @@ fn run(program: &str, args: &[&str], dir: Option<&Path>) -> std::result::Result<
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_git_urls_are_hidden() {
+        assert_eq!(
+            mask_url("https://user:ghp_secret@github.com/org/pkg.git"),
+            "https://***@github.com/org/pkg.git"
+        );
+        assert_eq!(
+            mask_url("git@github.com:org/pkg.git"),
+            "git@github.com:org/pkg.git"
+        );
+        assert_eq!(
+            mask_url("https://github.com/org/pkg.git"),
+            "https://github.com/org/pkg.git"
+        );
+    }
+
+    #[test]
+    fn a_package_name_that_is_a_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["..", "", "/etc", "a/b"] {
+            std::fs::write(dir.path().join(PROJECT_FILE), format!("name: '{bad}'\n")).unwrap();
+            let err = project_name(dir.path()).unwrap_err();
+            assert!(
+                err.contains("must be letters, digits and underscores"),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

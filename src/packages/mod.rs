@@ -117,8 +117,10 @@ fn package_folders(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
+    // Hidden folders are kiln deps' own staging, left by an interrupted run.
     let mut folders: Vec<PathBuf> = entries
         .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .filter(|e| e.path().join(PROJECT_FILE).is_file())
         .map(|e| PathBuf::from(e.file_name()))
         .collect();

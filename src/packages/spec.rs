@@ -64,10 +64,13 @@ impl PackageSpec {
     pub fn describe(&self) -> String {
         match &self.source {
             Source::Local { path } => format!("local package {}", path.display()),
-            Source::Git { url, revision, .. } => match revision {
-                Some(rev) => format!("git package {url}@{rev}"),
-                None => format!("git package {url}"),
-            },
+            Source::Git { url, revision, .. } => {
+                let url = super::install::mask_url(url);
+                match revision {
+                    Some(rev) => format!("git package {url}@{rev}"),
+                    None => format!("git package {url}"),
+                }
+            }
             Source::Hub { name, versions } => {
                 format!("hub package {name} {}", versions.join(", "))
             }

@@ -1,6 +1,7 @@
-//! Names that several packages may share, found in dbt's search order: a
-//! package named in the call, else the calling node's own package, then the
-//! root project, then any other package (the first by package name).
+//! Names that several packages may share, found in dbt's search order
+//! (`_packages_to_search`): a package named in the call, else the root
+//! project, then the calling node's own package, then any other package
+//! (the first by package name).
 
 use std::collections::BTreeMap;
 
@@ -39,8 +40,8 @@ impl<T> ByPackage<T> {
         match package {
             Some(package) => packages.get(package),
             None => packages
-                .get(calling)
-                .or_else(|| packages.get(root))
+                .get(root)
+                .or_else(|| packages.get(calling))
                 .or_else(|| packages.values().next()),
         }
     }
@@ -59,13 +60,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn searches_the_callers_package_then_the_root_then_any() {
+    fn searches_the_root_then_the_callers_package_then_any() {
         let mut names = ByPackage::default();
         names.insert("shop", "orders", 1);
         names.insert("pkg", "orders", 2);
         names.insert("pkg", "calendar", 3);
         assert_eq!(names.find("orders", None, "shop", "shop"), Some(&1));
-        assert_eq!(names.find("orders", None, "pkg", "shop"), Some(&2));
+        // As dbt: the root project's model wins even for a package's node.
+        assert_eq!(names.find("orders", None, "pkg", "shop"), Some(&1));
+        assert_eq!(names.find("calendar", None, "pkg", "shop"), Some(&3));
         assert_eq!(names.find("orders", None, "other", "shop"), Some(&1));
         assert_eq!(names.find("calendar", None, "shop", "shop"), Some(&3));
         assert_eq!(names.find("orders", Some("pkg"), "shop", "shop"), Some(&2));

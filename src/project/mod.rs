@@ -115,14 +115,14 @@ impl Project {
         })
     }
 
-    /// `source(source, table)` as a node of package `calling` sees it: its
-    /// own package's, the root project's, or any package's.
+    /// `source(source, table)` as a node of package `calling` sees it: the
+    /// root project's, its own package's, or any package's (dbt's order).
     pub fn find_source(&self, source: &str, table: &str, calling: &str) -> Option<&SourceTable> {
         let of = |package: &str| {
             self.sources
                 .get(&format!("source.{package}.{source}.{table}"))
         };
-        of(calling).or_else(|| of(&self.config.name)).or_else(|| {
+        of(&self.config.name).or_else(|| of(calling)).or_else(|| {
             self.sources
                 .values()
                 .find(|s| s.source_name == source && s.name == table)
