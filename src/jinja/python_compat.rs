@@ -667,14 +667,14 @@ mod tests {
         );
         assert_eq!(
             render("{{ modules.datetime.datetime.now().strftime('%Y') | length }}"),
+            "4"
+        );
         let mut env = minijinja::Environment::new();
         register(&mut env);
         let err = env
             .render_str("{{ modules.datetime.datetime.now().strftime('%Z') }}", ())
             .unwrap_err();
         assert!(err.to_string().contains("cannot write the format"), "{err}");
-            "4"
-        );
     }
 
     #[test]
