@@ -284,6 +284,12 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
         if let Some(test) = &node.test {
             node.config.merge_all(&test.config);
         }
+        // For a package's node, the root project's dbt_project.yml has the
+        // last word, over the package's `config()` and properties (dbt's
+        // `calculate_node_config`).
+        for level in parsed.project.root_config_levels(&node) {
+            node.config.merge_all(&level);
+        }
         if node.kind == NodeKind::Test {
             check_test_config(parsed, &node)?;
         }

@@ -40,7 +40,9 @@ fn a_local_package_dispatches_per_adapter_and_the_root_overrides_it(db: Db) {
 
 fn the_packages_model_takes_the_root_projects_config(db: Db) {
     let f = package_project(db);
-    // util_pkg says view; the root project's `models: util_pkg:` says table.
+    // util_pkg says view, in its dbt_project.yml and in the model's own
+    // config(); the root project's `models: util_pkg:` says table and wins
+    // over both (dbt's calculate_node_config).
     assert_eq!(
         lines(&f.query(
             "select table_type from information_schema.tables \

@@ -94,7 +94,7 @@ pub fn run_nodes(
             .connect()
             .ok()
             .map(|c| std::sync::Arc::new(std::sync::Mutex::new(c)));
-        let report = crate::lineage::check::check_project(&parsed, &graph, connection);
+        let report = crate::lineage::check::check_project(&parsed, &graph, &selected, connection);
         for (id, warning) in &report.warnings {
             if selected.contains(id) {
                 output::diagnostic(warning);

@@ -161,20 +161,34 @@ pub fn find_in_source(source: &str, word: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The check of every model, compiled as `build` compiles it: with
+/// The check of the `selected` models (and the models they read, whose
+/// columns they need), compiled as `build` compiles them: with
 /// `connection` when there is one, so that macros that read the catalog
 /// (`dbt_utils.star`) render as they will run. A model that does not
 /// compile here is left unchecked, never flagged.
 pub fn check_project(
     parsed: &Parsed,
     graph: &crate::graph::Graph,
+    selected: &std::collections::BTreeSet<String>,
     connection: Option<crate::adapter::SharedConnection>,
 ) -> CheckReport {
     use rayon::prelude::*;
     let resolver = crate::compile::resolver(parsed);
-    let models: Vec<&crate::parse::ParsedNode> = parsed
-        .nodes
-        .values()
+    // The selected models and what they read: nothing else is compiled (its
+    // macros may query the database).
+    let mut wanted: std::collections::BTreeSet<&str> =
+        selected.iter().map(String::as_str).collect();
+    let mut queue: Vec<&str> = wanted.iter().copied().collect();
+    while let Some(id) = queue.pop() {
+        for parent in graph.parents.get(id).into_iter().flatten() {
+            if wanted.insert(parent.as_str()) {
+                queue.push(parent.as_str());
+            }
+        }
+    }
+    let models: Vec<&crate::parse::ParsedNode> = wanted
+        .iter()
+        .filter_map(|id| parsed.nodes.get(*id))
         .filter(|n| {
             matches!(
                 n.node.kind,

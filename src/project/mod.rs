@@ -129,6 +129,25 @@ impl Project {
         })
     }
 
+    /// The root project's configs of `node` when it belongs to a package (none
+    /// for the root's own nodes), least specific first.
+    pub fn root_config_levels(&self, node: &Node) -> Vec<BTreeMap<String, serde_json::Value>> {
+        if node.package == self.config.name {
+            return Vec::new();
+        }
+        let tree = match node.kind {
+            NodeKind::Model => "models",
+            NodeKind::Seed => "seeds",
+            NodeKind::Snapshot => "snapshots",
+            NodeKind::Test => "data_tests",
+        };
+        self.config
+            .config_trees
+            .get(tree)
+            .map(|tree| crate::config::node_config::configs_from_tree(tree, &node.fqn))
+            .unwrap_or_default()
+    }
+
     /// The directory artifacts go to (`target/` by default).
     pub fn target_dir(&self) -> PathBuf {
         display_join(&self.root, Path::new(&self.config.target_path))
