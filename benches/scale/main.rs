@@ -37,6 +37,12 @@ struct Args {
     /// Skip the PostgreSQL builds.
     #[arg(long)]
     no_postgres: bool,
+    /// Skip the compile measurements.
+    #[arg(long)]
+    no_compile: bool,
+    /// Skip the DuckDB builds of the synthetic projects.
+    #[arg(long)]
+    no_duckdb: bool,
     /// libpq settings of the PostgreSQL server (database `test` by default).
     #[arg(
         long,
@@ -62,8 +68,12 @@ fn main() {
     let work = args.work_dir.canonicalize().unwrap();
     let mut table = Table::default();
     for &size in &args.sizes {
-        compile_case(&work, size, args.runs, &mut table);
-        duckdb_case(&work, size, args.runs, &mut table);
+        if !args.no_compile {
+            compile_case(&work, size, args.runs, &mut table);
+        }
+        if !args.no_duckdb {
+            duckdb_case(&work, size, args.runs, &mut table);
+        }
         if !args.no_postgres {
             postgres_case(&work, size, args.runs, &args.postgres, &mut table);
         }
@@ -341,8 +351,33 @@ fn postgres_case(work: &Path, size: usize, runs: usize, conninfo: &str, table: &
             .connect(postgres::NoTls)
             .expect("PostgreSQL on --postgres")
     };
+    // A schema of ten thousand relations cannot be dropped in one
+    // transaction (each relation takes a lock: "out of shared memory"), so
+    // its relations go a few hundred at a time first.
     let reset = || {
-        connect()
+        let mut client = connect();
+        loop {
+            let rows = client
+                .query(
+                    "select table_name, table_type from information_schema.tables \
+                     where table_schema = $1 order by table_type desc limit 300",
+                    &[&schema],
+                )
+                .unwrap();
+            if rows.is_empty() {
+                break;
+            }
+            let drops: String = rows
+                .iter()
+                .map(|row| {
+                    let (name, kind): (String, String) = (row.get(0), row.get(1));
+                    let what = if kind == "VIEW" { "view" } else { "table" };
+                    format!("drop {what} if exists \"{schema}\".\"{name}\" cascade;")
+                })
+                .collect();
+            client.batch_execute(&drops).unwrap();
+        }
+        client
             .batch_execute(&format!("drop schema if exists {schema} cascade"))
             .unwrap()
     };
