@@ -225,12 +225,20 @@ pub fn run_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
 }
 
 fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
+    // Only the file's plain components: a package outside the project (an
+    // absolute install path, `local: ../x`) still writes under target/.
+    let inside: PathBuf = node
+        .node
+        .original_file_path
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .collect();
     let path = parsed
         .project
         .target_dir()
         .join(folder)
         .join(&node.node.package)
-        .join(&node.node.original_file_path);
+        .join(inside);
     if node.node.test.is_some() {
         path.join(&node.node.path)
     } else {

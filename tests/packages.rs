@@ -347,3 +347,21 @@ fn graph_lists_the_projects_and_the_packages_nodes_when_executing() {
         ]
     );
 }
+
+#[test]
+fn packages_outside_the_project_by_absolute_path_are_refused_clearly() {
+    let f = Fixture::new();
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\npackages-install-path: /tmp/elsewhere\n",
+    );
+    let out = f.kiln(&["ls"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("packages-install-path '/tmp/elsewhere' is absolute"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("dbt_project.yml"), "{}", out.stderr);
+}

@@ -25,6 +25,16 @@ pub fn installed(
 ) -> Result<Vec<DbtProject>> {
     let mut found: BTreeMap<String, DbtProject> = BTreeMap::new();
     let install_dir = Path::new(&config.packages_install_path);
+    if install_dir.is_absolute() {
+        return Err(Error::config(
+            Location::file(crate::project::display_join(root, Path::new(PROJECT_FILE))),
+            format!(
+                "packages-install-path '{}' is absolute; kiln reads packages from a folder of the project",
+                install_dir.display()
+            ),
+        )
+        .with_help("write it relative to the project (a symlink can point elsewhere)"));
+    }
     for folder in package_folders(&root.join(install_dir)) {
         let prefix = install_dir.join(&folder);
         let package = DbtProject::load(&root.join(&prefix), renderer)?;
@@ -42,6 +52,15 @@ pub fn installed(
             .collect::<BTreeMap<_, _>>();
         for spec in &specs {
             match &spec.source {
+                Source::Local { path } if path.is_absolute() => {
+                    return Err(Error::config(
+                        spec.location.clone(),
+                        format!(
+                            "local package {}: write its path relative to the project",
+                            path.display()
+                        ),
+                    ));
+                }
                 Source::Local { path } => {
                     let dir = root.join(path);
                     if !dir.join(PROJECT_FILE).is_file() {
