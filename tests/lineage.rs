@@ -289,3 +289,47 @@ fn columns_a_properties_file_leaves_out_are_never_flagged() {
         out.all()
     );
 }
+
+#[test]
+fn docs_serve_serves_the_page_on_localhost_and_nothing_else() {
+    use std::io::{Read, Write};
+    let f = Fixture::project("tests/fixtures/lineage", "kiln_test");
+    assert_eq!(f.kiln(&["docs", "generate"]).code, 0);
+    let port = 20000 + std::process::id() % 20000;
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["docs", "serve", "--port", &port.to_string()])
+        .current_dir(f.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port as u16)).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        Some(response)
+    };
+    let mut page = None;
+    for _ in 0..50 {
+        page = get("/");
+        if page.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let secret = get("/../profiles.yml");
+    server.kill().unwrap();
+    let page = page.expect("the server answers");
+    assert!(
+        page.starts_with("HTTP/1.1 200") || page.starts_with("HTTP/1.0 200"),
+        "{page}"
+    );
+    assert!(
+        page.contains("const DATA = {"),
+        "the generated page is served"
+    );
+    assert!(
+        secret.unwrap_or_default().contains(" 404 "),
+        "only the docs are served"
+    );
+}
