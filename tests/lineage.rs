@@ -319,6 +319,7 @@ fn docs_serve_serves_the_page_on_localhost_and_nothing_else() {
     }
     let secret = get("/../profiles.yml");
     server.kill().unwrap();
+    server.wait().unwrap();
     let page = page.expect("the server answers");
     assert!(
         page.starts_with("HTTP/1.1 200") || page.starts_with("HTTP/1.0 200"),
