@@ -30,8 +30,7 @@ pub fn check(parsed: &Parsed, lineage: &ProjectLineage) -> CheckReport {
         let file = parsed.project.display_path(&node.node.original_file_path);
         for reference in unknown {
             let upstream = reference.relation.last().cloned().unwrap_or_default();
-            let upstream_name =
-                upstream_display(parsed, lineage, &reference.relation).unwrap_or(upstream);
+            let upstream_name = upstream_display(parsed, &reference.relation).unwrap_or(upstream);
             let known = known_columns(lineage, parsed, &reference.relation);
             let location = match find_in_source(&node.node.raw_code, &reference.column) {
                 Some((line, column)) => Location::at(&file, line, Some(column))
@@ -102,32 +101,11 @@ pub fn check(parsed: &Parsed, lineage: &ProjectLineage) -> CheckReport {
     report
 }
 
-/// The user's name for the relation a reference resolved to.
-fn upstream_display(
-    parsed: &Parsed,
-    _lineage: &ProjectLineage,
-    parts: &[String],
-) -> Option<String> {
+/// The node or source whose relation a reference resolved to (by its name,
+/// the last part), when it is one of the project's.
+fn upstream_id(parsed: &Parsed, parts: &[String]) -> Option<String> {
     let last = parts.last()?;
     parsed
-        .nodes
-        .values()
-        .find(|n| {
-            n.relation
-                .identifier
-                .as_deref()
-                .is_some_and(|i| i.eq_ignore_ascii_case(last))
-        })
-        .map(|n| n.node.name.clone())
-}
-
-fn known_columns(
-    lineage: &ProjectLineage,
-    parsed: &Parsed,
-    parts: &[String],
-) -> Option<Vec<String>> {
-    let last = parts.last()?;
-    let id = parsed
         .nodes
         .values()
         .find(|n| {
@@ -144,8 +122,28 @@ fn known_columns(
                 .values()
                 .find(|s| s.identifier.eq_ignore_ascii_case(last))
                 .map(|s| s.unique_id.clone())
-        })?;
-    lineage.columns.get(&id).cloned()
+        })
+}
+
+/// The user's name for an upstream: a model's name, `source.table`.
+fn upstream_display(parsed: &Parsed, parts: &[String]) -> Option<String> {
+    let id = upstream_id(parsed, parts)?;
+    match parsed.nodes.get(&id) {
+        Some(node) => Some(node.node.name.clone()),
+        None => parsed
+            .project
+            .sources
+            .get(&id)
+            .map(|s| format!("{}.{}", s.source_name, s.name)),
+    }
+}
+
+fn known_columns(
+    lineage: &ProjectLineage,
+    parsed: &Parsed,
+    parts: &[String],
+) -> Option<Vec<String>> {
+    lineage.columns.get(&upstream_id(parsed, parts)?).cloned()
 }
 
 /// The first place `word` is written as a whole word in `source` (1-based

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config::yaml::{from_text, parse_yaml, render_strings};
+use crate::config::yaml::{from_text, key_string, parse_yaml, render_strings};
 use crate::config::yaml_locate::{Locator, Seg};
 use crate::error::{Error, Location, Result};
 use crate::jinja::config_renderer::ConfigRenderer;
@@ -138,7 +138,7 @@ pub fn parse(text: &str, display: &Path, renderer: &ConfigRenderer) -> Result<Ve
             (Some(path), None, None) => Source::Local { path: path.into() },
             (None, Some(url), None) => Source::Git {
                 url,
-                revision: entry.revision.as_ref().map(scalar_text),
+                revision: entry.revision.as_ref().map(key_string),
                 subdirectory: entry.subdirectory,
             },
             (None, None, Some(name)) => {
@@ -153,9 +153,9 @@ pub fn parse(text: &str, display: &Path, renderer: &ConfigRenderer) -> Result<Ve
                 let versions = match &entry.version {
                     None => Vec::new(),
                     Some(serde_yaml::Value::Sequence(items)) => {
-                        items.iter().map(scalar_text).collect()
+                        items.iter().map(key_string).collect()
                     }
-                    Some(other) => vec![scalar_text(other)],
+                    Some(other) => vec![key_string(other)],
                 };
                 Source::Hub { name, versions }
             }
@@ -169,19 +169,6 @@ pub fn parse(text: &str, display: &Path, renderer: &ConfigRenderer) -> Result<Ve
         specs.push(PackageSpec { source, location });
     }
     Ok(specs)
-}
-
-/// A YAML scalar as text (`revision: 1.0` is the string "1.0", not a float).
-fn scalar_text(value: &serde_yaml::Value) -> String {
-    match value {
-        serde_yaml::Value::String(s) => s.clone(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    }
 }
 
 #[cfg(test)]
