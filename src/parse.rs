@@ -429,6 +429,7 @@ impl Parsed {
             target_value: self.target_value.clone(),
             vars: self.vars.clone(),
             package: &node.package,
+            root_project: &self.project.config.name,
             this,
             model: model_value(node),
             sql,

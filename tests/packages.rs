@@ -50,6 +50,11 @@ fn the_packages_model_takes_the_root_projects_config(db: Db) {
         )),
         vec!["BASE TABLE"]
     );
+    // As in dbt, `project_name` is the root project's, in a package's model too.
+    assert_eq!(
+        lines(&f.query("select project_name_seen from {schema}.util_calendar")),
+        vec!["shop_pkgs"]
+    );
 }
 
 fn the_packages_generic_test_runs_under_dbts_name(db: Db) {
@@ -364,4 +369,24 @@ fn packages_outside_the_project_by_absolute_path_are_refused_clearly() {
         out.stderr
     );
     assert!(out.stderr.contains("dbt_project.yml"), "{}", out.stderr);
+}
+
+#[test]
+fn a_packages_run_hooks_run_before_the_root_projects() {
+    let f = Fixture::project("tests/fixtures/packages", "kiln_test");
+    // The package creates the table; the root project's hook, run after it
+    // (as dbt orders them), writes to it.
+    let package = f.read("local_pkgs/util_pkg/dbt_project.yml");
+    f.write(
+        "local_pkgs/util_pkg/dbt_project.yml",
+        &format!("{package}\non-run-start:\n  - \"create table if not exists {{{{ target.schema }}}}.hook_log (who varchar)\"\n"),
+    );
+    let root = f.read("dbt_project.yml");
+    f.write(
+        "dbt_project.yml",
+        &format!("{root}\non-run-start:\n  - \"insert into {{{{ target.schema }}}}.hook_log values ('root')\"\n"),
+    );
+    let out = f.kiln(&["run", "-s", "orders"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(lines(&f.query("select who from hook_log")), vec!["root"]);
 }

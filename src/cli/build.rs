@@ -126,7 +126,7 @@ pub fn run_nodes(
         fail_fast: args.fail_fast,
         tests_gate: which == Which::Build,
     };
-    if !parsed.project.config.on_run_start.is_empty() && !selected.is_empty() {
+    if !parsed.project.run_hooks(true).is_empty() && !selected.is_empty() {
         let connection: crate::adapter::SharedConnection =
             std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
         exec::create_schemas(&parsed, &selected, &connection)?;
@@ -191,10 +191,7 @@ fn project_hooks(
     kind: &str,
     results: Option<&exec::RunResults>,
 ) -> Result<bool> {
-    let hooks = match kind {
-        "on-run-start" => &parsed.project.config.on_run_start,
-        _ => &parsed.project.config.on_run_end,
-    };
+    let hooks = parsed.project.run_hooks(kind == "on-run-start");
     if hooks.is_empty() {
         return Ok(true);
     }

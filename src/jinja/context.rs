@@ -802,6 +802,8 @@ pub struct NodeContext<'a> {
     pub target_value: Value,
     pub vars: Arc<Vars>,
     pub package: &'a str,
+    /// The root project's name.
+    pub root_project: &'a str,
     pub this: Relation,
     /// The node as `model` (name, unique_id, config, ...).
     pub model: Value,
@@ -894,7 +896,9 @@ impl NodeContext<'_> {
         map.insert("graph".into(), self.graph);
         map.insert("invocation_id".into(), Value::from(self.invocation_id));
         map.insert("run_started_at".into(), Value::from(self.run_started_at));
-        map.insert("project_name".into(), Value::from(self.package));
+        // dbt's `project_name` is the root project's, whichever package the
+        // node is in.
+        map.insert("project_name".into(), Value::from(self.root_project));
         map.insert(
             crate::jinja::macros::NODE_PACKAGE_KEY.into(),
             Value::from(self.package),

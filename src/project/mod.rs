@@ -148,6 +148,20 @@ impl Project {
             .unwrap_or_default()
     }
 
+    /// The `on-run-start` (or `on-run-end`) hooks to run, in dbt's order:
+    /// each installed package's (by package name), then the root project's.
+    pub fn run_hooks(&self, start: bool) -> Vec<&String> {
+        let mut hooks: Vec<&String> = Vec::new();
+        for config in self.packages.iter().chain(std::iter::once(&self.config)) {
+            hooks.extend(if start {
+                &config.on_run_start
+            } else {
+                &config.on_run_end
+            });
+        }
+        hooks
+    }
+
     /// The directory artifacts go to (`target/` by default).
     pub fn target_dir(&self) -> PathBuf {
         display_join(&self.root, Path::new(&self.config.target_path))
