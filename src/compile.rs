@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
+use crate::jinja::context::{Phase, RefTarget, RenderScope, Resolver, RunFlags};
 use crate::jinja::environment::node_template;
 use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
@@ -32,18 +32,16 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
             continue;
         }
         let (package, name) = (&node.node.package, &node.node.name);
-        if is_ephemeral(node) {
-            resolver
-                .ephemeral
-                .insert(package, name, node.node.unique_id.clone());
+        let target = if is_ephemeral(node) {
+            RefTarget::Ephemeral(node.node.unique_id.clone())
         } else {
-            resolver.ephemeral.remove(package, name);
-        }
-        let relation = parsed
-            .deferred
-            .get(&node.node.name)
-            .unwrap_or(&node.relation);
-        resolver.refs.insert(package, name, relation.clone());
+            let relation = parsed
+                .deferred
+                .get(&node.node.name)
+                .unwrap_or(&node.relation);
+            RefTarget::Relation(relation.clone())
+        };
+        resolver.refs.insert(package, name, target);
     }
     for source in parsed.project.sources.values() {
         resolver.sources.insert(

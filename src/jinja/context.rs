@@ -53,13 +53,21 @@ pub struct Captured {
 pub struct Resolver {
     /// The root project's name, second in the search order of a name.
     pub root: String,
-    /// By model or seed name (and package).
-    pub refs: ByPackage<Relation>,
-    /// Ephemeral models by name, with their unique ids: a ref to one is the
-    /// CTE `__dbt__cte__<name>`.
-    pub ephemeral: ByPackage<String>,
+    /// By model or seed name (and package): one lookup, so that a ref finds
+    /// one node whether it is built or ephemeral.
+    pub refs: ByPackage<RefTarget>,
     /// By `source_name.table_name` (and package).
     pub sources: ByPackage<Relation>,
+}
+
+/// What a `ref()` resolves to while compiling.
+#[derive(Debug, Clone)]
+pub enum RefTarget {
+    /// A built relation (or, with `--defer`, the state run's).
+    Relation(Relation),
+    /// An ephemeral model, by unique id: the ref is the CTE
+    /// `__dbt__cte__<name>`.
+    Ephemeral(String),
 }
 
 /// Rows to load into a seed's table (`adapter.load_csv_rows`).
@@ -273,25 +281,21 @@ impl Object for RefFunction {
                     .as_ref()
                     .ok_or_else(|| invalid("ref() cannot be resolved here"))?;
                 let package = call.package.as_deref();
-                if let Some(unique_id) =
-                    resolver
-                        .ephemeral
-                        .find(&call.name, package, &self.package, &resolver.root)
-                {
-                    let mut seen = lock(&self.scope.ephemerals);
-                    if !seen.contains(unique_id) {
-                        seen.push(unique_id.clone());
-                    }
-                    return Ok(Value::from_object(Relation::cte(
-                        self.target.adapter,
-                        &format!("__dbt__cte__{}", call.name),
-                    )));
-                }
                 match resolver
                     .refs
                     .find(&call.name, package, &self.package, &resolver.root)
                 {
-                    Some(relation) => Ok(Value::from_object(relation.clone())),
+                    Some(RefTarget::Ephemeral(unique_id)) => {
+                        let mut seen = lock(&self.scope.ephemerals);
+                        if !seen.contains(unique_id) {
+                            seen.push(unique_id.clone());
+                        }
+                        Ok(Value::from_object(Relation::cte(
+                            self.target.adapter,
+                            &format!("__dbt__cte__{}", call.name),
+                        )))
+                    }
+                    Some(RefTarget::Relation(relation)) => Ok(Value::from_object(relation.clone())),
                     None => Err(invalid(format!(
                         "ref('{}') is not a model or seed of this project, or was not found while parsing",
                         call.name

@@ -27,12 +27,6 @@ impl<T> ByPackage<T> {
             .insert(package.to_string(), value);
     }
 
-    pub fn remove(&mut self, package: &str, name: &str) {
-        if let Some(packages) = self.by_name.get_mut(name) {
-            packages.remove(package);
-        }
-    }
-
     /// `name` as seen from a node of `calling` in a project whose root is
     /// `root`; `package` when the call names one (`ref('pkg', 'name')`).
     pub fn find(&self, name: &str, package: Option<&str>, calling: &str, root: &str) -> Option<&T> {
