@@ -1,19 +1,12 @@
 //! `kiln deps`: install the packages of packages.yml (no profile needed, as
 //! in dbt).
 
-use super::{EXIT_OK, GlobalArgs, parse_vars};
-use crate::config::dbt_project::DbtProject;
+use super::{EXIT_OK, GlobalArgs};
 use crate::error::Result;
-use crate::jinja::config_renderer::ConfigRenderer;
 
 pub fn run(global: &GlobalArgs) -> Result<i32> {
-    let vars = match &global.vars {
-        Some(text) => parse_vars(text)?,
-        None => Default::default(),
-    };
-    let renderer = ConfigRenderer::new(vars);
+    let (config, renderer) = super::load_dbt_project(global)?;
     let root = &global.project_dir;
-    let config = DbtProject::load(root, &renderer)?;
     let installed = crate::packages::install::install(root, &config, &renderer)?;
     if installed.is_empty() {
         super::output::line("No packages to install: packages.yml lists none");

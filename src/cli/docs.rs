@@ -44,9 +44,22 @@ fn generate(global: &GlobalArgs) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
-    let lineage = super::lineage::project_lineage(&parsed, &graph)?;
     let types = database_types(&parsed);
-    let data = page_data(&parsed, &graph, &lineage, &types);
+    // The lineage reads the columns the database reported above: one query a
+    // relation, not two.
+    let by_relation: BTreeMap<Vec<String>, Vec<String>> = types
+        .values()
+        .map(|(parts, columns)| {
+            let key = parts.iter().map(|p| p.to_lowercase()).collect();
+            (key, columns.iter().map(|(name, _)| name.clone()).collect())
+        })
+        .collect();
+    let lookup = |parts: &[String]| -> Option<Vec<String>> {
+        let key: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
+        by_relation.get(&key).cloned()
+    };
+    let (compiled, lineage) = super::lineage::project_lineage(&parsed, &graph, Some(&lookup))?;
+    let data = page_data(&parsed, &graph, &compiled, &lineage, &types);
     let target = parsed.project.target_dir();
     let page = TEMPLATE.replacen(PLACEHOLDER, &script_json(&data), 1);
     crate::compile::write_file(&target.join("index.html"), &page)?;
@@ -78,26 +91,24 @@ pub fn script_json(value: &Json) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
-/// Column types by unique id, as the database reports them (empty when it
-/// cannot be reached).
-type Types = BTreeMap<String, Vec<(String, String)>>;
+/// Each relation's name parts and column types as the database reports
+/// them, by unique id (empty when it cannot be reached).
+type Types = BTreeMap<String, (Vec<String>, Vec<(String, String)>)>;
 
 fn database_types(parsed: &Parsed) -> Types {
     let mut types = Types::new();
-    let Ok(adapter) = crate::adapter::for_target(&parsed.target) else {
+    let connection = super::lineage::database_connection(parsed);
+    if connection.is_none() {
         return types;
-    };
-    let Ok(mut connection) = adapter.connect() else {
-        return types;
-    };
-    let mut relations: Vec<(String, [String; 3])> = parsed
+    }
+    let mut relations: Vec<(String, Vec<String>)> = parsed
         .project
         .sources
         .values()
         .map(|s| {
             (
                 s.unique_id.clone(),
-                [s.database.clone(), s.schema.clone(), s.identifier.clone()],
+                vec![s.database.clone(), s.schema.clone(), s.identifier.clone()],
             )
         })
         .collect();
@@ -108,21 +119,16 @@ fn database_types(parsed: &Parsed) -> Types {
         let r = &node.relation;
         relations.push((
             node.node.unique_id.clone(),
-            [
-                r.database.clone().unwrap_or_default(),
-                r.schema.clone().unwrap_or_default(),
-                r.identifier.clone().unwrap_or_default(),
-            ],
+            [&r.database, &r.schema, &r.identifier]
+                .into_iter()
+                .map(|part| part.clone().unwrap_or_default())
+                .collect(),
         ));
     }
-    for (id, [database, schema, name]) in relations {
-        if let Ok(columns) = connection.list_columns(&database, &schema, &name)
-            && !columns.is_empty()
-        {
-            types.insert(
-                id,
-                columns.into_iter().map(|c| (c.name, c.data_type)).collect(),
-            );
+    for (id, parts) in relations {
+        if let Some(columns) = super::lineage::columns_from(&connection, &parts) {
+            let columns = columns.into_iter().map(|c| (c.name, c.data_type)).collect();
+            types.insert(id, (parts, columns));
         }
     }
     types
@@ -131,6 +137,7 @@ fn database_types(parsed: &Parsed) -> Types {
 fn page_data(
     parsed: &Parsed,
     graph: &Graph,
+    compiled_sql: &BTreeMap<String, String>,
     lineage: &crate::lineage::project::ProjectLineage,
     types: &Types,
 ) -> Json {
@@ -145,7 +152,7 @@ fn page_data(
     }
     let column_json = |id: &str, declared: &[crate::project::node::ColumnInfo]| -> Vec<Json> {
         let known = lineage.columns.get(id).cloned().unwrap_or_default();
-        let typed = types.get(id);
+        let typed = types.get(id).map(|(_, columns)| columns);
         let mut names: Vec<String> = known;
         for c in declared {
             if !names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)) {
@@ -179,7 +186,7 @@ fn page_data(
     for node in parsed.nodes.values() {
         let n = &node.node;
         let id = n.unique_id.as_str();
-        let compiled = std::fs::read_to_string(crate::compile::compiled_path(parsed, node)).ok();
+        let compiled = compiled_sql.get(id);
         let column_lineage: serde_json::Map<String, Json> = lineage
             .edges
             .get(id)
@@ -250,7 +257,7 @@ fn catalog_json(parsed: &Parsed, types: &Types) -> Json {
         let columns: serde_json::Map<String, Json> = types
             .get(id)
             .into_iter()
-            .flatten()
+            .flat_map(|(_, columns)| columns)
             .enumerate()
             .map(|(i, (column, data_type))| {
                 (
@@ -317,10 +324,7 @@ fn catalog_json(parsed: &Parsed, types: &Types) -> Json {
 
 /// Serves `target/` on 127.0.0.1 until stopped.
 fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<i32> {
-    let dbt_project = crate::config::dbt_project::DbtProject::load(
-        &global.project_dir,
-        &crate::jinja::config_renderer::ConfigRenderer::new(Default::default()),
-    )?;
+    let (dbt_project, _) = super::load_dbt_project(global)?;
     let target = crate::project::display_join(
         &global.project_dir,
         std::path::Path::new(&dbt_project.target_path),

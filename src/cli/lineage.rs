@@ -3,7 +3,7 @@
 //! columns one column is computed from. No database is needed; when one is
 //! at hand, it tells the columns of sources no properties file describes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -12,7 +12,7 @@ use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select
 use crate::error::{Error, Location, Result};
 use crate::graph::Graph;
 use crate::lineage::export::{self, ExportGraph};
-use crate::lineage::project::{ColumnTree, ProjectLineage};
+use crate::lineage::project::{ColumnTree, DatabaseColumns, ProjectLineage};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
 
@@ -49,7 +49,12 @@ pub fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
-    let lineage = project_lineage(&parsed, &graph)?;
+    let connection = database_connection(&parsed);
+    let lookup = |parts: &[String]| {
+        columns_from(&connection, parts)
+            .map(|columns| columns.into_iter().map(|c| c.name).collect())
+    };
+    let (_, lineage) = project_lineage(&parsed, &graph, Some(&lookup))?;
     if let Some(column) = &args.column {
         let tree = column_tree(&parsed, &lineage, column)?;
         let mut text = String::new();
@@ -82,9 +87,13 @@ fn emit(args: &LineageArgs, text: &str) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Every model's compiled SQL traced, with the database's catalog when a
-/// connection can be made.
-pub fn project_lineage(parsed: &Parsed, graph: &Graph) -> Result<ProjectLineage> {
+/// Every model's compiled SQL (by unique id) and its lineage, with the
+/// columns `database` reports for relations nothing else describes.
+pub fn project_lineage(
+    parsed: &Parsed,
+    graph: &Graph,
+    database: Option<DatabaseColumns<'_>>,
+) -> Result<(BTreeMap<String, String>, ProjectLineage)> {
     let models: BTreeSet<String> = parsed
         .nodes
         .values()
@@ -92,30 +101,31 @@ pub fn project_lineage(parsed: &Parsed, graph: &Graph) -> Result<ProjectLineage>
         .map(|n| n.node.unique_id.clone())
         .collect();
     let compiled = crate::compile::compile_selected(parsed, graph, &models)?;
-    let connection = database_connection(parsed);
-    let lookup = |parts: &[String]| -> Option<Vec<String>> {
-        let connection = connection.as_ref()?;
-        let [database, schema, name] = parts else {
-            return None;
-        };
-        let columns = connection
-            .lock()
-            .ok()?
-            .list_columns(database, schema, name)
-            .ok()?;
-        (!columns.is_empty()).then(|| columns.into_iter().map(|c| c.name).collect())
+    let lineage = crate::lineage::project::analyze(parsed, graph, &compiled, database);
+    Ok((compiled, lineage))
+}
+
+/// The columns of a relation (`[database, schema, name]`) as `connection`
+/// reports them; none without a connection or for a relation it lacks.
+pub fn columns_from(
+    connection: &Option<std::sync::Mutex<Box<dyn crate::adapter::Connection>>>,
+    parts: &[String],
+) -> Option<Vec<crate::adapter::CatalogColumn>> {
+    let [database, schema, name] = parts else {
+        return None;
     };
-    Ok(crate::lineage::project::analyze(
-        parsed,
-        graph,
-        &compiled,
-        Some(&lookup),
-    ))
+    let columns = connection
+        .as_ref()?
+        .lock()
+        .ok()?
+        .list_columns(database, schema, name)
+        .ok()?;
+    (!columns.is_empty()).then_some(columns)
 }
 
 /// A connection to the target's database when one is at hand (a DuckDB file
 /// that exists, a server that answers); none otherwise, and no error.
-fn database_connection(
+pub fn database_connection(
     parsed: &Parsed,
 ) -> Option<std::sync::Mutex<Box<dyn crate::adapter::Connection>>> {
     if parsed.target.adapter == crate::adapter::kind::AdapterKind::DuckDb {

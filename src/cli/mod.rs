@@ -211,6 +211,23 @@ pub fn main() -> i32 {
     }
 }
 
+/// dbt_project.yml alone, with `--vars` (for commands that need no
+/// profile: `deps`, `docs serve`), and the renderer that read it.
+pub fn load_dbt_project(
+    global: &GlobalArgs,
+) -> Result<(
+    crate::config::dbt_project::DbtProject,
+    crate::jinja::config_renderer::ConfigRenderer,
+)> {
+    let vars = match &global.vars {
+        Some(text) => parse_vars(text)?,
+        None => BTreeMap::new(),
+    };
+    let renderer = crate::jinja::config_renderer::ConfigRenderer::new(vars);
+    let config = crate::config::dbt_project::DbtProject::load(&global.project_dir, &renderer)?;
+    Ok((config, renderer))
+}
+
 /// The graph of a parsed project; templates then see it as dbt's `graph`.
 pub fn build_graph(parsed: &crate::parse::Parsed) -> Result<crate::graph::Graph> {
     let graph = crate::graph::Graph::build(parsed)?;
