@@ -24,13 +24,7 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
         root: parsed.project.config.name.clone(),
         ..Resolver::default()
     };
-    let mut ordered: Vec<&ParsedNode> = parsed.nodes.values().collect();
-    // Models win a name shared with a seed, as in the graph.
-    ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
-    for node in ordered {
-        if node.node.kind == NodeKind::Test {
-            continue;
-        }
+    for node in crate::graph::referable(parsed) {
         let (package, name) = (&node.node.package, &node.node.name);
         let target = if is_ephemeral(node) {
             RefTarget::Ephemeral(node.node.unique_id.clone())

@@ -34,14 +34,7 @@ pub struct Graph {
 impl Graph {
     pub fn build(parsed: &Parsed) -> Result<Graph> {
         let mut by_name: ByPackage<&ParsedNode> = ByPackage::default();
-        let mut ordered: Vec<&ParsedNode> = parsed
-            .nodes
-            .values()
-            .filter(|n| n.node.kind != NodeKind::Test)
-            .collect();
-        // A model and a seed can't share a name in one project; models win refs.
-        ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
-        for node in ordered {
+        for node in referable(parsed) {
             by_name.insert(&node.node.package, &node.node.name, node);
         }
         let mut dag = DiGraph::new();
@@ -139,6 +132,19 @@ impl Graph {
         }
         seen
     }
+}
+
+/// The nodes a `ref()` can name, in the order they are registered under
+/// their names: seeds before models, so that a model wins a name it shares
+/// with a seed.
+pub fn referable(parsed: &Parsed) -> Vec<&ParsedNode> {
+    let mut ordered: Vec<&ParsedNode> = parsed
+        .nodes
+        .values()
+        .filter(|n| n.node.kind != NodeKind::Test)
+        .collect();
+    ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
+    ordered
 }
 
 fn resolve_ref(

@@ -137,11 +137,7 @@ impl JinjaEnv {
         ctx: &Value,
         args: &[Value],
     ) -> Result<Value, minijinja::Error> {
-        let package = ctx
-            .get_attr(super::macros::NODE_PACKAGE_KEY)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| self.macros.root.clone());
+        let package = super::macros::package_of(ctx, &self.macros.root);
         let def = self.macros.find(name, &package).ok_or_else(|| {
             minijinja::Error::new(
                 minijinja::ErrorKind::UnknownFunction,

@@ -102,11 +102,6 @@ impl MacroRegistry {
         }
     }
 
-    /// `name` as the root project sees it (see [`MacroRegistry::resolve`]).
-    pub fn get(&self, name: &str) -> Option<&MacroDef> {
-        self.resolve(name, &self.root, None)
-    }
-
     /// The macro `package.name`.
     pub fn in_package(&self, package: &str, name: &str) -> Option<&MacroDef> {
         self.packages.get(package)?.get(name)
@@ -214,8 +209,12 @@ pub fn calling_macro_package() -> Option<String> {
 /// The package of the node being rendered (its context's `__kiln_package`),
 /// or `root` outside a node.
 pub fn node_package(root: &str) -> String {
-    current_context()
-        .get_attr(NODE_PACKAGE_KEY)
+    package_of(&current_context(), root)
+}
+
+/// The package of the node whose context is `ctx`, or `root` outside a node.
+pub fn package_of(ctx: &Value, root: &str) -> String {
+    ctx.get_attr(NODE_PACKAGE_KEY)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| root.to_string())
