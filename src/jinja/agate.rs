@@ -9,6 +9,7 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind, State};
 
+use super::python_compat::position;
 use crate::adapter::{Cell, QueryResult};
 
 fn cell(c: &Cell) -> Value {
@@ -76,8 +77,8 @@ impl Object for Table {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        if let Some(i) = key.as_i64() {
-            return self.rows.get(usize::try_from(i).ok()?).cloned();
+        if key.as_i64().is_some() {
+            return self.rows.get(position(self.rows.len(), key)?).cloned();
         }
         Some(match key.as_str()? {
             "rows" => Value::from(self.rows.clone()),
@@ -117,13 +118,8 @@ impl Object for Row {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        if let Some(i) = key.as_i64() {
-            let i = if i < 0 {
-                self.cells.len() as i64 + i
-            } else {
-                i
-            };
-            return self.cells.get(usize::try_from(i).ok()?).cloned();
+        if key.as_i64().is_some() {
+            return self.cells.get(position(self.cells.len(), key)?).cloned();
         }
         let name = key.as_str()?;
         let at = self.names.iter().position(|n| n == name)?;
@@ -175,8 +171,8 @@ impl Object for Columns {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        if let Some(i) = key.as_i64() {
-            return self.column(usize::try_from(i).ok()?);
+        if key.as_i64().is_some() {
+            return self.column(position(self.0.len(), key)?);
         }
         let name = key.as_str()?;
         self.column(self.0.iter().position(|(n, _)| n == name)?)
@@ -227,8 +223,8 @@ impl Object for Column {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        if let Some(i) = key.as_i64() {
-            return self.values.get(usize::try_from(i).ok()?).cloned();
+        if key.as_i64().is_some() {
+            return self.values.get(position(self.values.len(), key)?).cloned();
         }
         match key.as_str()? {
             "name" => Some(Value::from(self.name.clone())),

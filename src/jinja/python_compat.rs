@@ -44,6 +44,14 @@ fn mutable(value: Value) -> Value {
     }
 }
 
+/// The item a Python index names in a sequence of `len` items (`-1` is the
+/// last), if it is one.
+pub fn position(len: usize, key: &Value) -> Option<usize> {
+    let index = key.as_i64()?;
+    let index = if index < 0 { len as i64 + index } else { index };
+    usize::try_from(index).ok().filter(|i| *i < len)
+}
+
 /// A list that `append`, `extend`, `insert`, `pop` and `remove` change.
 #[derive(Debug, Default)]
 pub struct MutableList(Mutex<Vec<Value>>);
@@ -65,13 +73,7 @@ impl Object for MutableList {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let items = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let index = key.as_i64()?;
-        let index = if index < 0 {
-            items.len() as i64 + index
-        } else {
-            index
-        };
-        items.get(usize::try_from(index).ok()?).cloned()
+        items.get(position(items.len(), key)?).cloned()
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -96,9 +98,7 @@ impl Object for MutableList {
             }
             ("pop", []) => return Ok(items.pop().unwrap_or(Value::from(()))),
             ("pop", [at]) => {
-                let at = at.as_i64().unwrap_or(-1);
-                let at = if at < 0 { items.len() as i64 + at } else { at };
-                return match usize::try_from(at).ok().filter(|i| *i < items.len()) {
+                return match position(items.len(), at) {
                     Some(i) => Ok(items.remove(i)),
                     None => Err(Error::new(
                         ErrorKind::InvalidOperation,
