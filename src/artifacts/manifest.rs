@@ -18,6 +18,17 @@ use crate::project::node::NodeKind;
 
 /// Writes `target/manifest.json`.
 pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
+    write_manifest_compiled(parsed, graph, &BTreeMap::new())
+}
+
+/// Writes `target/manifest.json` with the SQL each node in `compiled` (by
+/// unique id) compiled to, as `compiled_code` (dbt's `compile` writes it for
+/// every node it compiled).
+pub fn write_manifest_compiled(
+    parsed: &Parsed,
+    graph: &Graph,
+    compiled: &BTreeMap<String, String>,
+) -> Result<()> {
     let project = &parsed.project.config.name;
     // Each node is serialized on its own, in parallel: the nodes of a large
     // project are never all held as JSON values at once.
@@ -25,7 +36,11 @@ pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
     let nodes: Vec<String> = nodes
         .into_par_iter()
         .map(|(id, node)| {
-            let value = node_json(parsed, graph, node);
+            let mut value = node_json(parsed, graph, node);
+            if let Some(code) = compiled.get(id.as_str()) {
+                value["compiled"] = Json::Bool(true);
+                value["compiled_code"] = Json::from(code.as_str());
+            }
             format!("{}:{}", Json::from(id.as_str()), value)
         })
         .collect();

@@ -26,12 +26,15 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
     let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
     let selected = select_nodes(&parsed, &graph, &args.selection)?;
-    // The manifest is written while the models compile.
-    let (manifest, compiled) = rayon::join(
-        || crate::artifacts::manifest::write_manifest(&parsed, &graph),
-        || compile_selected(&parsed, &graph, &selected),
-    );
-    manifest?;
+    let compiled = compile_selected(&parsed, &graph, &selected);
+    // Written once the nodes compiled, with their compiled code (and without
+    // it when compiling failed: the parse is still worth having).
+    let none = std::collections::BTreeMap::new();
+    crate::artifacts::manifest::write_manifest_compiled(
+        &parsed,
+        &graph,
+        compiled.as_ref().unwrap_or(&none),
+    )?;
     let compiled = compiled?;
     let mut failed = false;
     if !args.no_check {

@@ -149,7 +149,14 @@ pub fn select_with(
     } else {
         let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
         for intersection in &selected {
-            let (d, i) = evaluate(parsed, graph, intersection, options.state, &mut warnings);
+            let (d, i) = evaluate(
+                parsed,
+                graph,
+                intersection,
+                options.state,
+                options.indirect,
+                &mut warnings,
+            );
             direct.extend(d);
             indirect.extend(i);
         }
@@ -157,7 +164,14 @@ pub fn select_with(
     };
     let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
     for intersection in &excluded {
-        let (d, i) = evaluate(parsed, graph, intersection, options.state, &mut Vec::new());
+        let (d, i) = evaluate(
+            parsed,
+            graph,
+            intersection,
+            options.state,
+            options.indirect,
+            &mut Vec::new(),
+        );
         direct.extend(d);
         indirect.extend(i);
     }
@@ -168,36 +182,39 @@ pub fn select_with(
     })
 }
 
-/// What an intersection picks directly, and the tests that may come with it
-/// (tests of any node picked), as dbt combines them: the direct picks of
-/// every criterion intersected, and what each criterion picks or brings
-/// intersected, less the direct picks.
+/// What an intersection picks directly, and the tests that may come with it,
+/// as dbt combines them: each criterion first takes the tests of what it
+/// picks (all of them when `eager`; see [`expand`]), then the criteria's
+/// direct picks are intersected, and so are their direct and possible picks.
+/// So `customers,test_type:data` picks the tests of customers.
 fn evaluate(
     parsed: &Parsed,
     graph: &Graph,
     intersection: &[(String, Criterion)],
     state: Option<&State>,
+    mode: Indirect,
     warnings: &mut Vec<Diagnostic>,
 ) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut direct: Option<BTreeSet<String>> = None;
     let mut reach: Option<BTreeSet<String>> = None;
     for (text, criterion) in intersection {
         let found = matches(parsed, graph, criterion, state);
-        let mut with_candidates = found.clone();
-        with_candidates.extend(tests_of(parsed, graph, &found));
-        if with_candidates.is_empty() {
+        let candidates = tests_of(parsed, graph, &found);
+        if found.is_empty() && candidates.is_empty() {
             warnings.push(Diagnostic::warning(
                 Code::Selector,
                 format!("the selection criterion '{text}' does not match any enabled node"),
             ));
         }
+        let (picked, possible) = expand(graph, found, candidates, mode);
+        let with_possible: BTreeSet<String> = picked.union(&possible).cloned().collect();
         direct = Some(match direct {
-            None => found,
-            Some(so_far) => so_far.intersection(&found).cloned().collect(),
+            None => picked,
+            Some(so_far) => so_far.intersection(&picked).cloned().collect(),
         });
         reach = Some(match reach {
-            None => with_candidates,
-            Some(so_far) => so_far.intersection(&with_candidates).cloned().collect(),
+            None => with_possible,
+            Some(so_far) => so_far.intersection(&with_possible).cloned().collect(),
         });
     }
     let direct = direct.unwrap_or_default();
@@ -207,6 +224,49 @@ fn evaluate(
         .cloned()
         .collect();
     (direct, indirect)
+}
+
+/// One criterion's picks `found` with the `candidates` (the tests of what it
+/// picks) added as dbt adds them: with `eager` every test; `cautious`, the
+/// tests all of whose nodes are picked; `buildable`, those whose nodes are
+/// picked or upstream of what is; `empty`, none. Gives the picks and the
+/// tests left possible, which a wider selection may still take.
+fn expand(
+    graph: &Graph,
+    mut found: BTreeSet<String>,
+    candidates: BTreeSet<String>,
+    mode: Indirect,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut possible = BTreeSet::new();
+    let upstream = upstream_of(graph, &found, mode);
+    let mut taken = Vec::new();
+    for test in candidates {
+        let take = match mode {
+            Indirect::Eager => true,
+            Indirect::Cautious => tested_by(graph, &test).all(|p| found.contains(p)),
+            Indirect::Buildable => {
+                tested_by(graph, &test).all(|p| found.contains(p) || upstream.contains(p))
+            }
+            Indirect::Empty => continue,
+        };
+        if take {
+            taken.push(test);
+        } else {
+            possible.insert(test);
+        }
+    }
+    found.extend(taken);
+    (found, possible)
+}
+
+/// Everything upstream of `ids` (only needed, so only computed, for `buildable`).
+fn upstream_of(graph: &Graph, ids: &BTreeSet<String>, mode: Indirect) -> BTreeSet<String> {
+    if mode != Indirect::Buildable {
+        return BTreeSet::new();
+    }
+    ids.iter()
+        .flat_map(|id| walk(id, usize::MAX, &|id| parents_of(graph, id)))
+        .collect()
 }
 
 /// The tests of any of `ids` (through refs or sources).
@@ -230,10 +290,11 @@ fn tested_by<'a>(graph: &'a Graph, test: &str) -> impl Iterator<Item = &'a Strin
         .chain(graph.source_parents.get(test).into_iter().flatten())
 }
 
-/// `direct` and the `candidates` (tests) that come with it: with `eager`
-/// (dbt's default) all of them; `cautious`, those all of whose nodes are
-/// picked directly; `buildable`, those whose nodes are picked or upstream of
-/// what is; `empty`, none.
+/// `direct` and those of the `candidates` (tests left possible by each
+/// criterion) that a union or an intersection completes: with `cautious`,
+/// the tests all of whose nodes are now picked; `buildable`, those whose
+/// nodes are picked or upstream of what is. (`eager` took every test
+/// already, and `empty` takes none.)
 fn with_tests(
     parsed: &Parsed,
     graph: &Graph,
@@ -241,14 +302,7 @@ fn with_tests(
     candidates: BTreeSet<String>,
     mode: Indirect,
 ) -> BTreeSet<String> {
-    let upstream: BTreeSet<String> = if mode == Indirect::Buildable {
-        direct
-            .iter()
-            .flat_map(|id| walk(id, usize::MAX, &|id| parents_of(graph, id)))
-            .collect()
-    } else {
-        BTreeSet::new()
-    };
+    let upstream = upstream_of(graph, &direct, mode);
     let keep: Vec<String> = candidates
         .into_iter()
         .filter(|id| {
@@ -258,12 +312,11 @@ fn with_tests(
                 .is_some_and(|n| n.node.kind == NodeKind::Test)
         })
         .filter(|id| match mode {
-            Indirect::Eager => true,
+            Indirect::Eager | Indirect::Empty => false,
             Indirect::Cautious => tested_by(graph, id).all(|p| direct.contains(p)),
             Indirect::Buildable => {
                 tested_by(graph, id).all(|p| direct.contains(p) || upstream.contains(p))
             }
-            Indirect::Empty => false,
         })
         .collect();
     direct.extend(keep);
@@ -497,7 +550,9 @@ fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
             node.kind == NodeKind::Test
                 && match value {
                     "generic" | "schema" => node.test.is_some(),
-                    "singular" | "data" => node.test.is_none(),
+                    "singular" => node.test.is_none(),
+                    // dbt 1.10: every data test, generic or singular.
+                    "data" => true,
                     _ => false,
                 }
         }
