@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
 use super::known_keys::{CONFIG_KEYS, PROJECT_KEYS, is_config_key, unknown_key};
-use super::yaml::{from_text, key_string, parse_yaml, render_strings, to_json};
+use super::yaml::{from_text, key_string, parse_yaml, to_json};
 use super::yaml_locate::{Seg, locate};
 use crate::config::node_config::configs_from_tree;
 use crate::diagnostic::Diagnostic;
@@ -127,7 +127,7 @@ impl DbtProject {
         // The shape is checked on the text, where a wrong value has a line.
         from_text::<RawProject>(&text, display)?;
         let warnings = unknown_keys(&yaml, &text, display);
-        render_strings(&mut yaml, renderer, display, RENDERED_LATER)?;
+        render_project(&mut yaml, renderer, &text, display)?;
         let raw: RawProject = serde_yaml::from_value(yaml).map_err(|e| Error::Yaml {
             location: Location::file(display),
             message: e.to_string(),
@@ -195,6 +195,46 @@ impl DbtProject {
         })
     }
 
+    /// The profile the project in `dir` names (its `profile:`, else its
+    /// `name:`) and where that is written: what dbt reads before it knows
+    /// the target, which the rest of the file is rendered with.
+    pub fn profile_of(dir: &Path, renderer: &ConfigRenderer) -> Result<(String, Location)> {
+        let display_buf = crate::project::display_join(dir, Path::new(PROJECT_FILE));
+        let display = display_buf.as_path();
+        let text = match std::fs::read_to_string(dir.join(PROJECT_FILE)) {
+            Ok(text) => text,
+            // The full load says what is wrong.
+            Err(_) => {
+                let project = DbtProject::load(dir, renderer)?;
+                return Ok((project.profile, project.profile_location));
+            }
+        };
+        let yaml = parse_yaml(&text, display)?;
+        let (key, value) = match yaml.get("profile") {
+            Some(value) if !value.is_null() => ("profile", value),
+            _ => match yaml.get("name") {
+                Some(value) => ("name", value),
+                None => {
+                    let project = DbtProject::load(dir, renderer)?;
+                    return Ok((project.profile, project.profile_location));
+                }
+            },
+        };
+        let location = match locate(&text, &[Seg::key(key)]) {
+            Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
+            None => Location::file(display),
+        };
+        let mut value = value.clone();
+        render_value(
+            &mut value,
+            renderer,
+            &text,
+            display,
+            &mut vec![Seg::key(key)],
+        )?;
+        Ok((key_string(&value), location))
+    }
+
     /// The configs of the `tree` (`models`, `seeds`, ...) that apply to a node
     /// with this `fqn`, least specific first: the project's own levels, then,
     /// for a package, the root project's (which win, as in dbt).
@@ -230,6 +270,85 @@ impl DbtProject {
         self.root_config_trees = root.config_trees.clone();
         self.warnings.clear();
         self
+    }
+}
+
+/// Renders the Jinja in dbt_project.yml's values as dbt does when it reads
+/// the file, with `target`, `var()` (the command line's) and `env_var()`:
+/// all but the hooks, which render when they run. An error names the file
+/// and the line of the value. A value of `vars:` that does not render here
+/// (it may need what only a node's context has) is kept as written.
+fn render_project(
+    yaml: &mut Yaml,
+    renderer: &ConfigRenderer,
+    text: &str,
+    display: &Path,
+) -> Result<()> {
+    let Some(map) = yaml.as_mapping_mut() else {
+        return Ok(());
+    };
+    for (key, value) in map.iter_mut() {
+        let key = key_string(key);
+        let mut path = vec![Seg::key(&key)];
+        if key == "vars" {
+            let _ = render_value(value, renderer, text, display, &mut path);
+        } else {
+            render_value(value, renderer, text, display, &mut path)?;
+        }
+    }
+    Ok(())
+}
+
+fn render_value(
+    value: &mut Yaml,
+    renderer: &ConfigRenderer,
+    text: &str,
+    display: &Path,
+    path: &mut Vec<Seg>,
+) -> Result<()> {
+    let mut first_error = None;
+    match value {
+        Yaml::String(s) if s.contains("{{") || s.contains("{%") => match renderer.render(s) {
+            Ok(rendered) => *value = rendered,
+            Err(message) => {
+                let location = match locate(text, path) {
+                    Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
+                    None => Location::file(display),
+                };
+                return Err(Error::config(location, message));
+            }
+        },
+        Yaml::Sequence(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(Seg::Item(i));
+                let result = render_value(item, renderer, text, display, path);
+                path.pop();
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Yaml::Mapping(map) => {
+            for (key, item) in map.iter_mut() {
+                let key = key_string(key);
+                let bare = key.trim_start_matches('+').replace('-', "_");
+                if RENDERED_LATER.contains(&bare.as_str()) {
+                    continue;
+                }
+                path.push(Seg::key(&key));
+                let result = render_value(item, renderer, text, display, path);
+                path.pop();
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Yaml::Tagged(tagged) => render_value(&mut tagged.value, renderer, text, display, path)?,
+        _ => {}
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 

@@ -20,21 +20,13 @@ impl ConfigRenderer {
         let mut env = Environment::new();
         env.set_debug(false);
         functions::register_common(&mut env);
-        let vars = Arc::new(vars);
-        env.add_function(
-            "var",
-            move |name: &str, default: Option<Value>| -> Result<Value, JinjaError> {
-                match vars.get(name) {
-                    Some(v) => Ok(crate::jinja::json_value(v)),
-                    None => default.ok_or_else(|| {
-                        JinjaError::new(
-                            ErrorKind::UndefinedError,
-                            format!("Required var '{name}' not found in config"),
-                        )
-                    }),
-                }
-            },
+        // Until profiles.yml is read there is no target: `target.type` is
+        // undefined then, not an error (see `with_target`).
+        env.add_global(
+            "target",
+            Value::from_object(BTreeMap::<String, Value>::new()),
         );
+        add_var(&mut env, vars);
         ConfigRenderer { env }
     }
 
@@ -53,6 +45,69 @@ impl ConfigRenderer {
         }
         Ok(Yaml::String(rendered))
     }
+}
+
+impl ConfigRenderer {
+    /// The same renderer with `target` (see `jinja::context::target_value`),
+    /// as dbt renders dbt_project.yml and the configs of properties files.
+    pub fn with_target(&self, target: Value) -> ConfigRenderer {
+        let mut env = self.env.clone();
+        env.add_global("target", target);
+        ConfigRenderer { env }
+    }
+
+    /// This renderer with `var()` seeing `vars` instead.
+    pub fn with_vars(&self, vars: BTreeMap<String, serde_json::Value>) -> ConfigRenderer {
+        let mut env = self.env.clone();
+        add_var(&mut env, vars);
+        ConfigRenderer { env }
+    }
+
+    /// Renders one string to a value, as dbt renders a config with
+    /// `native=True`: a string that is one `{{ expression }}` becomes what the
+    /// expression evaluates to (`{{ target.type == 'x' }}` is a boolean);
+    /// other text with Jinja becomes the rendered text.
+    pub fn render_native(&self, source: &str) -> Result<serde_json::Value, String> {
+        let trimmed = source.trim();
+        if let Some(inner) = trimmed
+            .strip_prefix("{{")
+            .and_then(|rest| rest.strip_suffix("}}"))
+            && !inner.contains("{{")
+            && !inner.contains("}}")
+            && !inner.contains("{%")
+        {
+            let expression = self
+                .env
+                .compile_expression(inner.trim())
+                .map_err(|e| describe(&e))?;
+            let value = expression.eval(()).map_err(|e| describe(&e))?;
+            if value.is_undefined() || value.is_none() {
+                return Ok(serde_json::Value::Null);
+            }
+            return serde_json::to_value(&value).map_err(|e| e.to_string());
+        }
+        let rendered = self.env.render_str(source, ()).map_err(|e| describe(&e))?;
+        Ok(serde_json::Value::String(rendered))
+    }
+}
+
+/// `var(name, default)` reading `vars`.
+fn add_var(env: &mut Environment<'static>, vars: BTreeMap<String, serde_json::Value>) {
+    let vars = Arc::new(vars);
+    env.add_function(
+        "var",
+        move |name: &str, default: Option<Value>| -> Result<Value, JinjaError> {
+            match vars.get(name) {
+                Some(v) => Ok(crate::jinja::json_value(v)),
+                None => default.ok_or_else(|| {
+                    JinjaError::new(
+                        ErrorKind::UndefinedError,
+                        format!("Required var '{name}' not found in config"),
+                    )
+                }),
+            }
+        },
+    );
 }
 
 fn describe(err: &JinjaError) -> String {

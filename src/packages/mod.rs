@@ -8,7 +8,7 @@ pub mod hub;
 pub mod install;
 pub mod spec;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
@@ -46,10 +46,19 @@ pub fn installed(
         )?;
     }
     if let Some((file, specs)) = spec::read(root, renderer)? {
+        // dbt names a package by its dbt_project.yml, never by its spec, and
+        // only checks that as many are installed as the file lists: a lock
+        // that pins other versions, or a repository named otherwise than its
+        // project, changes nothing. A spec is matched to the package its
+        // lock entry or its name points at, and the ones left over to the
+        // packages left over; only when those are too few is one missing.
         let locked = install::read_lock(root)
             .into_iter()
+            .filter(|entry| !entry.name.is_empty())
             .map(|entry| (entry.key(), entry.name))
             .collect::<BTreeMap<_, _>>();
+        let mut claimed: BTreeSet<String> = BTreeSet::new();
+        let mut unmatched = Vec::new();
         for spec in &specs {
             match &spec.source {
                 Source::Local { path } if path.is_absolute() => {
@@ -70,6 +79,7 @@ pub fn installed(
                         ));
                     }
                     let package = DbtProject::load(&dir, renderer)?;
+                    claimed.insert(package.name.clone());
                     if !found.contains_key(&package.name) {
                         add(
                             &mut found,
@@ -83,23 +93,35 @@ pub fn installed(
                     let name = locked
                         .get(&install::spec_key(&spec.source))
                         .cloned()
-                        .or_else(|| spec.source.name_guess());
-                    if !name.is_some_and(|n| found.contains_key(&n)) {
-                        return Err(Error::config(
-                            spec.location.clone(),
-                            format!(
-                                "{} is not installed in {}/",
-                                spec.describe(),
-                                install_dir.display()
-                            ),
-                        )
-                        .with_help(format!(
-                            "run `kiln deps` to install what {} lists",
-                            file.display()
-                        )));
+                        .into_iter()
+                        .chain(spec.source.name_guess())
+                        .find(|n| found.contains_key(n) && !claimed.contains(n));
+                    match name {
+                        Some(name) => {
+                            claimed.insert(name);
+                        }
+                        None => unmatched.push(spec),
                     }
                 }
             }
+        }
+        let left_over = found.keys().filter(|n| !claimed.contains(*n)).count();
+        if let Some(spec) = unmatched.get(left_over) {
+            return Err(Error::config(
+                spec.location.clone(),
+                format!(
+                    "{} is not installed in {}/ ({} lists {} packages, {} are installed)",
+                    spec.describe(),
+                    install_dir.display(),
+                    file.display(),
+                    specs.len(),
+                    found.len()
+                ),
+            )
+            .with_help(format!(
+                "run `kiln deps` to install what {} lists",
+                file.display()
+            )));
         }
     }
     Ok(found.into_values().collect())

@@ -64,15 +64,19 @@ impl Project {
     pub fn load(options: &LoadOptions) -> Result<Project> {
         let root = options.project_dir.clone();
         let renderer = ConfigRenderer::new(options.vars.clone());
-        let config = DbtProject::load(&root, &renderer)?;
+        let (profile, profile_location) = DbtProject::profile_of(&root, &renderer)?;
         let profiles_file = find_profiles_file(options.profiles_dir.as_deref())?;
         let target = load_target(
             &profiles_file,
-            &config.profile,
-            &config.profile_location,
+            &profile,
+            &profile_location,
             options.target.as_deref(),
             &renderer,
         )?;
+        // As in dbt, the rest of dbt_project.yml (a package's too) renders
+        // with the target the profile gave.
+        let renderer = renderer.with_target(crate::jinja::context::target_value(&target));
+        let config = DbtProject::load(&root, &renderer)?;
 
         let mut errors = Vec::new();
         let mut warnings = config.warnings.clone();
@@ -82,6 +86,7 @@ impl Project {
             &root,
             &config,
             &target,
+            &renderer.with_vars(config_vars(&config, &config, &options.vars)),
             &mut content,
             &mut errors,
             &mut warnings,
@@ -93,6 +98,7 @@ impl Project {
                 &root,
                 package,
                 &target,
+                &renderer.with_vars(config_vars(&config, package, &options.vars)),
                 &mut content,
                 &mut errors,
                 &mut ignored,
@@ -173,12 +179,41 @@ impl Project {
     }
 }
 
+/// The vars `var()` sees in the configs of `package`'s properties files:
+/// the package's own, the root project's (global, then those scoped to the
+/// package), then `--vars`.
+fn config_vars(
+    root: &DbtProject,
+    package: &DbtProject,
+    cli: &BTreeMap<String, serde_json::Value>,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut vars = BTreeMap::new();
+    let scoped = |project: &DbtProject| -> Vec<(String, serde_json::Value)> {
+        match project.vars.get(&package.name) {
+            Some(serde_json::Value::Object(map)) => {
+                map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    vars.extend(package.vars.clone());
+    vars.extend(scoped(package));
+    if root.name != package.name {
+        vars.extend(root.vars.clone());
+        vars.extend(scoped(root));
+    }
+    vars.extend(cli.clone());
+    vars
+}
+
 /// Reads one project's (the root's or a package's) models, seeds, sources,
-/// macros, snapshots and tests into `content`.
+/// macros, snapshots and tests into `content`; `renderer` renders the Jinja
+/// in its tests' configs.
 fn load_package(
     root: &Path,
     config: &DbtProject,
     target: &Target,
+    renderer: &ConfigRenderer,
     content: &mut Content,
     errors: &mut Vec<Error>,
     warnings: &mut Vec<Diagnostic>,
@@ -324,6 +359,7 @@ fn load_package(
             config,
             &nodes,
             &sources,
+            renderer,
             errors,
         ));
     for test in tests {

@@ -14,6 +14,7 @@ use super::properties::{DeclaredTest, TestTarget};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
 use crate::error::{Error, Location};
+use crate::jinja::config_renderer::ConfigRenderer;
 
 /// The schema a test's failing rows are stored in, under the target's.
 pub const AUDIT_SCHEMA: &str = "dbt_test__audit";
@@ -78,13 +79,15 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
 }
 
 /// A node for each declared generic test whose model, seed or source exists
-/// and is enabled. (A test of a node that does not exist is dropped: the
+/// and is enabled; the Jinja in its configs rendered with `renderer` (see
+/// [`render_config`]). (A test of a node that does not exist is dropped: the
 /// properties file already has a warning for that node.)
 pub fn generic_tests(
     declared: &[DeclaredTest],
     config: &DbtProject,
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
+    renderer: &ConfigRenderer,
     errors: &mut Vec<Error>,
 ) -> Vec<Node> {
     let mut tests: Vec<Node> = Vec::new();
@@ -123,13 +126,17 @@ pub fn generic_tests(
                 )
             }
         };
-        let entry = match read_entry(&test.entry) {
+        let mut entry = match read_entry(&test.entry) {
             Ok(entry) => entry,
             Err(message) => {
                 errors.push(Error::config(test.location.clone(), message));
                 continue;
             }
         };
+        if let Err(message) = render_config(&mut entry.config, renderer) {
+            errors.push(Error::config(test.location.clone(), message));
+            continue;
+        }
         let mut args = entry.args.clone();
         if let Some(column) = &test.column {
             args.insert("column_name".into(), Json::String(column.clone()));
@@ -196,4 +203,25 @@ pub fn generic_tests(
         });
     }
     tests
+}
+
+/// Renders the Jinja in a test's configs (`severity: "{{ 'warn' if target.type
+/// == 'x' else 'error' }}"`, `where`, `enabled`, ...) as dbt renders them
+/// when it parses the test: with `target`, `var()` and `env_var()`, to a value
+/// (`enabled: "{{ target.type == 'duckdb' }}"` is a boolean).
+fn render_config(
+    config: &mut BTreeMap<String, Json>,
+    renderer: &ConfigRenderer,
+) -> Result<(), String> {
+    for (key, value) in config.iter_mut() {
+        if let Json::String(text) = value
+            && (text.contains("{{") || text.contains("{%"))
+        {
+            *value = renderer
+                .render_native(text)
+                .map_err(|message| format!("config `{key}` of the test: {message}"))?;
+        }
+    }
+    config.retain(|_, value| !value.is_null());
+    Ok(())
 }
