@@ -91,6 +91,7 @@ pub fn load_target(
     target_name: Option<&str>,
     renderer: &ConfigRenderer,
 ) -> Result<Target> {
+    let renderer = &renderer.allowing_secrets();
     let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, &e))?;
     let mut yaml = parse_yaml(&text, file)?;
     let location = || Location::file(file);

@@ -7,6 +7,7 @@
 //! relations. While executing, `statement` and `run_query` run SQL on the
 //! worker's connection.
 
+use std::collections::HashMap;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +59,11 @@ pub struct Resolver {
     pub refs: ByPackage<RefTarget>,
     /// By `source_name.table_name` (and package).
     pub sources: ByPackage<Relation>,
+    /// Each ephemeral model's rendered SQL and the ephemeral models it
+    /// reads, by unique id: rendered once for the whole run, however many
+    /// models inline it (a chain of them would otherwise render its upstream
+    /// again for every link).
+    pub ephemeral_sql: std::sync::Mutex<HashMap<String, (String, Vec<String>)>>,
 }
 
 /// What a `ref()` resolves to while compiling.
