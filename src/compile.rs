@@ -68,7 +68,11 @@ pub fn compile_node(
     connection: Option<SharedConnection>,
     flags: RunFlags,
 ) -> Result<String> {
-    let (sql, ephemerals) = render_node(parsed, resolver, node, connection.clone(), flags)?;
+    let (sql, ephemerals) = if is_ephemeral(node) {
+        render_ephemeral(parsed, resolver, node, &connection)?
+    } else {
+        render_node(parsed, resolver, node, connection.clone(), flags)?
+    };
     if ephemerals.is_empty() {
         return Ok(sql);
     }
@@ -96,18 +100,40 @@ fn add_cte(
     let Some(node) = parsed.nodes.get(id) else {
         return Ok(());
     };
-    let (sql, inner) = render_node(
+    let (sql, inner) = render_ephemeral(parsed, resolver, node, connection)?;
+    for inner_id in inner {
+        add_cte(parsed, resolver, &inner_id, connection, ctes, done)?;
+    }
+    ctes.push((format!("__dbt__cte__{}", node.node.name), sql));
+    Ok(())
+}
+
+/// An ephemeral model's SQL and the ephemeral models it reads, rendered
+/// once per resolver (one run) however many models inline it.
+fn render_ephemeral(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    node: &ParsedNode,
+    connection: &Option<SharedConnection>,
+) -> Result<(String, Vec<String>)> {
+    let cache = || {
+        resolver
+            .ephemeral_sql
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    };
+    if let Some(rendered) = cache().get(&node.node.unique_id) {
+        return Ok(rendered.clone());
+    }
+    let rendered = render_node(
         parsed,
         resolver,
         node,
         connection.clone(),
         RunFlags::default(),
     )?;
-    for inner_id in inner {
-        add_cte(parsed, resolver, &inner_id, connection, ctes, done)?;
-    }
-    ctes.push((format!("__dbt__cte__{}", node.node.name), sql));
-    Ok(())
+    cache().insert(node.node.unique_id.clone(), rendered.clone());
+    Ok(rendered)
 }
 
 /// `sql` with `ctes` in front: joined to its own `with` when it has one.
@@ -219,12 +245,7 @@ pub fn run_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
 fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
     // Only the file's plain components: a package outside the project (an
     // absolute install path, `local: ../x`) still writes under target/.
-    let inside: PathBuf = node
-        .node
-        .original_file_path
-        .components()
-        .filter(|c| matches!(c, std::path::Component::Normal(_)))
-        .collect();
+    let inside = crate::file_name::plain_components(&node.node.original_file_path);
     let path = parsed
         .project
         .target_dir()
@@ -232,7 +253,11 @@ fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
         .join(&node.node.package)
         .join(inside);
     if node.node.test.is_some() {
-        path.join(&node.node.path)
+        // A generic test's file is named by the test (its `name:` included),
+        // which must stay one file name under its properties file's folder.
+        path.join(crate::file_name::safe_file_name(
+            &node.node.path.to_string_lossy(),
+        ))
     } else {
         path
     }
@@ -240,21 +265,23 @@ fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
 
 /// Writes `text` to `path` whole or not at all: into a temporary file beside
 /// it, then renamed over it, so a reader (or a crash) never sees half a file.
+/// A secret kiln knows of (a profile's password, a `DBT_ENV_SECRET_` value)
+/// is masked in it.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    write_file_bytes(path, text.as_bytes())
+    write_file_bytes(path, crate::secrets::redacted_for_file(text).as_bytes())
 }
 
 /// [`write_file`] for bytes.
 pub fn write_file_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::io_write(parent, &e))?;
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes).map_err(|e| Error::io(path, &e))?;
+    std::fs::write(&temporary, bytes).map_err(|e| Error::io_write(path, &e))?;
     std::fs::rename(&temporary, path).map_err(|e| {
         let _ = std::fs::remove_file(&temporary);
-        Error::io(path, &e)
+        Error::io_write(path, &e)
     })
 }
 
@@ -267,14 +294,15 @@ pub fn write_file_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 /// half-written by a crash differs from the SQL, so the next compile
 /// writes it again.
 pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    let text = &*crate::secrets::redacted_for_file(text);
     match std::fs::read(path) {
         Ok(existing) if existing == text.as_bytes() => Ok(()),
         Ok(_) => write_file(path, text),
         Err(_) => {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
+                std::fs::create_dir_all(parent).map_err(|e| Error::io_write(parent, &e))?;
             }
-            std::fs::write(path, text).map_err(|e| Error::io(path, &e))
+            std::fs::write(path, text).map_err(|e| Error::io_write(path, &e))
         }
     }
 }

@@ -66,6 +66,25 @@ pub struct CycleMember {
     pub location: Location,
 }
 
+/// What kiln was doing with a file when the operating system said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoAction {
+    Read,
+    Write,
+    /// Listing a folder's files (an unreadable folder, a symlink loop).
+    Walk,
+}
+
+impl fmt::Display for IoAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IoAction::Read => "read file",
+            IoAction::Write => "write",
+            IoAction::Walk => "read folder",
+        })
+    }
+}
+
 /// What went wrong while rendering Jinja.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JinjaKind {
@@ -79,8 +98,12 @@ pub enum JinjaKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{location}: cannot read file: {message}")]
-    Io { location: Location, message: String },
+    #[error("{location}: cannot {action}: {message}")]
+    Io {
+        location: Location,
+        action: IoAction,
+        message: String,
+    },
 
     /// YAML that does not parse (`key_path` empty) or whose value at
     /// `key_path` has the wrong shape.
@@ -205,9 +228,20 @@ fn render_many(errors: &[Error]) -> String {
 }
 
 impl Error {
+    /// A file that could not be read.
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
+        Error::io_doing(IoAction::Read, path, err)
+    }
+
+    /// A file or folder that could not be written.
+    pub fn io_write(path: &Path, err: &std::io::Error) -> Self {
+        Error::io_doing(IoAction::Write, path, err)
+    }
+
+    pub fn io_doing(action: IoAction, path: &Path, err: &std::io::Error) -> Self {
         Error::Io {
             location: Location::file(path),
+            action,
             message: err.to_string(),
         }
     }

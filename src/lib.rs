@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod exec;
+pub mod file_name;
 pub mod freshness;
 pub mod graph;
 pub mod jinja;

@@ -22,7 +22,7 @@ pub struct ProjectLock {
 
 impl ProjectLock {
     pub fn acquire(target_dir: &Path) -> Result<ProjectLock> {
-        std::fs::create_dir_all(target_dir).map_err(|e| Error::io(target_dir, &e))?;
+        std::fs::create_dir_all(target_dir).map_err(|e| Error::io_write(target_dir, &e))?;
         let path = target_dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -30,7 +30,7 @@ impl ProjectLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| Error::io(&path, &e))?;
+            .map_err(|e| Error::io_write(&path, &e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -4,6 +4,7 @@
 //! `Diagnostic`s, which `render` prints for a terminal, as JSON, or as GitHub
 //! Actions annotations.
 
+mod profile_mask;
 pub mod render;
 
 use std::fmt;
@@ -196,11 +197,11 @@ impl From<&Error> for Vec<Diagnostic> {
         };
         match error {
             Error::Many(errors) => errors.iter().flat_map(Vec::<Diagnostic>::from).collect(),
-            Error::Io { location, message } => one(
-                format!("cannot read file: {message}"),
-                Some(location),
-                &None,
-            ),
+            Error::Io {
+                location,
+                action,
+                message,
+            } => one(format!("cannot {action}: {message}"), Some(location), &None),
             Error::Yaml {
                 location,
                 message,

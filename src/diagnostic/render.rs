@@ -6,10 +6,8 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::LazyLock;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
-use regex::Regex;
 
 use super::{Diagnostic, Severity};
 use crate::secrets;
@@ -117,7 +115,7 @@ impl View {
                     None => read_source(&location.file)?,
                 };
                 let span = span_of(&text, line, location.column, location.length)?;
-                Some((text, span))
+                Some(clip_long_lines(&text, span))
             });
             match snippet {
                 Some((text, s)) => {
@@ -196,15 +194,8 @@ fn read_source(path: &Path) -> Option<String> {
     Some(secrets::redact(&text))
 }
 
-static SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?im)^(\s*[\w-]*(password|passphrase|secret|token|private_key)[\w-]*\s*:[ \t]*)\S.*$",
-    )
-    .expect("valid regex")
-});
-
 fn mask_profile_secrets(text: &str) -> String {
-    SECRET_KEY.replace_all(text, "${1}****").into_owned()
+    super::profile_mask::mask(text)
 }
 
 /// The byte span of `length` characters from `column` on `line` (all 1-based);
@@ -238,6 +229,71 @@ fn span_of(
         start_of_line += l.len();
     }
     None
+}
+
+/// Lines longer than this many bytes are shown in part (generated SQL has
+/// lines of megabytes; miette's renderer cannot draw past column 65,535).
+const LONG_LINE: usize = 400;
+
+/// How much of a long line is kept on each side of the span.
+const CONTEXT: usize = 120;
+
+/// `text` with each line longer than [`LONG_LINE`] cut down: the span's own
+/// line to a window around the span, the others to their start, each cut
+/// marked with `…`. The span is moved to point at the same text; line
+/// numbers are kept, and a span longer than the window is shortened.
+fn clip_long_lines(text: &str, span: SourceSpan) -> (String, SourceSpan) {
+    if text.split('\n').all(|l| l.len() <= LONG_LINE) {
+        return (text.to_string(), span);
+    }
+    let (start, len) = (span.offset(), span.len());
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    let mut new_span = span;
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_end = line_start + line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[content.len()..];
+        let holds_span = start >= line_start && start <= line_start + content.len();
+        if content.len() <= LONG_LINE {
+            if holds_span {
+                new_span = SourceSpan::new((out.len() + start - line_start).into(), len);
+            }
+            out.push_str(line);
+        } else if holds_span {
+            let at = start - line_start;
+            let from = floor_boundary(content, at.saturating_sub(CONTEXT));
+            let to = floor_boundary(
+                content,
+                (at + len.min(CONTEXT) + CONTEXT).min(content.len()),
+            );
+            if from > 0 {
+                out.push('…');
+            }
+            let shown_len = len.min(to.saturating_sub(at));
+            new_span = SourceSpan::new((out.len() + at - from).into(), shown_len);
+            out.push_str(&content[from..to]);
+            if to < content.len() {
+                out.push('…');
+            }
+            out.push_str(ending);
+        } else {
+            out.push_str(&content[..floor_boundary(content, LONG_LINE)]);
+            out.push('…');
+            out.push_str(ending);
+        }
+        line_start = line_end;
+    }
+    (out, new_span)
+}
+
+/// The largest character boundary of `s` at or before `at`.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The byte offset of the `n`th character of `s`, clamped to its end.
@@ -289,6 +345,33 @@ mod tests {
             "héllo world"
         );
         assert!(span_of(text, 9, None, None).is_none());
+    }
+
+    #[test]
+    fn long_lines_are_clipped_around_the_span() {
+        let long = format!(
+            "{}select bad_column{}\nnext line\n",
+            "x".repeat(70_000),
+            "y".repeat(70_000)
+        );
+        let span = span_of(&long, 1, Some(70_001), Some(17)).unwrap();
+        let (text, span) = clip_long_lines(&long, span);
+        assert!(text.len() < 1_000, "{}", text.len());
+        assert_eq!(
+            &text[span.offset()..span.offset() + span.len()],
+            "select bad_column"
+        );
+        assert!(text.ends_with("next line\n"));
+        let d = Diagnostic::error(Code::UnknownReference, "bad column").at(Location::at(
+            "models/wide.sql",
+            1,
+            Some(70_001),
+        )
+        .spanning(17));
+        let mut d = d;
+        d.source_text = Some(long);
+        let shown = human(&d, false);
+        assert!(shown.contains("select bad_column"), "{shown}");
     }
 
     #[test]

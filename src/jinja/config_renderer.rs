@@ -30,6 +30,14 @@ impl ConfigRenderer {
         ConfigRenderer { env }
     }
 
+    /// The same renderer for profiles.yml and packages.yml, the two files
+    /// where dbt lets `env_var()` read a `DBT_ENV_SECRET_` variable.
+    pub fn allowing_secrets(&self) -> ConfigRenderer {
+        let mut env = self.env.clone();
+        env.add_function("env_var", functions::env_var_allowing_secrets);
+        ConfigRenderer { env }
+    }
+
     /// Renders one string. A result rendered through `as_number`, `as_bool` or
     /// `as_native` becomes a YAML scalar of that type; anything else stays text.
     pub fn render(&self, source: &str) -> Result<Yaml, String> {

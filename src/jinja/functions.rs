@@ -8,12 +8,33 @@ use minijinja::{Error, ErrorKind, State};
 
 use crate::secrets;
 
-/// `env_var(name, default)`: the variable's value, the default, or an error.
+/// dbt's prefix for variables whose values must never be shown or written.
+pub const SECRET_ENV_PREFIX: &str = "DBT_ENV_SECRET_";
+
+/// `env_var(name, default)` everywhere but profiles.yml and packages.yml: a
+/// secret variable is refused with dbt's message, so its value can never
+/// reach compiled SQL, the run's files or the docs page.
 pub fn env_var(name: &str, default: Option<Value>) -> Result<Value, Error> {
+    if name.starts_with(SECRET_ENV_PREFIX) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "Secret env vars are allowed only in profiles.yml or packages.yml. \
+                 Found '{name}' referenced elsewhere."
+            ),
+        ));
+    }
+    env_var_allowing_secrets(name, default)
+}
+
+/// `env_var(name, default)` in profiles.yml and packages.yml: the variable's
+/// value (a secret one remembered, to be masked in every output), the
+/// default, or an error.
+pub fn env_var_allowing_secrets(name: &str, default: Option<Value>) -> Result<Value, Error> {
     match std::env::var(name) {
         Ok(value) => {
-            if name.starts_with("DBT_ENV_SECRET_") {
-                secrets::register(&value);
+            if name.starts_with(SECRET_ENV_PREFIX) {
+                secrets::register_env(&value);
             }
             Ok(Value::from(value))
         }
@@ -27,19 +48,45 @@ pub fn env_var(name: &str, default: Option<Value>) -> Result<Value, Error> {
     }
 }
 
+thread_local! {
+    /// Set while kiln renders a node for its own purposes (the SQL check
+    /// before a build), whose `log()` and `print()` the user must not see
+    /// a second time.
+    static SILENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with `log()` and `print()` silent on this thread.
+pub fn without_log_output<T>(f: impl FnOnce() -> T) -> T {
+    /// Puts the flag back however `f` ends (a panic included).
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SILENT.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SILENT.with(|s| s.replace(true)));
+    f()
+}
+
+fn say(message: &Value) {
+    if !SILENT.with(|s| s.get()) {
+        eprintln!("{}", secrets::redact(&message.to_string()));
+    }
+}
+
 /// `log(msg, info=False)`: messages with `info=True` go to stderr.
 pub fn log(message: Value, kwargs: Kwargs) -> Result<String, Error> {
     let info: Option<bool> = kwargs.get("info")?;
     kwargs.assert_all_used()?;
     if info.unwrap_or(false) {
-        eprintln!("{}", secrets::redact(&message.to_string()));
+        say(&message);
     }
     Ok(String::new())
 }
 
 /// `print(msg)` writes to stderr and renders as nothing.
 pub fn print(message: Value) -> String {
-    eprintln!("{}", secrets::redact(&message.to_string()));
+    say(&message);
     String::new()
 }
 

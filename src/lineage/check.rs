@@ -197,13 +197,17 @@ pub fn check_project(
     let compiled: BTreeMap<String, String> = models
         .par_iter()
         .filter_map(|node| {
-            crate::compile::compile_node(
-                parsed,
-                &resolver,
-                node,
-                connection.clone(),
-                crate::jinja::context::RunFlags::default(),
-            )
+            // The build renders each model again when it runs it; its log()
+            // lines are printed then, not twice.
+            crate::jinja::functions::without_log_output(|| {
+                crate::compile::compile_node(
+                    parsed,
+                    &resolver,
+                    node,
+                    connection.clone(),
+                    crate::jinja::context::RunFlags::default(),
+                )
+            })
             .ok()
             .map(|sql| (node.node.unique_id.clone(), sql))
         })

@@ -127,7 +127,7 @@ pub fn install(
             BTreeMap::new()
         };
     let install_dir = root.join(&config.packages_install_path);
-    std::fs::create_dir_all(&install_dir).map_err(|e| Error::io(&install_dir, &e))?;
+    std::fs::create_dir_all(&install_dir).map_err(|e| Error::io_write(&install_dir, &e))?;
     let mut installed = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let staging = install_dir.join(format!(".kiln-staging-{i}"));

@@ -111,7 +111,10 @@ pub fn read(root: &Path, renderer: &ConfigRenderer) -> Result<Option<(PathBuf, V
     };
     let display = crate::project::display_join(root, Path::new(name));
     let text = std::fs::read_to_string(root.join(name)).map_err(|e| Error::io(&display, &e))?;
-    Ok(Some((display.clone(), parse(&text, &display, renderer)?)))
+    Ok(Some((
+        display.clone(),
+        parse(&text, &display, &renderer.allowing_secrets())?,
+    )))
 }
 
 /// The entries of a packages file's `text`.

@@ -5,9 +5,18 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::error::{Error, IoAction};
+
 /// Every file under `root/<folder>` for each folder, whose extension is one of
-/// `extensions`, as paths relative to `root`, sorted.
-pub fn find_files(root: &Path, folders: &[String], extensions: &[&str]) -> Vec<PathBuf> {
+/// `extensions`, as paths relative to `root`, sorted. A folder that cannot
+/// be listed (no permission, a symlink loop) is an error in `errors`, never
+/// skipped in silence.
+pub fn find_files(
+    root: &Path,
+    folders: &[String],
+    extensions: &[&str],
+    errors: &mut Vec<Error>,
+) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for folder in folders {
         let base = root.join(folder);
@@ -19,7 +28,20 @@ pub fn find_files(root: &Path, folders: &[String], extensions: &[&str]) -> Vec<P
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| !is_hidden(e.file_name().to_str().unwrap_or("")));
-        for entry in walker.flatten() {
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let error = walk_error(root, &e);
+                    if !errors
+                        .iter()
+                        .any(|known| known.to_string() == error.to_string())
+                    {
+                        errors.push(error);
+                    }
+                    continue;
+                }
+            };
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -36,6 +58,24 @@ pub fn find_files(root: &Path, folders: &[String], extensions: &[&str]) -> Vec<P
     found.sort();
     found.dedup();
     found
+}
+
+/// A folder walk that failed, named by the path relative to the project.
+fn walk_error(root: &Path, e: &walkdir::Error) -> Error {
+    let shown = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    let path = e.path().map(shown).unwrap_or_default();
+    if let Some(ancestor) = e.loop_ancestor() {
+        let looped = std::io::Error::other(format!(
+            "a symbolic link loop: it leads back to {}",
+            shown(ancestor).display()
+        ));
+        return Error::io_doing(IoAction::Walk, &path, &looped);
+    }
+    let io = match e.io_error() {
+        Some(io) => std::io::Error::new(io.kind(), io.to_string()),
+        None => std::io::Error::other(e.to_string()),
+    };
+    Error::io_doing(IoAction::Walk, &path, &io)
 }
 
 fn is_hidden(name: &str) -> bool {

@@ -225,8 +225,8 @@ fn load_package(
     let mut disabled = BTreeMap::new();
     let mut names: BTreeMap<(NodeKind, String), PathBuf> = BTreeMap::new();
 
-    let model_files = discovery::find_files(root, &config.model_paths, &["sql"]);
-    let seed_files = discovery::find_files(root, &config.seed_paths, &["csv"]);
+    let model_files = discovery::find_files(root, &config.model_paths, &["sql"], errors);
+    let seed_files = discovery::find_files(root, &config.seed_paths, &["csv"], errors);
     for (kind, files, folders, tree, patches) in [
         (
             NodeKind::Model,
@@ -401,7 +401,7 @@ fn read_properties(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) ->
     folders.extend(config.snapshot_paths.iter().cloned());
     folders.extend(config.macro_paths.iter().cloned());
     let mut properties = Properties::default();
-    for file in discovery::find_files(root, &folders, &["yml", "yaml"]) {
+    for file in discovery::find_files(root, &folders, &["yml", "yaml"], errors) {
         match std::fs::read_to_string(root.join(&file)) {
             Ok(text) => {
                 let display = display_join(root, &file);
@@ -475,7 +475,7 @@ fn read_macros(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec
     let mut macros = Vec::new();
     let mut folders = config.macro_paths.clone();
     folders.extend(config.test_paths.iter().map(|t| format!("{t}/generic")));
-    for file in discovery::find_files(root, &folders, &["sql", "jinja", "j2"]) {
+    for file in discovery::find_files(root, &folders, &["sql", "jinja", "j2"], errors) {
         match std::fs::read_to_string(root.join(&file)) {
             Ok(source) => macros.push(MacroFile {
                 path: file,

@@ -70,7 +70,7 @@ fn only_body(text: &str, body: &std::ops::Range<usize>) -> String {
 /// One node for each snapshot block in the snapshot paths.
 pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<Node> {
     let mut nodes = Vec::new();
-    for file in discovery::find_files(root, &config.snapshot_paths, &["sql"]) {
+    for file in discovery::find_files(root, &config.snapshot_paths, &["sql"], errors) {
         let text = match std::fs::read_to_string(root.join(&file)) {
             Ok(text) => text,
             Err(e) => {

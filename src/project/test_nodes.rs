@@ -32,7 +32,7 @@ fn base_config(config: &DbtProject, fqn: &[String]) -> NodeConfig {
 /// Every `.sql` file of the test paths outside `generic/`, one test each.
 pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Vec<Node> {
     let mut tests: Vec<Node> = Vec::new();
-    for file in discovery::find_files(root, &config.test_paths, &["sql"]) {
+    for file in discovery::find_files(root, &config.test_paths, &["sql"], errors) {
         let relative = discovery::relative_to_folder(&file, &config.test_paths);
         if relative.starts_with("generic") {
             continue;
