@@ -22,6 +22,37 @@ fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_leniency", "kiln_test")
 }
 
+/// The fixture without what the other classes need, so a test of one class
+/// fails only for its own: no packages.yml (what dbt_packages/ holds still
+/// loads), no Jinja in the package's dbt_project.yml or the tests' configs.
+fn without_packages_yml(f: &Fixture) {
+    std::fs::remove_file(f.path().join("packages.yml")).unwrap();
+    std::fs::remove_file(f.path().join("package-lock.yml")).unwrap();
+}
+
+/// models/schema.yml with the same tests and no configs.
+const PLAIN_SCHEMA: &str = "version: 2
+models:
+  - name: customers
+    columns:
+      - name: customer_id
+        data_tests: [unique, not_null, is_not_null_or]
+      - name: name
+        data_tests: [not_null]
+  - name: orders
+    columns:
+      - name: order_id
+        data_tests: [unique, equals_value]
+";
+
+fn without_config_jinja(f: &Fixture) {
+    f.write(
+        "dbt_packages/some_helper/dbt_project.yml",
+        "name: some_helper\nversion: '2.0.0'\nconfig-version: 2\nvars:\n  helper_flag: duckdb\n  helper_plain: 7\n",
+    );
+    f.write("models/schema.yml", PLAIN_SCHEMA);
+}
+
 /// unique_id -> status from target/run_results.json.
 fn statuses(f: &Fixture) -> BTreeMap<String, String> {
     let json: serde_json::Value =
@@ -76,6 +107,7 @@ fn the_project_builds_with_dbts_statuses(db: Db) {
 
 fn a_packages_dbt_project_renders_target(db: Db) {
     let f = fixture(db);
+    without_packages_yml(&f);
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
     // `+materialized: "{{ 'table' if target.type in [...] else 'view' }}"`.
@@ -99,6 +131,7 @@ fn a_packages_dbt_project_renders_target(db: Db) {
 
 fn test_configs_are_rendered(db: Db) {
     let f = fixture(db);
+    without_packages_yml(&f);
     let out = f.kiln(&["compile"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let manifest: serde_json::Value =
@@ -129,6 +162,28 @@ crate::on_each_adapter!(
 );
 
 #[test]
+fn installed_packages_are_named_by_their_project_whatever_the_lock_says() {
+    let f = fixture(Db::DuckDb);
+    without_config_jinja(&f);
+    let out = f.kiln(&["compile"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&f.read("target/manifest.json")).unwrap();
+    // Both packages load: the git one under its project's name.
+    assert_eq!(
+        manifest["nodes"]["model.some_helper.helper_model"]["compiled_code"]
+            .as_str()
+            .map(str::trim),
+        Some("select 'duckdb' as flag, 7 as n")
+    );
+    assert!(
+        manifest["nodes"]["model.leniency.customers"]["compiled_code"]
+            .as_str()
+            .is_some_and(|c| c.contains("upper('a')"))
+    );
+}
+
+#[test]
 fn too_few_installed_packages_is_still_an_error() {
     let f = fixture(Db::DuckDb);
     std::fs::remove_dir_all(f.path().join("dbt_packages/fake_utils")).unwrap();
@@ -141,6 +196,7 @@ fn too_few_installed_packages_is_still_an_error() {
 #[test]
 fn an_error_in_a_packages_dbt_project_names_its_file_and_line() {
     let f = fixture(Db::DuckDb);
+    without_packages_yml(&f);
     f.write(
         "dbt_packages/some_helper/dbt_project.yml",
         "name: some_helper\nversion: '2.0.0'\nconfig-version: 2\nmodels:\n  some_helper:\n    +materialized: \"{{ target.nope.deeper }}\"\n",
@@ -158,6 +214,8 @@ fn an_error_in_a_packages_dbt_project_names_its_file_and_line() {
 #[test]
 fn a_missing_macro_argument_is_undefined_not_an_error() {
     let f = fixture(Db::DuckDb);
+    without_packages_yml(&f);
+    without_config_jinja(&f);
     let out = f.kiln(&["compile", "-s", "orders"]);
     assert_eq!(out.code, 0, "{}", out.all());
     // Undefined renders as nothing, as in dbt.
@@ -168,6 +226,8 @@ fn a_missing_macro_argument_is_undefined_not_an_error() {
 #[test]
 fn an_intersection_with_a_test_method_selects_the_tests_of_the_model() {
     let f = fixture(Db::DuckDb);
+    without_packages_yml(&f);
+    without_config_jinja(&f);
     // What `dbt ls --output name -s <selection>` printed.
     for (selection, expected) in [
         (
@@ -209,16 +269,19 @@ fn an_intersection_with_a_test_method_selects_the_tests_of_the_model() {
 #[test]
 fn the_manifest_after_compile_has_each_nodes_compiled_code() {
     let f = fixture(Db::DuckDb);
+    without_packages_yml(&f);
+    without_config_jinja(&f);
     let out = f.kiln(&["compile"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let manifest: serde_json::Value =
         serde_json::from_str(&f.read("target/manifest.json")).unwrap();
     let nodes = manifest["nodes"].as_object().unwrap();
+    // What dbt's manifest holds for it.
     assert_eq!(
-        nodes["model.some_helper.helper_model"]["compiled_code"]
+        nodes["model.leniency.customers"]["compiled_code"]
             .as_str()
-            .map(str::trim),
-        Some("select 'duckdb' as flag, 7 as n")
+            .map(str::trim_end),
+        Some("select 1 as customer_id, upper('a') as name\nunion all\nselect 2, null")
     );
     for (id, node) in nodes {
         assert_eq!(node["compiled"], true, "{id}");
