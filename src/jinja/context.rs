@@ -905,7 +905,11 @@ impl NodeContext<'_> {
         );
         map.insert("graph".into(), self.graph);
         map.insert("invocation_id".into(), Value::from(self.invocation_id));
-        map.insert("run_started_at".into(), Value::from(self.run_started_at));
+        // An aware datetime in UTC, as dbt's (`run_started_at.strftime(...)`).
+        map.insert(
+            "run_started_at".into(),
+            super::python_compat::datetime_value(self.run_started_at),
+        );
         // dbt's `project_name` is the root project's, whichever package the
         // node is in.
         map.insert("project_name".into(), Value::from(self.root_project));
