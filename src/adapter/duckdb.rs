@@ -32,6 +32,7 @@ impl DuckDbAdapter {
             duckdb::Connection::open(&path)
         }
         .map_err(|e| open_error(&path, &e.to_string()))?;
+        no_downloads(&conn)?;
         Ok(DuckDbAdapter {
             root: std::sync::Mutex::new(conn),
         })
@@ -82,6 +83,7 @@ pub struct DuckDbConnection {
 /// DuckDB's error, with the statement line it names (`LINE 3: ...`).
 fn db_error(err: duckdb::Error) -> DbError {
     let message = err.to_string();
+    let message = missing_extension(&message).unwrap_or(message);
     let line = message
         .lines()
         .find_map(|l| l.strip_prefix("LINE "))
@@ -92,6 +94,55 @@ fn db_error(err: duckdb::Error) -> DbError {
         line,
         column: None,
     }
+}
+
+/// DuckDB installs a known extension from the network the first time a
+/// statement needs it; kiln's DuckDB downloads nothing, so that a build does
+/// the same with or without a network (one already installed in
+/// `~/.duckdb/extensions` still loads).
+fn no_downloads(conn: &duckdb::Connection) -> Result<()> {
+    conn.execute_batch("set autoinstall_known_extensions = false")
+        .map_err(|e| Error::connection(format!("cannot configure DuckDB: {e}")))
+}
+
+/// A statement that needs an extension kiln has not compiled in (DuckDB
+/// cannot install it: see [`no_downloads`]). Says so,
+/// naming the extension and those kiln has; `None` for any other error.
+fn missing_extension(message: &str) -> Option<String> {
+    let named_after = |marker: &str| {
+        let rest = &message[message.find(marker)? + marker.len()..];
+        let name: String = rest
+            .trim_start_matches(['\'', '"'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let name = named_after("install the required extension ")
+        .or_else(|| named_after("load the required extension "))
+        .or_else(|| named_after("but it exists in the "))
+        .or_else(|| named_after("Failed to download extension "))
+        .or_else(|| named_after("Extension Autoloading Error: An error occurred while trying to automatically install the required extension "))?;
+    if crate::config::profiles::DUCKDB_EXTENSIONS.contains(&name.as_str()) {
+        return None;
+    }
+    // DuckDB's first two lines: what it tried, and why that failed.
+    let said: Vec<&str> = message
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .take(2)
+        .collect();
+    let said = said.join(" ");
+    // Keep DuckDB's `LINE n:` so that the error still points at the line.
+    let line = message
+        .lines()
+        .find(|l| l.starts_with("LINE "))
+        .map(|l| format!("\n{l}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{}\nDuckDB said: {said}{line}",
+        crate::config::profiles::missing_duckdb_extension(&name)
+    ))
 }
 
 impl Connection for DuckDbConnection {

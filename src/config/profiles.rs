@@ -241,6 +241,12 @@ pub fn load_target(
     };
     let (database, schema) = match adapter {
         AdapterKind::DuckDb => {
+            check_duckdb_extensions(
+                &settings,
+                &text,
+                file,
+                &[profile_name, "outputs", &target_name],
+            )?;
             let path = get("path").unwrap_or_else(|| ":memory:".into());
             let database = get("database").unwrap_or_else(|| duckdb_database_name(&path));
             let schema = get("schema").unwrap_or_else(|| adapter.default_schema().into());
@@ -272,6 +278,74 @@ pub fn load_target(
         settings,
         file: file.to_path_buf(),
     })
+}
+
+/// The DuckDB extensions compiled into kiln (with `core_functions`, which
+/// DuckDB always has). kiln's DuckDB cannot download others: `icu` needs
+/// DuckDB built with CMake from a duckdb-rs checkout (see the README).
+pub const DUCKDB_EXTENSIONS: &[&str] = &["parquet", "json"];
+
+/// What to say of a DuckDB extension this kiln has not compiled in.
+pub fn missing_duckdb_extension(name: &str) -> String {
+    let what = match name {
+        "icu" => " (time zones: timestamptz functions, `at time zone`)",
+        "httpfs" => " (reading over HTTP and S3)",
+        _ => "",
+    };
+    format!(
+        "DuckDB extension '{name}'{what} is not compiled into this kiln, and nothing can be downloaded at run time; compiled into this kiln: {}",
+        DUCKDB_EXTENSIONS.join(", ")
+    )
+}
+
+/// dbt-duckdb's `extensions:` (names, or mappings with a `name:`), each one
+/// kiln must have compiled in: an error at the line of one it has not.
+fn check_duckdb_extensions(
+    settings: &BTreeMap<String, serde_json::Value>,
+    text: &str,
+    file: &Path,
+    output: &[&str],
+) -> Result<()> {
+    let Some(list) = settings.get("extensions") else {
+        return Ok(());
+    };
+    let mut path: Vec<Seg> = output.iter().map(|k| Seg::key(*k)).collect();
+    path.push(Seg::key("extensions"));
+    let place = |path: &[Seg]| match locate(text, path) {
+        Some(p) => Location::at(file, p.line, Some(p.column)).spanning(p.length),
+        None => Location::file(file),
+    };
+    let items = match list {
+        serde_json::Value::Null => return Ok(()),
+        serde_json::Value::Array(items) => items,
+        _ => {
+            return Err(Error::profile(
+                place(&path),
+                "`extensions:` must be a list of DuckDB extension names",
+            ));
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        let name = match item {
+            serde_json::Value::String(name) => Some(name.as_str()),
+            serde_json::Value::Object(map) => map.get("name").and_then(|n| n.as_str()),
+            _ => None,
+        };
+        let mut at = path.clone();
+        at.push(Seg::Item(i));
+        let Some(name) = name else {
+            return Err(Error::profile(
+                place(&at),
+                "each of `extensions:` is an extension name (or a mapping with `name:`)",
+            ));
+        };
+        if !DUCKDB_EXTENSIONS.contains(&name) && name != "core_functions" {
+            return Err(Error::profile(place(&at), missing_duckdb_extension(name)).with_help(
+                "remove it from `extensions:`; kiln runs DuckDB offline with the extensions it was built with (see the README)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The catalog name DuckDB gives an attached file: its stem (`memory` in memory).

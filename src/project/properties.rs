@@ -14,7 +14,7 @@ use crate::config::known_keys::{
 };
 use crate::config::yaml::{from_text, key_string, parse_yaml, to_json};
 use crate::config::yaml_locate::{Locator, Seg};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Location, Result};
 
 #[derive(Debug, Deserialize, Default)]
@@ -230,6 +230,7 @@ impl Properties {
             None => Location::file(display),
         };
         self.warnings.extend(unknown_keys(&yaml, &at));
+        self.warnings.extend(unused_sections(&yaml, display, &at));
         for (kind, list, target) in [
             ("model", file.models, &mut self.models),
             ("seed", file.seeds, &mut self.seeds),
@@ -403,6 +404,110 @@ fn declared_tests(
 
 /// Warnings for the keys of a properties file dbt does not know, in entries
 /// and in their `config:` blocks.
+/// The sections of a properties file that dbt acts on and kiln does not
+/// (yet): each entry's singular and plural, and what is lost.
+const UNUSED_SECTIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "unit_tests",
+        "unit test",
+        "unit tests",
+        "kiln does not run unit tests yet: they are neither run nor counted",
+    ),
+    (
+        "semantic_models",
+        "semantic model",
+        "semantic models",
+        "kiln has no semantic layer: they are not read",
+    ),
+    (
+        "metrics",
+        "metric",
+        "metrics",
+        "kiln has no semantic layer: they are not read",
+    ),
+    (
+        "saved_queries",
+        "saved query",
+        "saved queries",
+        "kiln has no semantic layer: they are not read",
+    ),
+    (
+        "exposures",
+        "exposure",
+        "exposures",
+        "kiln does not read exposures: they are not in the lineage, the manifest or selection",
+    ),
+    (
+        "groups",
+        "group",
+        "groups",
+        "kiln does not read groups: access and ownership are not checked",
+    ),
+    (
+        "analyses",
+        "analysis",
+        "analyses",
+        "kiln does not read the properties of analyses",
+    ),
+    (
+        "macros",
+        "macro",
+        "macros",
+        "kiln does not read the properties of macros (descriptions, arguments)",
+    ),
+];
+
+/// A warning for each section kiln does not act on, with how many entries
+/// it has and their names, at the section's line: nothing a user wrote is
+/// dropped in silence.
+fn unused_sections(
+    yaml: &Yaml,
+    display: &Path,
+    at: &dyn Fn(&[Seg]) -> Location,
+) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for (key, one, many, lost) in UNUSED_SECTIONS {
+        let Some(section) = yaml.get(*key) else {
+            continue;
+        };
+        let names: Vec<String> = match section {
+            Yaml::Sequence(items) => items
+                .iter()
+                .map(|item| {
+                    item.get("name")
+                        .and_then(Yaml::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                })
+                .collect(),
+            Yaml::Mapping(map) => map.keys().map(key_string).collect(),
+            _ => continue,
+        };
+        if names.is_empty() {
+            continue;
+        }
+        let count = names.len();
+        let noun = if count == 1 { one } else { many };
+        let mut shown: Vec<String> = names.iter().take(5).cloned().collect();
+        if count > shown.len() {
+            shown.push(format!("and {} more", count - shown.len()));
+        }
+        warnings.push(
+            Diagnostic::warning(
+                Code::Config,
+                format!(
+                    "{} declares {count} {noun} under `{key}:` ({}), which kiln ignores; {lost}",
+                    display.display(),
+                    shown.join(", "),
+                ),
+            )
+            .at(at(&[Seg::key(*key)]))
+            .with_label(format!("{count} {noun} ignored")),
+        );
+    }
+    warnings
+}
+
 fn unknown_keys(yaml: &Yaml, at: &dyn Fn(&[Seg]) -> Location) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let mut check = |map: &Yaml, path: &[Seg], known: &[&str], what: &str| {
@@ -546,6 +651,35 @@ mod tests {
             .to_string();
         assert!(err.starts_with("models/schema.yml:4:"), "{err}");
         assert!(err.contains("models[0].columns"), "{err}");
+    }
+
+    #[test]
+    fn sections_kiln_does_not_act_on_are_each_a_warning_with_count_and_line() {
+        let mut props = Properties::default();
+        props
+            .add_file(
+                "version: 2\nmodels:\n  - name: orders\nunit_tests:\n  - name: t1\n    model: orders\n  - name: t2\n    model: orders\nexposures:\n  - name: dash\n",
+                Path::new("models/schema.yml"),
+            )
+            .unwrap();
+        let found: Vec<(String, Option<usize>)> = props
+            .warnings
+            .iter()
+            .map(|w| (w.message.clone(), w.location.as_ref().and_then(|l| l.line)))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0].0,
+            "models/schema.yml declares 2 unit tests under `unit_tests:` (t1, t2), which kiln ignores; kiln does not run unit tests yet: they are neither run nor counted"
+        );
+        assert_eq!(found[0].1, Some(4));
+        assert!(
+            found[1]
+                .0
+                .contains("declares 1 exposure under `exposures:` (dash)"),
+            "{found:?}"
+        );
+        assert_eq!(found[1].1, Some(9));
     }
 
     #[test]
