@@ -8,7 +8,8 @@
 //!   package-lock.yml pins other versions, without names (an older dbt's);
 //! - the package's dbt_project.yml renders `target` in `+materialized` and
 //!   in `vars:`;
-//! - test configs (`severity`, `where`, `warn_if`, `enabled`) are Jinja;
+//! - test configs (`severity`, `where`, `warn_if`, `enabled`) and a model's
+//!   `materialized` in the properties file are Jinja;
 //! - two generic tests are called without one of their macro's arguments:
 //!   one passes, the one whose SQL needs the argument errors on its own.
 
@@ -144,6 +145,11 @@ fn test_configs_are_rendered(db: Db) {
     let not_null_name = config("test.leniency.not_null_customers_name.1b78bf32b9");
     assert_eq!(not_null_name["severity"], "warn");
     assert_eq!(not_null_name["warn_if"], ">0");
+    // A model's config in the properties file renders too.
+    assert_eq!(
+        nodes["model.leniency.customers"]["config"]["materialized"],
+        "table"
+    );
     // `enabled: "{{ target.type == 'sqlite' }}"` is false: no such test.
     assert!(
         !nodes

@@ -208,7 +208,7 @@ fn config_vars(
 
 /// Reads one project's (the root's or a package's) models, seeds, sources,
 /// macros, snapshots and tests into `content`; `renderer` renders the Jinja
-/// in its tests' configs.
+/// in the configs its properties files give.
 fn load_package(
     root: &Path,
     config: &DbtProject,
@@ -275,7 +275,11 @@ fn load_package(
             for level in config.config_levels(tree, &fqn) {
                 node_config.merge_all(&level);
             }
-            let patch = patches.get(&name).cloned().unwrap_or_default();
+            let mut patch = patches.get(&name).cloned().unwrap_or_default();
+            if let Err(message) = test_nodes::render_config(&mut patch.config, renderer) {
+                errors.push(Error::config(patch.location.clone(), message));
+                continue;
+            }
             node_config.merge_all(&patch.config);
             let node = Node {
                 unique_id: format!("{}.{}.{}", kind.resource_type(), config.name, name),

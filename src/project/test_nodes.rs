@@ -205,23 +205,44 @@ pub fn generic_tests(
     tests
 }
 
-/// Renders the Jinja in a test's configs (`severity: "{{ 'warn' if target.type
-/// == 'x' else 'error' }}"`, `where`, `enabled`, ...) as dbt renders them
-/// when it parses the test: with `target`, `var()` and `env_var()`, to a value
-/// (`enabled: "{{ target.type == 'duckdb' }}"` is a boolean).
-fn render_config(
+/// Renders the Jinja in the configs a properties file gives a test or a
+/// node (`severity: "{{ 'warn' if target.type == 'x' else 'error' }}"`,
+/// `where`, `enabled`, `materialized`, ...) as dbt renders them when it parses
+/// the file: with `target`, `var()` and `env_var()`, to a value (`enabled:
+/// "{{ target.type == 'duckdb' }}"` is a boolean). Hooks render when they run.
+pub(super) fn render_config(
     config: &mut BTreeMap<String, Json>,
     renderer: &ConfigRenderer,
 ) -> Result<(), String> {
     for (key, value) in config.iter_mut() {
-        if let Json::String(text) = value
-            && (text.contains("{{") || text.contains("{%"))
-        {
-            *value = renderer
-                .render_native(text)
-                .map_err(|message| format!("config `{key}` of the test: {message}"))?;
+        if matches!(
+            key.as_str(),
+            "pre_hook" | "post_hook" | "pre-hook" | "post-hook"
+        ) {
+            continue;
         }
+        render_json(value, renderer).map_err(|message| format!("config `{key}`: {message}"))?;
     }
     config.retain(|_, value| !value.is_null());
+    Ok(())
+}
+
+fn render_json(value: &mut Json, renderer: &ConfigRenderer) -> Result<(), String> {
+    match value {
+        Json::String(text) if text.contains("{{") || text.contains("{%") => {
+            *value = renderer.render_native(text)?;
+        }
+        Json::Array(items) => {
+            for item in items {
+                render_json(item, renderer)?;
+            }
+        }
+        Json::Object(map) => {
+            for item in map.values_mut() {
+                render_json(item, renderer)?;
+            }
+        }
+        _ => {}
+    }
     Ok(())
 }
