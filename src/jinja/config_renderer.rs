@@ -145,6 +145,35 @@ mod tests {
     }
 
     #[test]
+    fn native_rendering_keeps_the_expressions_type() {
+        let target = Value::from_object(BTreeMap::from([(
+            "type".to_string(),
+            Value::from("duckdb"),
+        )]));
+        let r = ConfigRenderer::new(BTreeMap::new()).with_target(target);
+        assert_eq!(
+            r.render_native("{{ target.type == 'duckdb' }}").unwrap(),
+            serde_json::json!(true)
+        );
+        assert_eq!(
+            r.render_native("{{ 'warn' if target.type == 'x' else 'error' }}")
+                .unwrap(),
+            serde_json::json!("error")
+        );
+        assert_eq!(
+            r.render_native("x > {{ 1 + 1 }}").unwrap(),
+            serde_json::json!("x > 2")
+        );
+        // Before profiles.yml is read, `target.type` is undefined, not an error.
+        let base = ConfigRenderer::new(BTreeMap::new());
+        assert_eq!(
+            base.render("{{ 'table' if target.type in ['duckdb'] else 'view' }}")
+                .unwrap(),
+            Yaml::String("view".into())
+        );
+    }
+
+    #[test]
     fn missing_env_var_is_an_error_naming_it() {
         let r = ConfigRenderer::new(BTreeMap::new());
         let err = r.render("{{ env_var('KILN_SURELY_UNSET') }}").unwrap_err();
