@@ -13,6 +13,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use super::JinjaEnv;
+use super::python_compat::mutable_literals;
 use super::render::with_context;
 
 /// The SQL of the generic test `macro_name` called with `kwargs`, in `ctx`.
@@ -66,18 +67,40 @@ fn render_string(env: &JinjaEnv, text: &str, ctx: &Value) -> Result<Value, minij
     let expression =
         EXPRESSION.get_or_init(|| Regex::new(r"^\s*\{\{(.*)\}\}\s*$").expect("valid regex"));
     if call.is_match(text) {
-        return env.env.compile_expression(text)?.eval(ctx.clone());
+        return env
+            .env
+            .compile_expression(&python_expression(text))?
+            .eval(ctx.clone());
     }
     if let Some(inner) = expression.captures(text).map(|c| c[1].to_string())
         && !inner.contains("}}")
         && !inner.contains("{{")
     {
-        return env.env.compile_expression(&inner)?.eval(ctx.clone());
+        return env
+            .env
+            .compile_expression(&python_expression(&inner))?
+            .eval(ctx.clone());
     }
     if text.contains("{{") || text.contains("{%") {
-        return env.env.render_str(text, ctx.clone()).map(Value::from);
+        // As a node's code renders: list literals that `append`, date
+        // arithmetic (`date.today() - timedelta(2)`).
+        return env
+            .env
+            .render_str(&mutable_literals(text), ctx.clone())
+            .map(Value::from);
     }
     Ok(Value::from(text))
+}
+
+/// An expression rewritten as a node's `{{ }}` is (see [`mutable_literals`]).
+fn python_expression(expression: &str) -> String {
+    let wrapped = format!("{{{{ {expression} }}}}");
+    let rewritten = mutable_literals(&wrapped);
+    rewritten
+        .strip_prefix("{{")
+        .and_then(|r| r.strip_suffix("}}"))
+        .unwrap_or(expression)
+        .to_string()
 }
 
 /// The parameters of a macro as its definition writes them: each name, and

@@ -282,6 +282,9 @@ pub fn unknown_method(
 ) -> Result<Value, Error> {
     match minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args) {
         Err(e) if e.kind() == ErrorKind::UnknownMethod => {
+            if let Some(result) = sequence_method(value, method, args) {
+                return result;
+            }
             let changes = [
                 "append",
                 "extend",
@@ -319,6 +322,31 @@ pub fn unknown_method(
         }
         other => other,
     }
+}
+
+/// Python's `list.index(x)` and `list.count(x)` on a list that is not
+/// mutable (a filter's `| list`, a properties file's list); `None` for
+/// other methods and values.
+fn sequence_method(value: &Value, method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
+    if value.kind() != ValueKind::Seq || !matches!(method, "index" | "count") {
+        return None;
+    }
+    let items: Vec<Value> = match value.try_iter() {
+        Ok(items) => items.collect(),
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match (method, args) {
+        ("count", [item]) => Ok(Value::from(items.iter().filter(|x| *x == item).count())),
+        ("index", [item]) => items
+            .iter()
+            .position(|x| x == item)
+            .map(Value::from)
+            .ok_or_else(|| py_error("ValueError", format!("{item} is not in list"))),
+        _ => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("list.{method}() takes exactly one argument"),
+        )),
+    })
 }
 
 /// `zip(a, b, ...)`: lists of the items at each position, as long as the
@@ -1072,6 +1100,11 @@ fn make_wall(
 }
 
 impl Object for Moment {
+    /// Every date, datetime and time is true, as in Python (`{% if start_date %}`).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let w = &self.wall;
         let dated = self.kind != Kind::Time;
@@ -1969,6 +2002,10 @@ impl PyTz {
 }
 
 impl Object for PyTz {
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "zone" => Some(Value::from(self.zone.text())),
