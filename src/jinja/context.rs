@@ -7,8 +7,8 @@
 //! relations. While executing, `statement` and `run_query` run SQL on the
 //! worker's connection.
 
-use std::collections::HashMap;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Kwargs, Object, Value};
@@ -612,6 +612,65 @@ impl Object for AdapterObject {
                     .ok_or_else(|| invalid("adapter.load_csv_rows() takes a relation"))?;
                 self.load_csv_rows(&relation)
             }
+            // dbt's adapter methods that run DDL do it through the macro of
+            // the same name (a project may replace it), as dbt does.
+            "drop_relation" | "truncate_relation" | "drop_schema" => {
+                let relation = arg(0, "relation")?
+                    .filter(|v| relation_of(v).is_some())
+                    .ok_or_else(|| invalid(format!("adapter.{method}() takes a relation")))?;
+                call_named_macro(state, method, &[relation])?;
+                Ok(Value::from(()))
+            }
+            "rename_relation" => {
+                let from = arg(0, "from_relation")?.filter(|v| relation_of(v).is_some());
+                let to = arg(1, "to_relation")?.filter(|v| relation_of(v).is_some());
+                let (Some(from), Some(to)) = (from, to) else {
+                    return Err(invalid("adapter.rename_relation() takes two relations"));
+                };
+                call_named_macro(state, method, &[from, to])?;
+                Ok(Value::from(()))
+            }
+            "create_schema" => {
+                let relation = arg(0, "relation")?
+                    .as_ref()
+                    .and_then(relation_of)
+                    .ok_or_else(|| invalid("adapter.create_schema() takes a relation"))?;
+                self.create_schema(&relation)
+            }
+            "already_exists" => {
+                let schema = arg(0, "schema")?.map(|v| v.to_string()).unwrap_or_default();
+                let name = arg(1, "name")?.map(|v| v.to_string()).unwrap_or_default();
+                let database = self.target.database.clone();
+                Ok(Value::from(
+                    !self.get_relation(&database, &schema, &name)?.is_none(),
+                ))
+            }
+            "check_schema_exists" => {
+                let database =
+                    arg(0, "database")?.unwrap_or(Value::from(self.target.database.clone()));
+                let schema = arg(1, "schema")?.unwrap_or_default();
+                call_named_macro(state, method, &[database, schema])
+            }
+            "quote_seed_column" => {
+                let column = arg(0, "column")?.map(|v| v.to_string()).unwrap_or_default();
+                let quote = arg(1, "quote_config")?.is_some_and(|v| v.is_true());
+                Ok(Value::from(if quote {
+                    self.target.adapter.quote(&column)
+                } else {
+                    column
+                }))
+            }
+            "execute" => {
+                let sql = arg(0, "sql")?.map(|v| v.to_string()).unwrap_or_default();
+                let fetch = arg(2, "fetch")?.is_some_and(|v| v.is_true());
+                let _ = arg(1, "auto_begin")?;
+                if self.scope.phase == Phase::Parse {
+                    return Ok(Value::from(vec![Value::from("OK"), Value::from(())]));
+                }
+                let result = self.scope.run_sql(sql.trim(), fetch)?;
+                let table = result_value(result).get_attr("table")?;
+                Ok(Value::from(vec![Value::from("OK"), table]))
+            }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!("adapter has no method '{method}'"),
@@ -659,6 +718,24 @@ impl AdapterObject {
         ))
     }
 
+    /// `adapter.create_schema(relation)`: the relation's schema, made if
+    /// it is missing; nothing without a connection.
+    fn create_schema(&self, relation: &Relation) -> Result<Value, Error> {
+        let Some(connection) = &self.scope.connection else {
+            return Ok(Value::from(()));
+        };
+        let database = relation
+            .database
+            .clone()
+            .unwrap_or_else(|| self.target.database.clone());
+        let schema = relation.schema.clone().unwrap_or_default();
+        lock(&self.scope.executed).push(format!("-- create schema {schema}"));
+        lock(connection)
+            .create_schema(&database, &schema)
+            .map_err(|e| self.scope.database_error(e))?;
+        Ok(Value::from(()))
+    }
+
     fn load_csv_rows(&self, relation: &Relation) -> Result<Value, Error> {
         let (Some(connection), Some(seed)) = (&self.scope.connection, &self.scope.seed) else {
             return Ok(Value::from(""));
@@ -673,6 +750,20 @@ impl AdapterObject {
             .map_err(|e| self.scope.database_error(e))?;
         Ok(Value::from(""))
     }
+}
+
+/// Calls the macro `name` as a node's SQL would, unqualified (the
+/// project's own first, then kiln's built-in).
+fn call_named_macro(state: &State<'_, '_>, name: &str, args: &[Value]) -> Result<Value, Error> {
+    let registry = crate::jinja::environment::registry_of(state)
+        .ok_or_else(|| invalid(format!("adapter.{name}() is not available here")))?;
+    let package = crate::jinja::macros::node_package(&registry.root);
+    let own = crate::jinja::macros::calling_macro_package();
+    let def = registry
+        .resolve(name, &package, own.as_deref())
+        .ok_or_else(|| invalid(format!("adapter.{name}(): no macro named '{name}'")))?
+        .clone();
+    crate::jinja::macros::call_macro(state.env(), &def, args)
 }
 
 /// `{% call statement('name', fetch_result=True) %}sql{% endcall %}`.

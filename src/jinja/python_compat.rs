@@ -3,9 +3,10 @@
 //! methods (`minijinja_contrib::pycompat`), and `zip`, `set` and `modules`
 //! (`re`, `datetime`, `pytz`).
 //!
-//! minijinja's values are immutable, so a list or dict literal assigned with
-//! `{% set x = [] %}` is rewritten to `__kiln_list([])` (a list object that
-//! `do x.append(...)` changes, seen by every scope, as in Jinja2).
+//! minijinja's values are immutable, so the value of every `{% set x = ... %}`
+//! is rewritten to `__kiln_mut(...)` (`__kiln_dict({...})` for a dict
+//! literal): a list becomes a list object that `do x.append(...)` changes,
+//! seen by every scope, as in Jinja2.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -30,17 +31,27 @@ fn set_literals(source: &str) -> std::borrow::Cow<'_, str> {
     if !source.contains("set") {
         return source.into();
     }
+    // `{% set name = ... %}` and `{% set ns.attr = ... %}`: whatever the
+    // value is made by (a literal, `split()`, a filter, a macro's return),
+    // a list assigned is one that changes in place, as Python's lists are.
     let re = SET.get_or_init(|| {
-        Regex::new(r"(\{%[-+]?\s*set\s+[A-Za-z_][A-Za-z0-9_]*\s*=\s*)(\[[^%\n]*?\]|\{[^%\n]*?\})(\s*[-+]?%\})")
-            .expect("valid regex")
+        Regex::new(
+            r"(\{%[-+]?\s*set\s+[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?\s*=\s*)((?s:[^%]|%[^}])+?)(\s*[-+]?%\})",
+        )
+        .expect("valid regex")
     });
     re.replace_all(source, |c: &regex::Captures<'_>| {
-        let function = if c[2].starts_with('[') {
-            "__kiln_list"
-        } else {
+        let value = &c[2];
+        // A `%}` inside a string ended the match early: leave it be.
+        if value.matches('\'').count() % 2 == 1 || value.matches('"').count() % 2 == 1 {
+            return c[0].to_string();
+        }
+        let function = if value.starts_with('{') && value.ends_with('}') {
             "__kiln_dict"
+        } else {
+            "__kiln_mut"
         };
-        format!("{}{function}({}){}", &c[1], &c[2], &c[3])
+        format!("{}{function}({}){}", &c[1], value, &c[3])
     })
 }
 
@@ -284,6 +295,22 @@ pub fn unknown_method(
         Err(e) if e.kind() == ErrorKind::UnknownMethod => {
             if let Some(result) = sequence_method(value, method, args) {
                 return result;
+            }
+            // `(nodes | selectattr(...) | list).pop()`: the item of a list
+            // no name holds, which nothing else sees change.
+            if method == "pop" && value.kind() == ValueKind::Seq {
+                let items: Vec<Value> = value.try_iter()?.collect();
+                let at = match args {
+                    [] => items.len().checked_sub(1),
+                    [at] => position(items.len(), at),
+                    _ => None,
+                };
+                return at.map(|i| items[i].clone()).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "pop from an empty list, or an index out of range",
+                    )
+                });
             }
             let changes = [
                 "append",
@@ -2379,6 +2406,13 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
             }))
         },
     );
+    env.add_function("__kiln_mut", |items: minijinja::value::Rest<Value>| {
+        // `{% set x = 1, 2 %}` assigns a tuple.
+        match items.len() {
+            1 => mutable(items[0].clone()),
+            _ => Value::from(items.0.clone()),
+        }
+    });
     env.add_function("__kiln_dict", |value: Option<Value>| {
         MutableDict::value(&value.unwrap_or_default())
     });

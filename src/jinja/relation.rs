@@ -79,6 +79,11 @@ impl Object for Relation {
                 }
                 Ok(Value::from_object(other))
             }
+            "without_identifier" => {
+                let mut other = (**self).clone();
+                other.include[2] = false;
+                Ok(Value::from_object(other))
+            }
             "quote" => Ok(Value::from_object((**self).clone())),
             "get" => {
                 let key = args.first().cloned().unwrap_or_default();

@@ -324,7 +324,7 @@ fn load_package(
         }
     }
 
-    let sources = build_sources(&properties, config, target, errors);
+    let sources = build_sources(&properties, config, target, renderer, errors);
     let macros = read_macros(root, config, errors);
     let declared = snapshot_nodes::yaml_snapshots(config, &properties.snapshots);
     for snapshot in snapshot_nodes::snapshots(root, config, errors)
@@ -423,10 +423,42 @@ fn build_sources(
     properties: &Properties,
     config: &DbtProject,
     target: &Target,
+    renderer: &ConfigRenderer,
     errors: &mut Vec<Error>,
 ) -> BTreeMap<String, SourceTable> {
     let mut sources = BTreeMap::new();
     for declared in &properties.sources {
+        // dbt renders a source's `database`, `schema` and `identifier`
+        // (`schema: "{{ target.schema ~ '_raw' }}"`) with target, var and
+        // env_var.
+        let mut render = |part: &Option<String>, what: &str| -> Option<String> {
+            let text = part.as_ref()?;
+            if !text.contains("{{") && !text.contains("{%") {
+                return Some(text.clone());
+            }
+            match renderer.render(text) {
+                Ok(serde_yaml::Value::String(rendered)) => Some(rendered),
+                Ok(other) => Some(
+                    serde_yaml::to_string(&other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                ),
+                Err(message) => {
+                    errors.push(Error::config(
+                        Location::file(&declared.file),
+                        format!(
+                            "source '{}.{}': `{what}`: {message}",
+                            declared.source_name, declared.table_name
+                        ),
+                    ));
+                    Some(text.clone())
+                }
+            }
+        };
+        let database = render(&declared.database, "database");
+        let schema = render(&declared.schema, "schema");
+        let identifier = render(&declared.identifier, "identifier");
         let unique_id = format!(
             "source.{}.{}.{}",
             config.name, declared.source_name, declared.table_name
@@ -447,18 +479,9 @@ fn build_sources(
                 unique_id,
                 source_name: declared.source_name.clone(),
                 name: declared.table_name.clone(),
-                database: declared
-                    .database
-                    .clone()
-                    .unwrap_or_else(|| target.database.clone()),
-                schema: declared
-                    .schema
-                    .clone()
-                    .unwrap_or_else(|| declared.source_name.clone()),
-                identifier: declared
-                    .identifier
-                    .clone()
-                    .unwrap_or_else(|| declared.table_name.clone()),
+                database: database.unwrap_or_else(|| target.database.clone()),
+                schema: schema.unwrap_or_else(|| declared.source_name.clone()),
+                identifier: identifier.unwrap_or_else(|| declared.table_name.clone()),
                 description: declared.description.clone(),
                 package: config.name.clone(),
                 original_file_path: declared.file.clone(),

@@ -45,6 +45,34 @@ create table {{ relation }} (
     {%- endcall %}
 {%- endmacro %}
 
+{% macro truncate_relation(relation) -%}
+    {% call statement('truncate_relation') -%}
+        truncate table {{ relation }}
+    {%- endcall %}
+{%- endmacro %}
+
+{% macro drop_schema(relation) -%}
+    {% call statement('drop_schema') -%}
+        drop schema if exists {{ relation.without_identifier() }} cascade
+    {%- endcall %}
+{%- endmacro %}
+
+{#- `adapter.list_schemas(database)`: the names of the database's schemas. -#}
+{% macro list_schemas(database) -%}
+    {%- set names = [] -%}
+    {%- set found = run_query("select schema_name from information_schema.schemata where catalog_name = '" ~ database | replace("'", "''") ~ "'") -%}
+    {%- if found is not none -%}
+        {%- for row in found.rows -%}
+            {%- do names.append(row[0]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{% macro check_schema_exists(database, schema) -%}
+    {{ return(schema in list_schemas(database)) }}
+{%- endmacro %}
+
 {% macro run_hooks(hooks) -%}
     {% for hook in hooks %}
         {% call statement('hook') -%}

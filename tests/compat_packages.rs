@@ -1,0 +1,90 @@
+//! What dbt's own packages (dbt_utils, codegen, audit_helper) need of kiln,
+//! in their integration tests, pinned in a small fixture
+//! (tests/fixtures/compat_packages). Every status, row and name asserted is
+//! what dbt-core 1.10 gave on the same fixture:
+//!
+//! - `adapter.drop_relation(...)` in a seed's post-hook, and
+//!   `adapter.create_schema(...)` and `adapter.check_schema_exists(...)` in
+//!   an operation, run as dbt's adapter runs them;
+//! - a source's `schema:` is Jinja, rendered with `target`;
+//! - a list changes in place whatever made it (`split()`, a filter, a
+//!   namespace attribute), and `(... | list).pop()` gives the last item.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Db, Fixture, lines};
+
+fn fixture(db: Db) -> Fixture {
+    Fixture::project_on(db, "tests/fixtures/compat_packages", "kiln_test")
+}
+
+/// unique_id -> status from target/run_results.json.
+fn statuses(f: &Fixture) -> BTreeMap<String, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(&f.read("target/run_results.json")).expect("run_results.json");
+    json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["unique_id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn relations(f: &Fixture) -> Vec<String> {
+    lines(&f.query(&format!(
+        "select table_name from information_schema.tables where table_schema = '{}' order by 1",
+        f.schema
+    )))
+}
+
+fn the_adapters_methods_run_as_dbts(db: Db) {
+    let f = fixture(db);
+    let op = f.kiln(&["run-operation", "make_extra_schema"]);
+    assert_eq!(op.code, 0, "{}", op.all());
+    assert!(op.all().contains("extra exists: True"), "{}", op.all());
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let expected: BTreeMap<String, String> = [
+        ("model.compat_packages.lists", "success"),
+        ("model.compat_packages.things", "success"),
+        ("seed.compat_packages.dropped", "success"),
+        ("seed.compat_packages.kept", "success"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(statuses(&f), expected, "{}", out.all());
+    // The seed's post-hook dropped it.
+    assert_eq!(relations(&f), ["kept", "lists", "things"], "{}", out.all());
+    // The source's schema rendered: its columns were read.
+    assert_eq!(
+        lines(&f.query(&f.sql("select thing_id, thing_name from {schema}.things"))),
+        ["1|x"]
+    );
+}
+
+fn lists_change_in_place_whatever_made_them(db: Db) {
+    let f = fixture(db);
+    let op = f.kiln(&["run-operation", "make_extra_schema"]);
+    assert_eq!(op.code, 0, "{}", op.all());
+    let out = f.kiln(&["build", "--select", "lists"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query(
+            &f.sql("select joined, popped, last_item, appended, pair_length from {schema}.lists")
+        )),
+        ["a-b-c-d|b-c-d|z|2|2"]
+    );
+}
+
+on_each_adapter!(
+    the_adapters_methods_run_as_dbts,
+    lists_change_in_place_whatever_made_them,
+);
