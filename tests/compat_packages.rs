@@ -7,6 +7,8 @@
 //!   `adapter.create_schema(...)` and `adapter.check_schema_exists(...)` in
 //!   an operation, run as dbt's adapter runs them;
 //! - a source's `schema:` is Jinja, rendered with `target`;
+//! - a macro reads what it was given beyond its parameters from `kwargs`
+//!   (dbt_utils' `not_null_proportion`);
 //! - a list changes in place whatever made it (`split()`, a filter, a
 //!   namespace attribute), and `(... | list).pop()` gives the last item.
 
@@ -56,6 +58,12 @@ fn the_adapters_methods_run_as_dbts(db: Db) {
         ("model.compat_packages.things", "success"),
         ("seed.compat_packages.dropped", "success"),
         ("seed.compat_packages.kept", "success"),
+        // A generic test whose arguments reach it as `kwargs`, named as dbt
+        // names it (0.5 as `0_5`).
+        (
+            "test.compat_packages.proportion_at_least_kept_0_5__id.c3be3480f3",
+            "pass",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

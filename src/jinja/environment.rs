@@ -101,6 +101,11 @@ impl JinjaEnv {
                 }),
             );
         }
+        // A macro's `kwargs`: what it was given beyond its parameters.
+        env.add_global(
+            "kwargs",
+            Value::from_object(crate::jinja::macros::MacroKwargs),
+        );
         env.add_global(
             REGISTRY_GLOBAL,
             Value::from_object(RegistryHandle(macros.clone())),

@@ -315,7 +315,17 @@ fn call_macro_at_depth(
     let ctx = current_context();
     let (result, returned) = with_return_slot(|| {
         let mut captured = template.render_captured(ctx)?;
-        captured.with_state_mut(|s| s.call_macro(&local_name(&def.name), args))
+        captured.with_state_mut(|s| {
+            let name = local_name(&def.name);
+            let (args, extra) = match s.lookup(&name) {
+                Some(m) => split_extra_kwargs(&m, args),
+                None => (args.to_vec(), Vec::new()),
+            };
+            EXTRA_KWARGS.with(|k| k.borrow_mut().push(extra));
+            let outcome = s.call_macro(&name, &args);
+            EXTRA_KWARGS.with(|k| k.borrow_mut().pop());
+            outcome
+        })
     });
     match (result, returned) {
         (_, Some(value)) => Ok(value),
@@ -326,6 +336,116 @@ fn call_macro_at_depth(
             } else {
                 Err(err)
             }
+        }
+    }
+}
+
+thread_local! {
+    /// The keyword arguments each macro being called was given beyond its
+    /// parameters, innermost last: its `kwargs`.
+    static EXTRA_KWARGS: std::cell::RefCell<Vec<Vec<(String, Value)>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `args` without the keyword arguments `macro_value` has no parameter
+/// for, and those. Jinja2 gives a macro them as the dict `kwargs`
+/// (`test_not_null_proportion(model, group_by_columns=[])` reads
+/// `kwargs.get('at_least')`).
+fn split_extra_kwargs(macro_value: &Value, args: &[Value]) -> (Vec<Value>, Vec<(String, Value)>) {
+    let Some(Ok(kwargs)) = args.last().cloned().map(minijinja::value::Kwargs::try_from) else {
+        return (args.to_vec(), Vec::new());
+    };
+    let parameters: Vec<String> = macro_value
+        .get_attr("arguments")
+        .ok()
+        .and_then(|a| a.try_iter().ok())
+        .map(|names| names.map(|n| n.to_string()).collect())
+        .unwrap_or_default();
+    let mut known = Vec::new();
+    let mut extra = Vec::new();
+    for key in kwargs.args() {
+        let value: Value = kwargs.get(key).unwrap_or_default();
+        if key == "caller" || parameters.iter().any(|p| p == key) {
+            known.push((key.to_string(), value));
+        } else {
+            extra.push((key.to_string(), value));
+        }
+    }
+    if extra.is_empty() {
+        return (args.to_vec(), extra);
+    }
+    let mut args = args[..args.len() - 1].to_vec();
+    if !known.is_empty() {
+        args.push(Value::from(minijinja::value::Kwargs::from_iter(known)));
+    }
+    (args, extra)
+}
+
+/// `kwargs` inside a macro: the keyword arguments it was given beyond its
+/// parameters, as a dict.
+#[derive(Debug)]
+pub struct MacroKwargs;
+
+impl MacroKwargs {
+    fn current() -> Vec<(String, Value)> {
+        EXTRA_KWARGS.with(|k| k.borrow().last().cloned().unwrap_or_default())
+    }
+}
+
+impl Object for MacroKwargs {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        Self::current()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            Self::current()
+                .into_iter()
+                .map(|(k, _)| Value::from(k))
+                .collect(),
+        )
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let found = |key: &Value| self.get_value(key);
+        match (method, args) {
+            ("get", [key]) => Ok(found(key).unwrap_or(Value::from(()))),
+            ("get", [key, default]) => Ok(found(key).unwrap_or(default.clone())),
+            ("keys", []) => Ok(Value::from(
+                Self::current()
+                    .into_iter()
+                    .map(|(k, _)| Value::from(k))
+                    .collect::<Vec<_>>(),
+            )),
+            ("values", []) => Ok(Value::from(
+                Self::current()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>(),
+            )),
+            ("items", []) => Ok(Value::from(
+                Self::current()
+                    .into_iter()
+                    .map(|(k, v)| Value::from(vec![Value::from(k), v]))
+                    .collect::<Vec<_>>(),
+            )),
+            _ => Err(Error::new(
+                minijinja::ErrorKind::UnknownMethod,
+                format!("kwargs has no method '{method}'"),
+            )),
         }
     }
 }
