@@ -9,6 +9,7 @@
 //! - a source's `schema:` is Jinja, rendered with `target`;
 //! - a macro reads what it was given beyond its parameters from `kwargs`
 //!   (dbt_utils' `not_null_proportion`);
+//! - `tests/fixtures/` holds unit tests' fixtures, never singular tests;
 //! - a list changes in place whatever made it (`split()`, a filter, a
 //!   namespace attribute), and `(... | list).pop()` gives the last item.
 

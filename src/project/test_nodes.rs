@@ -34,7 +34,9 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
     let mut tests: Vec<Node> = Vec::new();
     for file in discovery::find_files(root, &config.test_paths, &["sql"], errors) {
         let relative = discovery::relative_to_folder(&file, &config.test_paths);
-        if relative.starts_with("generic") {
+        // `generic/` holds generic tests, `fixtures/` unit tests' fixture
+        // files: dbt makes neither a singular test.
+        if relative.starts_with("generic") || relative.starts_with("fixtures") {
             continue;
         }
         let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
