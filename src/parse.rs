@@ -8,6 +8,7 @@ use std::sync::Arc;
 use minijinja::Value;
 use rayon::prelude::*;
 
+use crate::adapter::AdapterKind;
 use crate::config::Target;
 use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -455,7 +456,7 @@ impl Parsed {
                 .unwrap_or(&target.database)
                 .to_string();
             let alias = config.get_str("alias").unwrap_or(&node.name).to_string();
-            return Ok(Relation::new(target.adapter, database, schema, alias));
+            return Ok(self.as_quoted(database, schema.to_string(), alias));
         }
         let database =
             match self.naming_macro(node, "generate_database_name", config.get_str("database"))? {
@@ -483,7 +484,30 @@ impl Parsed {
                 .unwrap_or(&node.name)
                 .to_string(),
         };
-        Ok(Relation::new(target.adapter, database, schema, alias))
+        Ok(self.as_quoted(database, schema, alias))
+    }
+
+    /// A node's relation with the root project's `quoting:` (dbt's quote
+    /// policy, for a package's nodes too). PostgreSQL folds an unquoted
+    /// name to lower case: the relation names what the catalog will hold,
+    /// so that finding it again (incremental runs, `adapter.get_relation`,
+    /// the relation cache) matches.
+    fn as_quoted(&self, database: String, schema: String, alias: String) -> Relation {
+        let quoting = self.project.config.quoting;
+        let fold = |part: String, quoted: bool| {
+            if quoted || self.target.adapter != AdapterKind::Postgres {
+                part
+            } else {
+                part.to_lowercase()
+            }
+        };
+        Relation::new(
+            self.target.adapter,
+            fold(database, quoting[0]),
+            fold(schema, quoting[1]),
+            fold(alias, quoting[2]),
+        )
+        .with_quoting(quoting)
     }
 
     /// The macro that implements a generic test (`test_<name>`), after

@@ -9,7 +9,11 @@
 //! - `list.index(x)` works on a filter's `| list` (dbt_expectations'
 //!   `expect_column_to_exist`);
 //! - a `datetime` is true in `{% if %}` (dbt_date's `get_base_dates`, called
-//!   with `start_date=datetime...`, quotes it only when it is).
+//!   with `start_date=datetime...`, quotes it only when it is);
+//! - dbt_project.yml's `quoting:` (DataRecce/dbt-tpch turns it all off):
+//!   a model's relation is written unquoted in `ref`, `this` and the DDL, a
+//!   source keeps its own quoting, and on PostgreSQL the relation the catalog
+//!   then holds (folded to lower case) is found again on the next run.
 
 mod common;
 
@@ -107,7 +111,67 @@ fn a_datetime_is_true_in_if(db: Db) {
     );
 }
 
+/// A project with `quoting:` all off and a mixed-case model name.
+fn unquoted_project(db: Db) -> Fixture {
+    let f = Fixture::new_on(db);
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\nquoting:\n  database: false\n  schema: false\n  identifier: false\n",
+    );
+    f.write(
+        "models/Base_Rows.sql",
+        "{{ config(materialized='table') }}\nselect 1 as id",
+    );
+    f.write(
+        "models/uses.sql",
+        "select * from {{ ref('Base_Rows') }} -- {{ this }}",
+    );
+    f
+}
+
+fn project_quoting_leaves_relations_unquoted(db: Db) {
+    let f = unquoted_project(db);
+    for run in ["first", "second"] {
+        let out = f.kiln(&["run"]);
+        assert_eq!(out.code, 0, "{run} run: {}", out.all());
+    }
+    let compiled = f.read("target/compiled/proj/models/uses.sql");
+    let run = f.read("target/run/proj/models/Base_Rows.sql");
+    match db {
+        // What dbt-duckdb compiles.
+        Db::DuckDb => {
+            assert_eq!(
+                compiled.trim(),
+                "select * from test.main.Base_Rows -- test.main.uses"
+            );
+            assert!(run.contains("rename to Base_Rows;"), "{run}");
+        }
+        Db::Postgres => {
+            let schema = &f.schema;
+            assert!(
+                compiled.contains(&format!("test.{schema}.base_rows ")),
+                "{compiled}"
+            );
+            assert!(
+                run.contains(&format!("create table test.{schema}.base_rows__dbt_tmp as")),
+                "{run}"
+            );
+            assert!(run.contains("rename to base_rows;"), "{run}");
+        }
+    }
+    // The catalog holds what dbt's run leaves: `base_rows` on PostgreSQL.
+    let names = f.query(
+        "select table_name from information_schema.tables where table_schema = '{schema}' order by 1",
+    );
+    let expected = match db {
+        Db::DuckDb => vec!["Base_Rows", "uses"],
+        Db::Postgres => vec!["base_rows", "uses"],
+    };
+    assert_eq!(lines(&names), expected);
+}
+
 on_each_adapter!(
+    project_quoting_leaves_relations_unquoted,
     the_fixture_builds_with_dbts_statuses,
     date_arithmetic_in_a_test_argument_renders,
     a_datetime_is_true_in_if,

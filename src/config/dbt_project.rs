@@ -58,6 +58,20 @@ struct RawProject {
     packages_install_path: Option<String>,
     #[serde(default)]
     dispatch: Option<Vec<DispatchEntry>>,
+    #[serde(default)]
+    quoting: Option<ProjectQuoting>,
+}
+
+/// `quoting:` of dbt_project.yml: which parts of a model's, seed's and
+/// snapshot's name are quoted (sources keep their own).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct ProjectQuoting {
+    #[serde(default)]
+    database: Option<bool>,
+    #[serde(default)]
+    schema: Option<bool>,
+    #[serde(default)]
+    identifier: Option<bool>,
 }
 
 /// One entry of `dispatch:`: where `adapter.dispatch(name, macro_namespace)`
@@ -96,6 +110,9 @@ pub struct DbtProject {
     pub packages_install_path: String,
     /// `dispatch:`: the search order of `adapter.dispatch` per namespace.
     pub dispatch: Vec<DispatchEntry>,
+    /// `quoting:`: whether the database, schema and identifier of the
+    /// relations the project builds are quoted (all by default).
+    pub quoting: [bool; 3],
     /// For an installed package: the root project's config trees, which
     /// apply after the package's own (dbt's precedence). Empty for the root.
     pub root_config_trees: BTreeMap<&'static str, Yaml>,
@@ -191,6 +208,10 @@ impl DbtProject {
                 .packages_install_path
                 .unwrap_or_else(|| "dbt_packages".into()),
             dispatch: raw.dispatch.unwrap_or_default(),
+            quoting: {
+                let q = raw.quoting.unwrap_or_default();
+                [q.database, q.schema, q.identifier].map(|part| part.unwrap_or(true))
+            },
             root_config_trees: BTreeMap::new(),
         })
     }

@@ -41,7 +41,7 @@ create table {{ relation }} (
 
 {% macro rename_relation(from_relation, to_relation) -%}
     {% call statement('rename_relation') -%}
-        alter {{ from_relation.type or 'table' }} {{ from_relation }} rename to {{ adapter.quote(to_relation.identifier) }}
+        alter {{ from_relation.type or 'table' }} {{ from_relation }} rename to {{ to_relation.include(database=False, schema=False) }}
     {%- endcall %}
 {%- endmacro %}
 
