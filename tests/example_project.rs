@@ -214,3 +214,22 @@ fn ls_lists_every_node_like_dbt_ls() {
         ]
     );
 }
+
+#[test]
+fn run_results_name_relations_as_dbt_does() {
+    // dbt 1.10 on this project: models and snapshots carry their relation,
+    // seeds and tests (without store_failures) a null.
+    let fixture = Fixture::copy_of("example_project");
+    build(&fixture);
+    let results: serde_json::Value =
+        serde_json::from_str(&fixture.read("target/run_results.json")).unwrap();
+    for result in results["results"].as_array().unwrap() {
+        let id = result["unique_id"].as_str().unwrap();
+        let relation = &result["relation_name"];
+        match id.split('.').next().unwrap() {
+            "seed" | "test" => assert!(relation.is_null(), "{id}: {relation}"),
+            "model" | "snapshot" => assert!(relation.is_string(), "{id}: {relation}"),
+            other => panic!("unexpected node {other}"),
+        }
+    }
+}

@@ -84,7 +84,13 @@ pub fn write_run_results(
                 "unique_id": r.unique_id,
                 "compiled": r.compiled_code.is_some(),
                 "compiled_code": r.compiled_code,
-                "relation_name": r.relation,
+                // dbt names the relation of models and snapshots here; a
+                // seed's is null in run_results.json (its manifest has it).
+                "relation_name": if r.unique_id.starts_with("seed.") {
+                    None
+                } else {
+                    r.relation.as_deref()
+                },
                 "batch_results": null,
             })
         })
