@@ -12,6 +12,7 @@ pub mod functions;
 pub mod generic_test;
 pub mod macros;
 pub mod python_compat;
+pub mod python_re;
 pub mod relation;
 pub mod render;
 

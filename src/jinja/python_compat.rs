@@ -403,20 +403,8 @@ fn set(value: Option<Value>) -> Result<Value, Error> {
     Ok(Value::from(items))
 }
 
-/// `modules.re`: Python's `re` functions over Rust's regex syntax.
-#[derive(Debug)]
-struct ReModule;
-
-fn compile_regex(pattern: &Value) -> Result<Regex, Error> {
-    let text = pattern
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| pattern.to_string());
-    Regex::new(&text)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("modules.re: {e}")))
-}
-
-fn text_of(value: Option<&Value>) -> String {
+/// A value's text: a string as it is, anything else as it renders.
+pub(super) fn text_of(value: Option<&Value>) -> String {
     value
         .map(|v| {
             v.as_str()
@@ -424,128 +412,6 @@ fn text_of(value: Option<&Value>) -> String {
                 .unwrap_or_else(|| v.to_string())
         })
         .unwrap_or_default()
-}
-
-impl Object for ReModule {
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let pattern = args
-            .first()
-            .ok_or_else(|| Error::new(ErrorKind::MissingArgument, "modules.re needs a pattern"))?;
-        match method {
-            "sub" => {
-                let re = compile_regex(pattern)?;
-                let replacement = text_of(args.get(1)).replace("\\g<0>", "${0}");
-                // Python's \1 is regex's ${1}.
-                let replacement = Regex::new(r"\\(\d+)")
-                    .expect("valid regex")
-                    .replace_all(&replacement, "$${$1}")
-                    .into_owned();
-                Ok(Value::from(
-                    re.replace_all(&text_of(args.get(2)), replacement.as_str())
-                        .into_owned(),
-                ))
-            }
-            "match" | "search" | "fullmatch" => {
-                let re = compile_regex(pattern)?;
-                let text = text_of(args.get(1));
-                let found = re.captures(&text).filter(|c| {
-                    let whole = c.get(0).expect("group 0");
-                    match method {
-                        "match" => whole.start() == 0,
-                        "fullmatch" => whole.start() == 0 && whole.end() == text.len(),
-                        _ => true,
-                    }
-                });
-                Ok(match found {
-                    Some(c) => Value::from_object(Match(
-                        (0..c.len())
-                            .map(|i| c.get(i).map(|m| m.as_str().to_string()))
-                            .collect(),
-                    )),
-                    None => Value::from(()),
-                })
-            }
-            "findall" => {
-                let re = compile_regex(pattern)?;
-                let text = text_of(args.get(1));
-                Ok(Value::from(
-                    re.captures_iter(&text)
-                        .map(|c| {
-                            Value::from(
-                                c.get(if c.len() > 1 { 1 } else { 0 })
-                                    .map(|m| m.as_str())
-                                    .unwrap_or(""),
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                ))
-            }
-            "split" => {
-                let re = compile_regex(pattern)?;
-                Ok(Value::from(
-                    re.split(&text_of(args.get(1)))
-                        .map(Value::from)
-                        .collect::<Vec<_>>(),
-                ))
-            }
-            "escape" => Ok(Value::from(regex::escape(&text_of(Some(pattern))))),
-            "compile" => Ok(Value::from_object(CompiledRegex(text_of(Some(pattern))))),
-            _ => Err(Error::from(ErrorKind::UnknownMethod)),
-        }
-    }
-}
-
-/// `modules.re.compile(p)`: the pattern, whose methods take the text.
-#[derive(Debug)]
-struct CompiledRegex(String);
-
-impl Object for CompiledRegex {
-    fn call_method(
-        self: &Arc<Self>,
-        state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let mut full = vec![Value::from(self.0.clone())];
-        full.extend_from_slice(args);
-        Arc::new(ReModule).call_method(state, method, &full)
-    }
-}
-
-/// A match: `group(n)`, `groups()`.
-#[derive(Debug)]
-struct Match(Vec<Option<String>>);
-
-impl Object for Match {
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let group = |i: usize| {
-            self.0
-                .get(i)
-                .cloned()
-                .flatten()
-                .map(Value::from)
-                .unwrap_or(Value::from(()))
-        };
-        match method {
-            "group" => Ok(group(
-                args.first().and_then(Value::as_i64).unwrap_or(0) as usize
-            )),
-            "groups" => Ok(Value::from(
-                (1..self.0.len()).map(group).collect::<Vec<_>>(),
-            )),
-            _ => Err(Error::from(ErrorKind::UnknownMethod)),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -571,7 +437,7 @@ const MICROS_PER_SECOND: i128 = 1_000_000;
 const MICROS_PER_DAY: i128 = 86_400 * MICROS_PER_SECOND;
 
 /// A Python exception as a render error: `ValueError: day is out of range for month`.
-fn py_error(exception: &str, message: impl std::fmt::Display) -> Error {
+pub(super) fn py_error(exception: &str, message: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::InvalidOperation,
         format!("{exception}: {message}"),
@@ -603,7 +469,11 @@ fn py_type(value: &Value) -> &'static str {
 }
 
 /// Python's keyword and positional arguments, bound to `names` in order.
-fn bind(func: &str, args: &[Value], names: &[&str]) -> Result<Vec<Option<Value>>, Error> {
+pub(super) fn bind(
+    func: &str,
+    args: &[Value],
+    names: &[&str],
+) -> Result<Vec<Option<Value>>, Error> {
     let (positional, kwargs) = match args
         .last()
         .map(|v| minijinja::value::Kwargs::try_from(v.clone()))
@@ -654,7 +524,7 @@ fn number_of(value: &Value) -> Option<f64> {
 }
 
 /// A bound argument that was given and is not `none`.
-fn given(arg: &Option<Value>) -> Option<&Value> {
+pub(super) fn given(arg: &Option<Value>) -> Option<&Value> {
     arg.as_ref().filter(|v| !v.is_none() && !v.is_undefined())
 }
 
@@ -2427,7 +2297,7 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_global(
         "modules",
         minijinja::context! {
-            re => Value::from_object(ReModule),
+            re => super::python_re::module(),
             datetime => Value::from_object(DatetimeModule),
             pytz => Value::from_object(PytzModule),
         },
