@@ -7,7 +7,9 @@
 //!   backreferences, `findall` gives the groups (a tuple for several), `sub`
 //!   reads `\g<n>` and `\1`, flags are `re.IGNORECASE` ..., a match object
 //!   is true and has `group()`, `start()`, `end()`, `groups()`, and `$`
-//!   matches before a final newline.
+//!   matches before a final newline;
+//! - a macro parameter's default may name an earlier parameter
+//!   (`name=schema_name`, codegen's generate_source) and sees its argument.
 
 mod common;
 
@@ -33,4 +35,17 @@ fn modules_re_answers_as_pythons_re(db: Db) {
     );
 }
 
-on_each_adapter!(modules_re_answers_as_pythons_re);
+fn defaults_see_the_earlier_parameters(db: Db) {
+    let f = fixture(db);
+    let out = f.kiln(&["build", "--select", "defaults"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        lines(&f.query(&f.sql("select left_out, given, by_position from {schema}.defaults"))),
+        ["raw/%|given/%|third/x%"]
+    );
+}
+
+on_each_adapter!(
+    modules_re_answers_as_pythons_re,
+    defaults_see_the_earlier_parameters,
+);
