@@ -498,6 +498,31 @@ impl Object for VarFunction {
     }
 }
 
+/// Whether a render asked the database about a relation that does not
+/// exist yet. The SQL such a render gives (a column list from
+/// `get_columns_in_relation`) is not what the model will run once its
+/// parents are built, so the SQL check before a build leaves it unchecked.
+pub mod introspection {
+    use std::cell::Cell;
+
+    thread_local! {
+        static MISSED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn saw_missing_relation() {
+        MISSED.with(|m| m.set(true));
+    }
+
+    /// Runs `f` (a render, on this thread) and says whether it read a
+    /// relation that does not exist.
+    pub fn watch<T>(f: impl FnOnce() -> T) -> (T, bool) {
+        let before = MISSED.with(|m| m.replace(false));
+        let result = f();
+        let missed = MISSED.with(|m| m.replace(before));
+        (result, missed)
+    }
+}
+
 /// `adapter.*`.
 struct AdapterObject {
     scope: Arc<RenderScope>,
@@ -708,6 +733,10 @@ impl AdapterObject {
         let columns = lock(connection)
             .list_columns(&database, &schema, relation.identifier())
             .map_err(|e| invalid(format!("reading the columns of {}: {e}", relation.render())))?;
+        if columns.is_empty() {
+            // No relation has no columns: this one is not built yet.
+            introspection::saw_missing_relation();
+        }
         Ok(Value::from(
             columns
                 .into_iter()

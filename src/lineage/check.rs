@@ -199,17 +199,25 @@ pub fn check_project(
         .filter_map(|node| {
             // The build renders each model again when it runs it; its log()
             // lines are printed then, not twice.
-            crate::jinja::functions::without_log_output(|| {
-                crate::compile::compile_node(
-                    parsed,
-                    &resolver,
-                    node,
-                    connection.clone(),
-                    crate::jinja::context::RunFlags::default(),
-                )
-            })
-            .ok()
-            .map(|sql| (node.node.unique_id.clone(), sql))
+            let (compiled, read_missing) = crate::jinja::context::introspection::watch(|| {
+                crate::jinja::functions::without_log_output(|| {
+                    crate::compile::compile_node(
+                        parsed,
+                        &resolver,
+                        node,
+                        connection.clone(),
+                        crate::jinja::context::RunFlags::default(),
+                    )
+                })
+            });
+            // Rendered against a parent not built yet (a fresh schema), the
+            // SQL is not what will run: unchecked, like one that fails here.
+            if read_missing {
+                return None;
+            }
+            compiled
+                .ok()
+                .map(|sql| (node.node.unique_id.clone(), sql))
         })
         .collect();
     let lineage = super::project::analyze(parsed, graph, &compiled, None);

@@ -225,8 +225,13 @@ fn node_lineage(
         unknown: Vec::new(),
     };
     if node.node.kind == NodeKind::Seed {
-        found.known = seed_header(&parsed.project.root.join(&node.node.original_file_path))
-            .map(|header| (header, true));
+        // The seed's columns as its table will have them: read with the
+        // seed's own delimiter and named as the loader names them.
+        found.known = crate::materialize::seed_csv::read_column_names(
+            &parsed.project.root.join(&node.node.original_file_path),
+            crate::materialize::seed_csv::delimiter(&node.node.config),
+        )
+        .map(|header| (header, true));
         return found;
     }
     let Some(sql) = compiled.get(id) else {
@@ -301,16 +306,6 @@ fn relation_parts(relation: &crate::sql::Relation) -> Vec<String> {
         .flatten()
         .cloned()
         .collect()
-}
-
-/// The header of a seed's CSV file.
-fn seed_header(path: &std::path::Path) -> Option<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(path)
-        .ok()?;
-    let headers = reader.headers().ok()?;
-    Some(headers.iter().map(|h| h.trim().to_string()).collect())
 }
 
 /// One column and the tree of columns it is computed from, down to seeds

@@ -305,12 +305,7 @@ fn read_seed(parsed: &Parsed, node: &ParsedNode) -> Result<crate::jinja::context
             .collect(),
         _ => BTreeMap::new(),
     };
-    let delimiter = node
-        .node
-        .config
-        .get_str("delimiter")
-        .and_then(|d| d.bytes().next())
-        .unwrap_or(b',');
+    let delimiter = seed_csv::delimiter(&node.node.config);
     seed_csv::read_seed(
         &parsed.project.root.join(&node.node.original_file_path),
         &parsed.project.display_path(&node.node.original_file_path),

@@ -138,6 +138,55 @@ fn letter_name(index: usize) -> String {
     name
 }
 
+/// The column names a header row gives a seed's table, as agate gives them:
+/// trimmed, an unnamed column named by its letter, a repeated name with a
+/// suffix.
+fn column_names(header: Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = header
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| if h.is_empty() { letter_name(i) } else { h })
+        .collect();
+    for i in 0..names.len() {
+        if names[..i].contains(&names[i]) {
+            let base = names[i].clone();
+            let mut n = 2;
+            while names.contains(&format!("{base}_{n}")) {
+                n += 1;
+            }
+            names[i] = format!("{base}_{n}");
+        }
+    }
+    names
+}
+
+/// The delimiter a seed's `delimiter:` config names, `,` without one.
+pub fn delimiter(config: &crate::config::node_config::NodeConfig) -> u8 {
+    config
+        .get_str("delimiter")
+        .and_then(|d| d.bytes().next())
+        .unwrap_or(b',')
+}
+
+/// The columns a seed's table gets, from the header row alone (what the SQL
+/// check knows of a seed before it is loaded); `None` when the file cannot
+/// be read.
+pub fn read_column_names(path: &Path, delimiter: u8) -> Option<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .ok()?;
+    let header: Vec<String> = reader
+        .headers()
+        .ok()?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    Some(column_names(header))
+}
+
 /// Reads `path` (shown to the user as `display`) into columns with types and
 /// rows of text values.
 pub fn read_seed(
@@ -171,28 +220,7 @@ pub fn read_seed(
             "the file is empty: a seed needs a header row".into(),
         ));
     }
-    // As agate does: unnamed columns take their letter, repeated names a suffix.
-    let mut headers: Vec<String> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if h.is_empty() {
-                letter_name(i)
-            } else {
-                h.clone()
-            }
-        })
-        .collect();
-    for i in 0..headers.len() {
-        if headers[..i].contains(&headers[i]) {
-            let base = headers[i].clone();
-            let mut n = 2;
-            while headers.contains(&format!("{base}_{n}")) {
-                n += 1;
-            }
-            headers[i] = format!("{base}_{n}");
-        }
-    }
+    let headers = column_names(headers);
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
