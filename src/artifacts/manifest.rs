@@ -168,7 +168,7 @@ fn sources_json(parsed: &Parsed) -> BTreeMap<&String, Json> {
                     "loaded_at_field": s.loaded_at_field,
                     "freshness": s.freshness,
                     "description": s.description,
-                    "columns": {},
+                    "columns": columns_json(&s.columns),
                     "relation_name": relation.render(),
                 }),
             )
@@ -208,6 +208,20 @@ pub fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
     }))
 }
 
+/// The columns a properties file describes, by name, as the manifest (and
+/// `graph`, which packages such as codegen read) gives them.
+fn columns_json(columns: &[crate::project::node::ColumnInfo]) -> BTreeMap<&String, Json> {
+    columns
+        .iter()
+        .map(|c| {
+            (
+                &c.name,
+                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
+            )
+        })
+        .collect()
+}
+
 fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
     let n = &node.node;
     let id = &n.unique_id;
@@ -220,16 +234,7 @@ fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         .collect();
     depends_on.sort();
     let checksum = node_checksum(parsed, node);
-    let columns: BTreeMap<&String, Json> = n
-        .columns
-        .iter()
-        .map(|c| {
-            (
-                &c.name,
-                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
-            )
-        })
-        .collect();
+    let columns = columns_json(&n.columns);
     let relation_name = match n.kind {
         NodeKind::Test => None,
         NodeKind::Model if is_ephemeral(node) => None,
