@@ -17,7 +17,7 @@ use regex::Regex;
 
 use super::{
     Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
-    LoadColumn, QueryResult,
+    LoadColumn, QueryResult, SchemaLock,
 };
 use crate::error::Error;
 use crate::sql::RelationType;
@@ -289,6 +289,14 @@ impl Connection for CachedConnection {
 
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
         self.inner.create_schema(database, schema)
+    }
+
+    fn is_lost(&self) -> bool {
+        self.inner.is_lost()
+    }
+
+    fn lock_schema(&mut self, database: &str, schema: &str) -> Result<SchemaLock, DbError> {
+        self.inner.lock_schema(database, schema)
     }
 
     fn load_rows(

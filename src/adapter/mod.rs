@@ -15,6 +15,7 @@ pub use kind::AdapterKind;
 
 use crate::config::Target;
 use crate::error::{Error, Result};
+use crate::exec::cancel::Cancellable;
 use crate::sql::RelationType;
 
 /// An error the database returned, with where in the statement it points
@@ -124,6 +125,63 @@ pub struct LoadColumn {
     pub data_type: String,
 }
 
+/// What `Connection::lock_schema` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaLock {
+    /// This connection holds it now.
+    Held,
+    /// Another session holds it: its server process id, when known, and
+    /// the client it connected from.
+    HeldElsewhere {
+        pid: Option<i64>,
+        client: Option<String>,
+    },
+    /// The database needs no such lock.
+    NotNeeded,
+}
+
+/// Held for the length of a run that builds: a second run into the same
+/// schema is refused while it lives.
+pub struct TargetLock {
+    _connection: Option<Box<dyn Connection>>,
+}
+
+impl TargetLock {
+    /// Locks the target's `database.schema` on a connection of its own.
+    pub fn acquire(adapter: &dyn Adapter, database: &str, schema: &str) -> Result<TargetLock> {
+        if adapter.kind() == AdapterKind::DuckDb {
+            return Ok(TargetLock { _connection: None });
+        }
+        let mut connection = adapter.connect()?;
+        let found = connection.lock_schema(database, schema).map_err(|e| {
+            Error::connection(format!(
+                "cannot take the lock on schema {database}.{schema}: {e}"
+            ))
+        })?;
+        match found {
+            SchemaLock::Held => Ok(TargetLock {
+                _connection: Some(connection),
+            }),
+            SchemaLock::NotNeeded => Ok(TargetLock { _connection: None }),
+            SchemaLock::HeldElsewhere { pid, client } => Err(Error::Locked {
+                code: crate::diagnostic::Code::ProjectLocked,
+                message: format!(
+                    "another kiln is already running into schema {schema} of database {database}{} \
+                     (it holds the advisory lock named after them)",
+                    match (pid, client) {
+                        (Some(pid), Some(client)) if !client.is_empty() => {
+                            format!(" as server process {pid}, connected from {client}")
+                        }
+                        (Some(pid), _) => format!(" as server process {pid}"),
+                        _ => String::new(),
+                    }
+                ),
+                help: Some("wait for it to finish, then run again".into()),
+            }),
+        }
+    }
+}
+
 /// Stops the statement a connection is running, from another thread.
 pub type Interrupter = Arc<dyn Fn() + Send + Sync>;
 
@@ -226,6 +284,20 @@ pub trait Connection: Send {
 
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError>;
 
+    /// Whether the connection is gone (the server closed it, the network
+    /// dropped): nothing more can run on it, and a new one is needed.
+    fn is_lost(&self) -> bool {
+        false
+    }
+
+    /// Takes a lock on building into `database.schema` that lasts as long
+    /// as this connection, so that two runs never build into one schema at
+    /// once. A database that lets one process write at a time (DuckDB, by
+    /// its file lock) needs none.
+    fn lock_schema(&mut self, _database: &str, _schema: &str) -> Result<SchemaLock, DbError> {
+        Ok(SchemaLock::NotNeeded)
+    }
+
     /// Inserts text values (None = NULL) into `relation`, cast by the database
     /// to the column types. The default sends batched `INSERT ... VALUES`.
     fn load_rows(
@@ -290,19 +362,25 @@ pub fn for_target(target: &Target) -> Result<Box<dyn Adapter>> {
     // Every connection of the run shares one cache of the catalog: reading
     // it for each `adapter.get_relation` costs a query (on DuckDB, a scan
     // of every relation) three times a table built.
+    // Outermost, Ctrl-C: after it no statement starts, and the one running
+    // is interrupted.
     match target.adapter {
         #[cfg(feature = "duckdb")]
-        AdapterKind::DuckDb => Ok(Box::new(cache::CachingAdapter::new(
-            Box::new(duckdb::DuckDbAdapter::open(target)?),
-            &target.database,
-        ))),
+        AdapterKind::DuckDb => Ok(Box::new(Cancellable::new(Box::new(
+            cache::CachingAdapter::new(
+                Box::new(duckdb::DuckDbAdapter::open(target)?),
+                &target.database,
+            ),
+        )))),
         #[cfg(not(feature = "duckdb"))]
         AdapterKind::DuckDb => Err(Error::connection(
             "this build of kiln has no DuckDB adapter (built without the `duckdb` feature)",
         )),
-        AdapterKind::Postgres => Ok(Box::new(cache::CachingAdapter::new(
-            Box::new(postgres::PostgresAdapter::new(target)?),
-            &target.database,
-        ))),
+        AdapterKind::Postgres => Ok(Box::new(Cancellable::new(Box::new(
+            cache::CachingAdapter::new(
+                Box::new(postgres::PostgresAdapter::new(target)?),
+                &target.database,
+            ),
+        )))),
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use postgres::types::Type;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
-use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, QueryResult};
+use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, QueryResult, SchemaLock};
 use crate::config::Target;
 use crate::error::{Error, Result};
 use crate::secrets;
@@ -108,7 +108,10 @@ impl Adapter for PostgresAdapter {
                 "check host, port, user and dbname in profiles.yml, and that the server is running",
             )
         })?;
-        let mut connection = PostgresConnection { client };
+        let mut connection = PostgresConnection {
+            client,
+            lost: false,
+        };
         if let Some(role) = &self.role {
             connection
                 .execute(&format!("set role {}", AdapterKind::Postgres.quote(role)))
@@ -120,6 +123,55 @@ impl Adapter for PostgresAdapter {
 
 pub struct PostgresConnection {
     client: Client,
+    /// Set when an error said the connection is gone.
+    lost: bool,
+}
+
+/// Whether `err` means the connection is gone: the server ended the session
+/// (`pg_terminate_backend`, a shutdown, a crash: a FATAL error) or the
+/// socket closed.
+fn is_lost(err: &postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    match err.as_db_error() {
+        Some(db) => matches!(db.severity(), "FATAL" | "PANIC"),
+        None => std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
+/// What a lost connection is reported as.
+fn lost_message(err: &postgres::Error) -> String {
+    let reason = match err.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None if err.is_closed() => "the server closed the connection".to_string(),
+        None => std::error::Error::source(err)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| err.to_string()),
+    };
+    format!("lost the connection to PostgreSQL ({reason})")
+}
+
+impl PostgresConnection {
+    /// The error of a call on this connection, noting when it is gone.
+    fn error(&mut self, err: postgres::Error, sql: &str) -> DbError {
+        if is_lost(&err) {
+            self.lost = true;
+            return DbError::new(lost_message(&err));
+        }
+        db_error(err, sql)
+    }
+}
+
+/// The key of the advisory lock named after `database.schema`: the first
+/// eight bytes of its SHA-256, so that every kiln (of any version, on any
+/// server) names the same schema with the same key.
+fn schema_lock_key(database: &str, schema: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("kiln build into {database}.{schema}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 /// The server's error: `ERROR: message`, its detail and hint, and where in
@@ -158,7 +210,9 @@ impl Connection for PostgresConnection {
     }
 
     fn execute(&mut self, sql: &str) -> Result<(), DbError> {
-        self.client.batch_execute(sql).map_err(|e| db_error(e, sql))
+        self.client
+            .batch_execute(sql)
+            .map_err(|e| self.error(e, sql))
     }
 
     /// Runs `sql` as a simple query (any statement, any column type, values
@@ -169,7 +223,10 @@ impl Connection for PostgresConnection {
         // would abort it), so that error is the answer.
         let one_statement = !sql.trim().trim_end_matches(';').contains(';');
         let types: Vec<Type> = if one_statement {
-            let statement = self.client.prepare(sql).map_err(|e| db_error(e, sql))?;
+            let statement = match self.client.prepare(sql) {
+                Ok(statement) => statement,
+                Err(e) => return Err(self.error(e, sql)),
+            };
             statement
                 .columns()
                 .iter()
@@ -178,10 +235,10 @@ impl Connection for PostgresConnection {
         } else {
             Vec::new()
         };
-        let messages = self
-            .client
-            .simple_query(sql)
-            .map_err(|e| db_error(e, sql))?;
+        let messages = match self.client.simple_query(sql) {
+            Ok(messages) => messages,
+            Err(e) => return Err(self.error(e, sql)),
+        };
         let mut result = QueryResult::default();
         for message in messages {
             match message {
@@ -202,6 +259,42 @@ impl Connection for PostgresConnection {
             }
         }
         Ok(result)
+    }
+
+    fn is_lost(&self) -> bool {
+        self.lost || self.client.is_closed()
+    }
+
+    /// A session-level advisory lock, released when the connection ends
+    /// (however kiln ends); when another session holds it, which one.
+    fn lock_schema(&mut self, database: &str, schema: &str) -> Result<SchemaLock, DbError> {
+        let key = schema_lock_key(database, schema);
+        let taken = self.query(&format!("select pg_try_advisory_lock({key})"))?;
+        if matches!(
+            taken.rows.first().and_then(|r| r.first()),
+            Some(Cell::Bool(true))
+        ) {
+            return Ok(SchemaLock::Held);
+        }
+        // A bigint key is stored as two oids: its high and low 32 bits.
+        let (high, low) = ((key as u64) >> 32, (key as u64) & 0xffff_ffff);
+        let holder = self.query(&format!(
+            "select l.pid, coalesce(host(a.client_addr), 'a local socket') \
+             from pg_locks l left join pg_stat_activity a on a.pid = l.pid \
+             where l.locktype = 'advisory' and l.granted and l.classid = {high}::oid \
+             and l.objid = {low}::oid and l.objsubid = 1 limit 1"
+        ))?;
+        let row = holder.rows.first();
+        Ok(SchemaLock::HeldElsewhere {
+            pid: match row.and_then(|r| r.first()) {
+                Some(Cell::Int(pid)) => Some(*pid),
+                _ => None,
+            },
+            client: match row.and_then(|r| r.get(1)) {
+                Some(Cell::Text(client)) => Some(client.clone()),
+                _ => None,
+            },
+        })
     }
 
     fn create_schema(&mut self, _database: &str, schema: &str) -> Result<(), DbError> {
@@ -240,12 +333,17 @@ impl Connection for PostgresConnection {
             }
             data.push(b'\n');
         }
-        let mut writer = self.client.copy_in(&sql).map_err(|e| db_error(e, &sql))?;
-        writer
-            .write_all(&data)
-            .map_err(|e| DbError::new(format!("sending rows to PostgreSQL: {e}")))?;
-        writer.finish().map_err(|e| db_error(e, &sql))?;
-        Ok(())
+        let sent = match self.client.copy_in(&sql) {
+            Ok(mut writer) => {
+                if let Err(e) = writer.write_all(&data) {
+                    // Dropped unfinished: the server aborts the copy.
+                    return Err(DbError::new(format!("sending rows to PostgreSQL: {e}")));
+                }
+                writer.finish().map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        sent.map_err(|e| self.error(e, &sql))
     }
 }
 

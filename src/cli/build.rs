@@ -87,6 +87,16 @@ pub fn run_nodes(
         which.includes(node.node.kind) && !crate::compile::is_ephemeral(node)
     });
     let adapter = adapter::for_target(&parsed.target)?;
+    // One run at a time builds into a schema, whichever project it is from.
+    let _target_lock = if writes(&parsed, &selected, which) {
+        Some(adapter::TargetLock::acquire(
+            adapter.as_ref(),
+            &parsed.target.database,
+            &parsed.target.schema,
+        )?)
+    } else {
+        None
+    };
     if !args.no_check && which != Which::Seed {
         // Models whose SQL reads columns that do not exist never reach the
         // database: they fail here, and what reads them is skipped.
@@ -126,6 +136,9 @@ pub fn run_nodes(
         fail_fast: args.fail_fast,
         tests_gate: which == Which::Build,
     };
+    // From here on, Ctrl-C stops the run cleanly (and rolls back) instead
+    // of exiting at once.
+    exec::cancel::protect_database_work();
     if !parsed.project.run_hooks(true).is_empty() && !selected.is_empty() {
         let connection: crate::adapter::SharedConnection =
             std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
@@ -143,8 +156,13 @@ pub fn run_nodes(
             &mut |result, index, total| output::node_line(result, index, total),
         )?
     } else {
-        output::note("on-run-start failed: no node was run");
-        exec::RunResults::default()
+        if !exec::cancel::cancelled() {
+            output::note("on-run-start failed: no node was run");
+        }
+        exec::RunResults {
+            cancelled: exec::cancel::cancelled(),
+            ..exec::RunResults::default()
+        }
     };
     let end_ok = results.cancelled
         || project_hooks(&parsed, adapter.as_ref(), "on-run-end", Some(&results))?;
@@ -183,6 +201,24 @@ pub fn run_nodes(
     }
 }
 
+/// Whether the command builds relations (and so must hold the target's
+/// lock): all but `kiln test`, which does when a test stores its failures.
+fn writes(
+    parsed: &crate::parse::Parsed,
+    selected: &std::collections::BTreeSet<String>,
+    which: Which,
+) -> bool {
+    which != Which::Test
+        || selected.iter().any(|id| {
+            parsed.nodes[id]
+                .node
+                .config
+                .get("store_failures")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        })
+}
+
 /// Runs the project's `on-run-start` or `on-run-end` hooks on a connection
 /// of their own, one line each; false when one failed (it is reported).
 fn project_hooks(
@@ -200,6 +236,10 @@ fn project_hooks(
     let resolver = crate::compile::resolver(parsed);
     let extra = results.map(|r| hook_results(parsed, r)).unwrap_or_default();
     for (index, sql) in hooks.iter().enumerate() {
+        if exec::cancel::cancelled() {
+            // Ctrl-C: the hooks left are not run.
+            return Ok(false);
+        }
         let started = std::time::Instant::now();
         let outcome = crate::materialize::operation::run_project_hook(
             parsed,

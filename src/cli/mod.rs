@@ -171,7 +171,7 @@ pub fn main() -> i32 {
         verbose: cli.global.verbose,
         no_color: cli.global.no_color,
     });
-    crate::exec::cancel::install_handler();
+    crate::exec::cancel::install_handler(output::note);
     crate::jinja::context::set_which(match &cli.command {
         Command::Build(_) => "build",
         Command::Run(_) => "run",

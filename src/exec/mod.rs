@@ -132,12 +132,10 @@ pub fn run(
         return Ok(RunResults::default());
     }
     let threads = options.threads.clamp(1, total);
+    cancel::protect_database_work();
     let mut connections: Vec<SharedConnection> = Vec::with_capacity(threads);
-    let mut interrupters = Vec::with_capacity(threads);
     for _ in 0..threads {
-        let connection = adapter.connect()?;
-        interrupters.extend(connection.interrupter());
-        connections.push(Arc::new(Mutex::new(connection)));
+        connections.push(Arc::new(Mutex::new(adapter.connect()?)));
     }
     create_schemas(parsed, selected, &connections[0])?;
     let resolver = resolver(parsed);
@@ -176,11 +174,24 @@ pub fn run(
             let resolver = resolver.clone();
             let thread_id = format!("Thread-{}", index + 1);
             scope.spawn(move || {
+                // Why this worker has no connection: its connection was
+                // lost and the one attempt to open a new one failed.
+                let mut unconnected: Option<String> = None;
                 while let Ok(id) = job_rx.recv() {
                     if cancel::cancelled() {
                         let skip =
                             skipped_result(parsed, &id, "skipped: cancelled (Ctrl-C)".into());
                         if done_tx.send(skip).is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    if unconnected.is_none() {
+                        unconnected = reconnect_if_lost(adapter, connection).err();
+                    }
+                    if let Some(why) = &unconnected {
+                        let failed = node_result(parsed, &id, Status::Error, why.clone(), 0.0);
+                        if done_tx.send(failed).is_err() {
                             break;
                         }
                         continue;
@@ -216,7 +227,6 @@ pub fn run(
         let mut in_flight = 0;
         let mut finished = 0;
         let mut stopped_by: Option<String> = None;
-        let mut interrupted = false;
         loop {
             while stopped_by.is_none()
                 && let Some(Reverse((_, _, id))) = ready.pop()
@@ -234,12 +244,9 @@ pub fn run(
             let result = match done_rx.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(result) => result,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    if cancel::cancelled() && !interrupted {
-                        // Stop what runs; its transaction rolls back.
-                        interrupted = true;
-                        for interrupt in &interrupters {
-                            interrupt();
-                        }
+                    // The Ctrl-C handler interrupted what runs (its
+                    // transaction rolls back); nothing new starts.
+                    if cancel::cancelled() {
                         stopped_by.get_or_insert_with(|| "Ctrl-C was pressed".to_string());
                     }
                     continue;
@@ -302,6 +309,28 @@ pub fn run(
         hooks_failed: false,
         cancelled: cancel::cancelled(),
     })
+}
+
+/// Replaces a worker's connection when it was lost (the server ended the
+/// session, the network dropped): one new connection for the next node, no
+/// retries. The error says why none could be opened.
+fn reconnect_if_lost(
+    adapter: &dyn Adapter,
+    connection: &SharedConnection,
+) -> std::result::Result<(), String> {
+    let mut current = connection.lock().unwrap_or_else(|p| p.into_inner());
+    if !current.is_lost() {
+        return Ok(());
+    }
+    match adapter.connect() {
+        Ok(fresh) => {
+            *current = fresh;
+            Ok(())
+        }
+        Err(e) => Err(secrets::redact(&format!(
+            "not run: this worker lost its connection to the database and could not open a new one: {e}"
+        ))),
+    }
 }
 
 /// `upstream model orders failed`, `test unique_orders_id failed`.

@@ -136,7 +136,17 @@ pub fn materialize(
     .with_connection(connection.clone())
     .with_flags(flags);
     if node.node.kind == NodeKind::Seed {
-        let seed = read_seed(parsed, node).map_err(fail)?;
+        let seed = read_seed(parsed, node)
+            .map_err(fail)?
+            .ok_or_else(|| {
+                NodeFailure::new(
+                    Diagnostic::error(
+                        Code::Database,
+                        "cancelled (Ctrl-C) while its file was read: nothing was loaded",
+                    )
+                    .at(Location::file(&source_file)),
+                )
+            })?;
         let columns: Vec<Value> = seed
             .columns
             .iter()
@@ -297,7 +307,11 @@ fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn read_seed(parsed: &Parsed, node: &ParsedNode) -> Result<crate::jinja::context::SeedData, Error> {
+/// The seed's file, or `None` when Ctrl-C stopped the reading.
+fn read_seed(
+    parsed: &Parsed,
+    node: &ParsedNode,
+) -> Result<Option<crate::jinja::context::SeedData>, Error> {
     let column_types: BTreeMap<String, String> = match node.node.config.get("column_types") {
         Some(serde_json::Value::Object(map)) => map
             .iter()
@@ -311,6 +325,7 @@ fn read_seed(parsed: &Parsed, node: &ParsedNode) -> Result<crate::jinja::context
         &parsed.project.display_path(&node.node.original_file_path),
         &column_types,
         delimiter,
+        &crate::exec::cancel::cancelled,
     )
 }
 

@@ -187,14 +187,19 @@ pub fn read_column_names(path: &Path, delimiter: u8) -> Option<Vec<String>> {
     Some(column_names(header))
 }
 
+/// How many rows are read between two looks at `stop`.
+const ROWS_BETWEEN_CHECKS: usize = 4096;
+
 /// Reads `path` (shown to the user as `display`) into columns with types and
-/// rows of text values.
+/// rows of text values; `None` when `stop` (asked every few thousand rows
+/// and between columns) said to stop.
 pub fn read_seed(
     path: &Path,
     display: &Path,
     column_types: &BTreeMap<String, String>,
     delimiter: u8,
-) -> Result<SeedData> {
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<SeedData>> {
     let csv_error = |line: Option<u64>, message: String| Error::Csv {
         location: match line {
             Some(l) => Location::at(display, l as usize, None),
@@ -223,6 +228,9 @@ pub fn read_seed(
     let headers = column_names(headers);
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     for record in reader.records() {
+        if rows.len() % ROWS_BETWEEN_CHECKS == 0 && stop() {
+            return Ok(None);
+        }
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line());
             csv_error(line, describe(&e))
@@ -248,6 +256,9 @@ pub fn read_seed(
     }
     let mut columns = Vec::with_capacity(headers.len());
     for (i, name) in headers.iter().enumerate() {
+        if stop() {
+            return Ok(None);
+        }
         let data_type = match column_types.get(name) {
             Some(t) => t.clone(),
             None => {
@@ -270,7 +281,7 @@ pub fn read_seed(
             data_type,
         });
     }
-    Ok(SeedData { columns, rows })
+    Ok(Some(SeedData { columns, rows }))
 }
 
 fn describe(err: &csv::Error) -> String {
@@ -322,7 +333,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
         std::fs::write(&path, text).unwrap();
-        read_seed(&path, Path::new("seeds/s.csv"), &BTreeMap::new(), b',')
+        read_seed(&path, Path::new("seeds/s.csv"), &BTreeMap::new(), b',', &|| false)
+            .map(|seed| seed.expect("never stopped"))
     }
 
     #[test]
