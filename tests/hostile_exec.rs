@@ -153,7 +153,7 @@ fn postgres() -> postgres::Client {
 enum Gate {
     /// An advisory lock the test holds; kiln's statement waits for it.
     Postgres {
-        client: postgres::Client,
+        client: Box<postgres::Client>,
         key: String,
     },
     /// A named pipe kiln's DuckDB reads from; it waits for the test to write.
@@ -169,7 +169,10 @@ impl Gate {
                 client
                     .batch_execute(&format!("select pg_advisory_lock({key})"))
                     .unwrap();
-                Gate::Postgres { client, key }
+                Gate::Postgres {
+                    client: Box::new(client),
+                    key,
+                }
             }
             Db::DuckDb => {
                 let fifo = f.path().join("gate.fifo");

@@ -228,7 +228,7 @@ pub fn read_seed(
     let headers = column_names(headers);
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     for record in reader.records() {
-        if rows.len() % ROWS_BETWEEN_CHECKS == 0 && stop() {
+        if rows.len().is_multiple_of(ROWS_BETWEEN_CHECKS) && stop() {
             return Ok(None);
         }
         let record = record.map_err(|e| {
