@@ -8,7 +8,6 @@ use std::sync::Arc;
 use minijinja::Value;
 use rayon::prelude::*;
 
-use crate::adapter::AdapterKind;
 use crate::config::Target;
 use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -495,10 +494,10 @@ impl Parsed {
     fn as_quoted(&self, database: String, schema: String, alias: String) -> Relation {
         let quoting = self.project.config.quoting;
         let fold = |part: String, quoted: bool| {
-            if quoted || self.target.adapter != AdapterKind::Postgres {
+            if quoted {
                 part
             } else {
-                part.to_lowercase()
+                self.target.adapter.fold_unquoted(&part)
             }
         };
         Relation::new(

@@ -41,6 +41,26 @@ impl AdapterKind {
         }
     }
 
+    /// The longest identifier the database keeps, in characters as dbt
+    /// counts them (PostgreSQL's NAMEDATALEN - 1 = 63; a longer name is cut
+    /// to it in silence). `None`: no limit kiln needs to respect.
+    pub fn max_identifier_length(self) -> Option<usize> {
+        match self {
+            AdapterKind::DuckDb => None,
+            AdapterKind::Postgres => Some(63),
+        }
+    }
+
+    /// The name the catalog holds for `identifier` written unquoted:
+    /// PostgreSQL folds ASCII letters to lower case, DuckDB keeps the case
+    /// it was written in (and matches either).
+    pub fn fold_unquoted(self, identifier: &str) -> String {
+        match self {
+            AdapterKind::DuckDb => identifier.to_string(),
+            AdapterKind::Postgres => identifier.to_ascii_lowercase(),
+        }
+    }
+
     /// Identifiers are stored lower-case unless quoted.
     pub fn default_schema(self) -> &'static str {
         match self {
@@ -59,6 +79,13 @@ impl fmt::Display for AdapterKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unquoted_names_fold_as_each_database_folds_them() {
+        assert_eq!(AdapterKind::Postgres.fold_unquoted("Col_A"), "col_a");
+        assert_eq!(AdapterKind::DuckDb.fold_unquoted("Col_A"), "Col_A");
+        assert_eq!(AdapterKind::Postgres.max_identifier_length(), Some(63));
+    }
 
     #[test]
     fn each_adapter_parses_its_own_sql() {

@@ -567,6 +567,17 @@ impl Object for AdapterObject {
                 ))
             }
             "type" => Ok(Value::from(self.target.adapter.name())),
+            // A seed's column in its DDL: quoted unless `quote_columns` is
+            // false (dbt's default is to quote).
+            "quote_seed_column" => {
+                let column = arg(0, "column")?.unwrap_or(Value::from("")).to_string();
+                let quoted = quote_columns(arg(1, "quote_config")?.as_ref())?;
+                Ok(Value::from(if quoted {
+                    self.target.adapter.quote(&column)
+                } else {
+                    column
+                }))
+            }
             "dispatch" => {
                 let name = arg(0, "macro_name")?
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -676,15 +687,6 @@ impl Object for AdapterObject {
                 let schema = arg(1, "schema")?.unwrap_or_default();
                 call_named_macro(state, method, &[database, schema])
             }
-            "quote_seed_column" => {
-                let column = arg(0, "column")?.map(|v| v.to_string()).unwrap_or_default();
-                let quote = arg(1, "quote_config")?.is_some_and(|v| v.is_true());
-                Ok(Value::from(if quote {
-                    self.target.adapter.quote(&column)
-                } else {
-                    column
-                }))
-            }
             "execute" => {
                 let sql = arg(0, "sql")?.map(|v| v.to_string()).unwrap_or_default();
                 let fetch = arg(2, "fetch")?.is_some_and(|v| v.is_true());
@@ -774,10 +776,42 @@ impl AdapterObject {
             seed.rows.len(),
             relation.render()
         ));
+        // Unquoted in the DDL, the columns are named as the database
+        // folded them; the load names them so.
+        let quote_config = lock(&self.scope.config)
+            .get("quote_columns")
+            .map(crate::jinja::json_value);
+        let folded: Vec<LoadColumn>;
+        let columns = if quote_columns(quote_config.as_ref())? {
+            &seed.columns
+        } else {
+            folded = seed
+                .columns
+                .iter()
+                .map(|c| LoadColumn {
+                    name: self.target.adapter.fold_unquoted(&c.name),
+                    data_type: c.data_type.clone(),
+                })
+                .collect();
+            &folded
+        };
         lock(connection)
-            .load_rows(&relation.render(), &seed.columns, &seed.rows)
+            .load_rows(&relation.render(), columns, &seed.rows)
             .map_err(|e| self.scope.database_error(e))?;
         Ok(Value::from(""))
+    }
+}
+
+/// Whether a seed's columns are quoted: dbt's `quote_columns`, true unless
+/// set to false.
+fn quote_columns(config: Option<&Value>) -> Result<bool, Error> {
+    match config {
+        None => Ok(true),
+        Some(v) if v.is_none() || v.is_undefined() => Ok(true),
+        Some(v) if v.kind() == minijinja::value::ValueKind::Bool => Ok(v.is_true()),
+        Some(v) => Err(invalid(format!(
+            "quote_columns must be true or false, not '{v}'"
+        ))),
     }
 }
 

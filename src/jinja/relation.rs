@@ -84,6 +84,13 @@ impl Object for Relation {
                 other.include[2] = false;
                 Ok(Value::from_object(other))
             }
+            // dbt-postgres's method; kiln answers on every adapter, `none`
+            // where the database sets no limit.
+            "relation_max_name_length" => Ok(self
+                .adapter
+                .max_identifier_length()
+                .map(Value::from)
+                .unwrap_or(Value::from(()))),
             "quote" => Ok(Value::from_object((**self).clone())),
             "get" => {
                 let key = args.first().cloned().unwrap_or_default();

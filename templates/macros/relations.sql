@@ -16,17 +16,36 @@ create view {{ relation }} as (
 {% macro create_csv_table(relation, columns) -%}
 create table {{ relation }} (
 {%- for column in columns %}
-    {{ adapter.quote(column.name) }} {{ column.data_type }}{{ "," if not loop.last }}
+    {{ adapter.quote_seed_column(column.name, config.get('quote_columns')) }} {{ column.data_type }}{{ "," if not loop.last }}
 {%- endfor %}
 )
 {%- endmacro %}
 
+{#- `base_relation` under its identifier plus `suffix`. Where the database
+    cuts long names (PostgreSQL at 63 characters) the identifier is cut first,
+    as dbt-postgres does, so that the suffixed name is still another name:
+    `<first 63 - len(suffix) characters><suffix>`. -#}
+{% macro make_relation_with_suffix(base_relation, suffix) -%}
+    {%- set max_length = base_relation.relation_max_name_length() -%}
+    {%- if max_length is none -%}
+        {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
+    {%- endif -%}
+    {%- if suffix | length > max_length -%}
+        {%- do exceptions.raise_compiler_error('Relation suffix is too long (' ~ (suffix | length) ~ ' characters). Maximum length is ' ~ max_length ~ ' characters.') -%}
+    {%- endif -%}
+    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier[:max_length - suffix | length] ~ suffix})) }}
+{%- endmacro %}
+
 {% macro make_temp_relation(base_relation, suffix='__dbt_tmp') -%}
-    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix})) }}
+    {{ return(make_relation_with_suffix(base_relation, suffix)) }}
+{%- endmacro %}
+
+{% macro make_intermediate_relation(base_relation, suffix='__dbt_tmp') -%}
+    {{ return(make_relation_with_suffix(base_relation, suffix)) }}
 {%- endmacro %}
 
 {% macro make_backup_relation(base_relation, backup_relation_type, suffix='__dbt_backup') -%}
-    {{ return(base_relation.incorporate(path={"identifier": base_relation.identifier ~ suffix}, type=backup_relation_type)) }}
+    {{ return(make_relation_with_suffix(base_relation, suffix).incorporate(type=backup_relation_type)) }}
 {%- endmacro %}
 
 {% macro drop_relation(relation) -%}
