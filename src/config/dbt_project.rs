@@ -310,6 +310,11 @@ fn render_project(
     };
     for (key, value) in map.iter_mut() {
         let key = key_string(key);
+        // `on-run-start` and `on-run-end` render when they run, with the
+        // run's `results` and `schemas`.
+        if RENDERED_LATER.contains(&key.replace('-', "_").as_str()) {
+            continue;
+        }
         let mut path = vec![Seg::key(&key)];
         if key == "vars" {
             let _ = render_value(value, renderer, text, display, &mut path);
