@@ -60,7 +60,10 @@ pub fn run(data: &[u8], dir: &Path) {
     load_parse_compile(dir, vars.as_deref());
     if written[4] {
         let csv = dir.join("seeds/s.csv");
-        let _ = kiln::materialize::seed_csv::read_seed(&csv, &csv, &Default::default(), b',', &|| false);
+        let _ =
+            kiln::materialize::seed_csv::read_seed(&csv, &csv, &Default::default(), b',', &|| {
+                false
+            });
     }
 }
 

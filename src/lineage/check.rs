@@ -215,9 +215,7 @@ pub fn check_project(
             if read_missing {
                 return None;
             }
-            compiled
-                .ok()
-                .map(|sql| (node.node.unique_id.clone(), sql))
+            compiled.ok().map(|sql| (node.node.unique_id.clone(), sql))
         })
         .collect();
     let lineage = super::project::analyze(parsed, graph, &compiled, None);

@@ -136,17 +136,15 @@ pub fn materialize(
     .with_connection(connection.clone())
     .with_flags(flags);
     if node.node.kind == NodeKind::Seed {
-        let seed = read_seed(parsed, node)
-            .map_err(fail)?
-            .ok_or_else(|| {
-                NodeFailure::new(
-                    Diagnostic::error(
-                        Code::Database,
-                        "cancelled (Ctrl-C) while its file was read: nothing was loaded",
-                    )
-                    .at(Location::file(&source_file)),
+        let seed = read_seed(parsed, node).map_err(fail)?.ok_or_else(|| {
+            NodeFailure::new(
+                Diagnostic::error(
+                    Code::Database,
+                    "cancelled (Ctrl-C) while its file was read: nothing was loaded",
                 )
-            })?;
+                .at(Location::file(&source_file)),
+            )
+        })?;
         let columns: Vec<Value> = seed
             .columns
             .iter()

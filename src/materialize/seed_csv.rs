@@ -333,8 +333,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
         std::fs::write(&path, text).unwrap();
-        read_seed(&path, Path::new("seeds/s.csv"), &BTreeMap::new(), b',', &|| false)
-            .map(|seed| seed.expect("never stopped"))
+        read_seed(
+            &path,
+            Path::new("seeds/s.csv"),
+            &BTreeMap::new(),
+            b',',
+            &|| false,
+        )
+        .map(|seed| seed.expect("never stopped"))
     }
 
     #[test]
