@@ -2,7 +2,7 @@
 //! resolved to the relations they name, and write the SQL to `target/compiled/`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -26,7 +26,7 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     };
     for node in crate::graph::referable(parsed) {
         let (package, name) = (&node.node.package, &node.node.name);
-        let target = if is_ephemeral(node) {
+        let target = if node.node.is_ephemeral() {
             RefTarget::Ephemeral(node.node.unique_id.clone())
         } else {
             let relation = parsed
@@ -53,11 +53,6 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
     Arc::new(resolver)
 }
 
-/// Whether a node is an ephemeral model: never built, inlined as a CTE.
-pub fn is_ephemeral(node: &ParsedNode) -> bool {
-    node.node.kind == NodeKind::Model && node.node.config.materialized() == "ephemeral"
-}
-
 /// Renders the SQL of a model or test, with the ephemeral models it reads
 /// inlined as CTEs named `__dbt__cte__<name>` (each once, the ones they read
 /// first). With a connection, `run_query` reaches the database.
@@ -68,7 +63,7 @@ pub fn compile_node(
     connection: Option<SharedConnection>,
     flags: RunFlags,
 ) -> Result<String> {
-    let (sql, ephemerals) = if is_ephemeral(node) {
+    let (sql, ephemerals) = if node.node.is_ephemeral() {
         render_ephemeral(parsed, resolver, node, &connection)?
     } else {
         render_node(parsed, resolver, node, connection.clone(), flags)?
@@ -263,50 +258,6 @@ fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
     }
 }
 
-/// Writes `text` to `path` whole or not at all: into a temporary file beside
-/// it, then renamed over it, so a reader (or a crash) never sees half a file.
-/// A secret kiln knows of (a profile's password, a `DBT_ENV_SECRET_` value)
-/// is masked in it.
-pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    write_file_bytes(path, crate::secrets::redacted_for_file(text).as_bytes())
-}
-
-/// [`write_file`] for bytes.
-pub fn write_file_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io_write(parent, &e))?;
-    }
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes).map_err(|e| Error::io_write(path, &e))?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        Error::io_write(path, &e)
-    })
-}
-
-/// [`write_file`], unless the file already holds `text`: a compile that
-/// changes nothing writes nothing.
-///
-/// A file that does not exist yet is written in place, without the
-/// temporary file and rename (a third of a cold compile's time for ten
-/// thousand models): nothing can see an older version of it, and one left
-/// half-written by a crash differs from the SQL, so the next compile
-/// writes it again.
-pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
-    let text = &*crate::secrets::redacted_for_file(text);
-    match std::fs::read(path) {
-        Ok(existing) if existing == text.as_bytes() => Ok(()),
-        Ok(_) => write_file(path, text),
-        Err(_) => {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io_write(parent, &e))?;
-            }
-            std::fs::write(path, text).map_err(|e| Error::io_write(path, &e))
-        }
-    }
-}
-
 /// Compiles every selected model and test in parallel, and writes the
 /// files. All errors are reported together, in graph order.
 pub fn compile_selected(
@@ -326,7 +277,7 @@ pub fn compile_selected(
         .par_iter()
         .map(|node| {
             let sql = compile_node(parsed, &resolver, node, None, RunFlags::default())?;
-            write_if_changed(&compiled_path(parsed, node), &sql)?;
+            crate::files::write_if_changed(&compiled_path(parsed, node), &sql)?;
             Ok(sql)
         })
         .collect();

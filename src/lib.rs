@@ -4,16 +4,20 @@
 
 pub mod adapter;
 pub mod artifacts;
+pub mod cancel;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod exec;
+pub mod exit_status;
 pub mod file_name;
+pub mod files;
 pub mod freshness;
 pub mod graph;
 pub mod jinja;
+pub mod jinja_base;
 pub mod lineage;
 pub mod lock;
 pub mod materialize;

@@ -114,7 +114,7 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
     let invocation = Invocation::new();
     let mut parsed = Parsed {
         env,
-        target_value: crate::jinja::context::target_value(&target),
+        target_value: crate::jinja_base::target_value(&target),
         target,
         vars,
         invocation,

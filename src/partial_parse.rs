@@ -135,7 +135,7 @@ impl PartialParse {
                 .collect(),
         };
         if let Ok(text) = serde_json::to_vec(&stored) {
-            let _ = crate::compile::write_file_bytes(&self.file, &text);
+            let _ = crate::files::write_file_bytes(&self.file, &text);
         }
     }
 }

@@ -15,12 +15,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use regex::Regex;
 
+use super::RelationType;
 use super::{
     Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
     LoadColumn, QueryResult, SchemaLock,
 };
 use crate::error::Error;
-use crate::sql::RelationType;
 
 type SchemaKey = (String, String);
 
@@ -602,7 +602,7 @@ mod tests {
     #[cfg(feature = "duckdb")]
     #[test]
     fn answers_as_the_catalog_does() {
-        let target = crate::config::Target {
+        let target = crate::adapter::Target {
             profile_name: "p".into(),
             name: "dev".into(),
             adapter: AdapterKind::DuckDb,

@@ -4,8 +4,8 @@
 
 use duckdb::types::{TimeUnit, Value as DuckValue};
 
+use super::Target;
 use super::{Adapter, AdapterKind, Cell, Connection, DbError, QueryResult};
-use crate::config::Target;
 use crate::diagnostic::Code;
 use crate::error::{Error, Result};
 
@@ -123,7 +123,7 @@ fn missing_extension(message: &str) -> Option<String> {
         .or_else(|| named_after("but it exists in the "))
         .or_else(|| named_after("Failed to download extension "))
         .or_else(|| named_after("Extension Autoloading Error: An error occurred while trying to automatically install the required extension "))?;
-    if crate::config::profiles::DUCKDB_EXTENSIONS.contains(&name.as_str()) {
+    if super::kind::DUCKDB_EXTENSIONS.contains(&name.as_str()) {
         return None;
     }
     // DuckDB's first two lines: what it tried, and why that failed.
@@ -141,7 +141,7 @@ fn missing_extension(message: &str) -> Option<String> {
         .unwrap_or_default();
     Some(format!(
         "{}\nDuckDB said: {said}{line}",
-        crate::config::profiles::missing_duckdb_extension(&name)
+        super::kind::missing_duckdb_extension(&name)
     ))
 }
 

@@ -76,6 +76,24 @@ impl fmt::Display for AdapterKind {
     }
 }
 
+/// The DuckDB extensions compiled into kiln (with `core_functions`, which
+/// DuckDB always has). kiln's DuckDB cannot download others: `icu` needs
+/// DuckDB built with CMake from a duckdb-rs checkout (see the README).
+pub const DUCKDB_EXTENSIONS: &[&str] = &["parquet", "json"];
+
+/// What to say of a DuckDB extension this kiln has not compiled in.
+pub fn missing_duckdb_extension(name: &str) -> String {
+    let what = match name {
+        "icu" => " (time zones: timestamptz functions, `at time zone`)",
+        "httpfs" => " (reading over HTTP and S3)",
+        _ => "",
+    };
+    format!(
+        "DuckDB extension '{name}'{what} is not compiled into this kiln, and nothing can be downloaded at run time; compiled into this kiln: {}",
+        DUCKDB_EXTENSIONS.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,20 +3,24 @@
 //! and PostgreSQL are implementations; everything above speaks to the traits.
 
 pub mod cache;
+pub mod cancellable;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod kind;
 pub mod postgres;
+pub mod relation_type;
+pub mod target;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+pub use crate::cancel::Interrupter;
+pub use cancellable::Cancellable;
 pub use kind::AdapterKind;
+pub use relation_type::RelationType;
+pub use target::Target;
 
-use crate::config::Target;
 use crate::error::{Error, Result};
-use crate::exec::cancel::Cancellable;
-use crate::sql::RelationType;
 
 /// An error the database returned, with where in the statement it points
 /// (1-based line and column) when the database says.
@@ -181,9 +185,6 @@ impl TargetLock {
         }
     }
 }
-
-/// Stops the statement a connection is running, from another thread.
-pub type Interrupter = Arc<dyn Fn() + Send + Sync>;
 
 pub trait Connection: Send {
     fn kind(&self) -> AdapterKind;

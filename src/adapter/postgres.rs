@@ -9,8 +9,8 @@ use std::time::Duration;
 use postgres::types::Type;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
+use super::Target;
 use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, QueryResult, SchemaLock};
-use crate::config::Target;
 use crate::error::{Error, Result};
 use crate::secrets;
 

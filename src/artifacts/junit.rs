@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::compile::write_file;
 use crate::error::Result;
 use crate::exec::{RunResults, Status};
+use crate::files::write_file;
 use crate::project::node::NodeKind;
 use crate::secrets;
 

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 
-use crate::compile::{compiled_path, is_ephemeral, write_file};
+use crate::compile::compiled_path;
 use crate::error::Result;
+use crate::files::write_file;
 use crate::graph::Graph;
 use crate::parse::{Parsed, ParsedNode};
-use crate::project::data_tests::{hex, md5_hex};
+use crate::project::data_tests::md5_hex;
 use crate::project::node::NodeKind;
 
 /// Writes `target/manifest.json`.
@@ -233,11 +233,11 @@ fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         .chain(graph.source_parents.get(id).into_iter().flatten())
         .collect();
     depends_on.sort();
-    let checksum = node_checksum(parsed, node);
+    let checksum = n.checksum(&parsed.project.root);
     let columns = columns_json(&n.columns);
     let relation_name = match n.kind {
         NodeKind::Test => None,
-        NodeKind::Model if is_ephemeral(node) => None,
+        NodeKind::Model if n.is_ephemeral() => None,
         _ => Some(node.relation.render()),
     };
     let mut value = json!({
@@ -277,15 +277,4 @@ fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
             json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
     }
     value
-}
-
-/// The sha256 of a node's code (of a seed's file), as dbt's checksum.
-pub fn node_checksum(parsed: &Parsed, node: &ParsedNode) -> String {
-    let n = &node.node;
-    match n.kind {
-        NodeKind::Seed => std::fs::read(parsed.project.root.join(&n.original_file_path))
-            .map(|bytes| hex(&Sha256::digest(&bytes)))
-            .unwrap_or_default(),
-        _ => hex(&Sha256::digest(n.raw_code.as_bytes())),
-    }
 }

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::compile::write_file;
 use crate::error::Result;
 use crate::exec::{RunResults, Status};
+use crate::files::write_file;
 use crate::parse::Invocation;
 use crate::secrets;
 

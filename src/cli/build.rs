@@ -84,7 +84,7 @@ pub fn run_nodes(
     // Ephemeral models are never built: their SQL is inlined where they are read.
     selected.retain(|id| {
         let node = &parsed.nodes[id];
-        which.includes(node.node.kind) && !crate::compile::is_ephemeral(node)
+        which.includes(node.node.kind) && !node.node.is_ephemeral()
     });
     let adapter = adapter::for_target(&parsed.target)?;
     // One run at a time builds into a schema, whichever project it is from.
@@ -138,7 +138,7 @@ pub fn run_nodes(
     };
     // From here on, Ctrl-C stops the run cleanly (and rolls back) instead
     // of exiting at once.
-    exec::cancel::protect_database_work();
+    crate::cancel::protect_database_work();
     if !parsed.project.run_hooks(true).is_empty() && !selected.is_empty() {
         let connection: crate::adapter::SharedConnection =
             std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
@@ -156,11 +156,11 @@ pub fn run_nodes(
             &mut |result, index, total| output::node_line(result, index, total),
         )?
     } else {
-        if !exec::cancel::cancelled() {
+        if !crate::cancel::cancelled() {
             output::note("on-run-start failed: no node was run");
         }
         exec::RunResults {
-            cancelled: exec::cancel::cancelled(),
+            cancelled: crate::cancel::cancelled(),
             ..exec::RunResults::default()
         }
     };
@@ -236,7 +236,7 @@ fn project_hooks(
     let resolver = crate::compile::resolver(parsed);
     let extra = results.map(|r| hook_results(parsed, r)).unwrap_or_default();
     for (index, sql) in hooks.iter().enumerate() {
-        if exec::cancel::cancelled() {
+        if crate::cancel::cancelled() {
             // Ctrl-C: the hooks left are not run.
             return Ok(false);
         }

@@ -62,9 +62,9 @@ fn generate(global: &GlobalArgs) -> Result<i32> {
     let data = page_data(&parsed, &graph, &compiled, &lineage, &types);
     let target = parsed.project.target_dir();
     let page = TEMPLATE.replacen(PLACEHOLDER, &script_json(&data), 1);
-    crate::compile::write_file(&target.join("index.html"), &page)?;
+    crate::files::write_file(&target.join("index.html"), &page)?;
     let catalog = catalog_json(&parsed, &types);
-    crate::compile::write_file(
+    crate::files::write_file(
         &target.join("catalog.json"),
         &serde_json::to_string_pretty(&catalog).expect("JSON values serialize"),
     )?;
@@ -113,7 +113,7 @@ fn database_types(parsed: &Parsed) -> Types {
         })
         .collect();
     for node in parsed.nodes.values() {
-        if node.node.kind == NodeKind::Test || crate::compile::is_ephemeral(node) {
+        if node.node.kind == NodeKind::Test || node.node.is_ephemeral() {
             continue;
         }
         let r = &node.relation;
@@ -325,7 +325,7 @@ fn catalog_json(parsed: &Parsed, types: &Types) -> Json {
 /// Serves `target/` on 127.0.0.1 until stopped.
 fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<i32> {
     let (dbt_project, _) = super::load_dbt_project(global)?;
-    let target = crate::project::display_join(
+    let target = crate::files::display_join(
         &global.project_dir,
         std::path::Path::new(&dbt_project.target_path),
     );

@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<i32> {
 
 fn emit(args: &LineageArgs, text: &str) -> Result<i32> {
     match &args.output {
-        Some(path) => crate::compile::write_file(path, text)?,
+        Some(path) => crate::files::write_file(path, text)?,
         None => print!("{text}"),
     }
     Ok(EXIT_OK)

@@ -22,12 +22,9 @@ use crate::error::{Error, Result};
 use crate::project::{LoadOptions, Project};
 use output::LogFormat;
 
-/// Exit codes: 0 all succeeded, 1 a node failed, 2 the project or command is wrong.
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FAILURE: i32 = 1;
-pub const EXIT_ERROR: i32 = 2;
-/// Ctrl-C stopped the run (128 + SIGINT, as shells report it).
-pub const EXIT_CANCELLED: i32 = 130;
+/// Exit codes: 0 all succeeded, 1 a node failed, 2 the project or command is
+/// wrong, 130 Ctrl-C (defined in `crate::exit_status`).
+pub use crate::exit_status::{EXIT_CANCELLED, EXIT_ERROR, EXIT_FAILURE, EXIT_OK};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -171,7 +168,7 @@ pub fn main() -> i32 {
         verbose: cli.global.verbose,
         no_color: cli.global.no_color,
     });
-    crate::exec::cancel::install_handler(output::note);
+    crate::cancel::install_handler(output::note);
     crate::jinja::context::set_which(match &cli.command {
         Command::Build(_) => "build",
         Command::Run(_) => "run",
@@ -217,13 +214,13 @@ pub fn load_dbt_project(
     global: &GlobalArgs,
 ) -> Result<(
     crate::config::dbt_project::DbtProject,
-    crate::jinja::config_renderer::ConfigRenderer,
+    crate::jinja_base::config_renderer::ConfigRenderer,
 )> {
     let vars = match &global.vars {
         Some(text) => parse_vars(text)?,
         None => BTreeMap::new(),
     };
-    let renderer = crate::jinja::config_renderer::ConfigRenderer::new(vars);
+    let renderer = crate::jinja_base::config_renderer::ConfigRenderer::new(vars);
     let config = crate::config::dbt_project::DbtProject::load(&global.project_dir, &renderer)?;
     Ok((config, renderer))
 }

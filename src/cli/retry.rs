@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::build::{Which, run_nodes};
 use super::{EXIT_OK, GlobalArgs, RunArgs, output};
 use crate::error::{Error, Location, Result};
-use crate::project::display_join;
+use crate::files::display_join;
 
 pub fn run(global: &GlobalArgs) -> Result<i32> {
     // The target path is the default one: the project is loaded again by the run.

@@ -13,7 +13,7 @@ use super::yaml_locate::{Seg, locate};
 use crate::config::node_config::configs_from_tree;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 
 pub const PROJECT_FILE: &str = "dbt_project.yml";
 
@@ -122,7 +122,7 @@ impl DbtProject {
     /// Reads `dbt_project.yml` from `dir`; `renderer` renders its `env_var()`s.
     pub fn load(dir: &Path, renderer: &ConfigRenderer) -> Result<DbtProject> {
         let path = dir.join(PROJECT_FILE);
-        let display_buf = crate::project::display_join(dir, Path::new(PROJECT_FILE));
+        let display_buf = crate::files::display_join(dir, Path::new(PROJECT_FILE));
         let display = display_buf.as_path();
         if !path.is_file() {
             return Err(Error::config(
@@ -220,7 +220,7 @@ impl DbtProject {
     /// `name:`) and where that is written: what dbt reads before it knows
     /// the target, which the rest of the file is rendered with.
     pub fn profile_of(dir: &Path, renderer: &ConfigRenderer) -> Result<(String, Location)> {
-        let display_buf = crate::project::display_join(dir, Path::new(PROJECT_FILE));
+        let display_buf = crate::files::display_join(dir, Path::new(PROJECT_FILE));
         let display = display_buf.as_path();
         let text = match std::fs::read_to_string(dir.join(PROJECT_FILE)) {
             Ok(text) => text,
@@ -280,7 +280,7 @@ impl DbtProject {
     pub fn as_package_of(mut self, root: &DbtProject, prefix: &Path) -> DbtProject {
         let rebase = |folders: &mut Vec<String>| {
             for folder in folders.iter_mut() {
-                *folder = crate::project::discovery::join_folder(prefix, folder);
+                *folder = crate::files::join_folder(prefix, folder);
             }
         };
         rebase(&mut self.model_paths);

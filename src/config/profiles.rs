@@ -8,43 +8,14 @@ use serde_yaml::Value as Yaml;
 use super::yaml::{key_string, parse_yaml, render_strings, to_json};
 use super::yaml_locate::{Seg, locate};
 use crate::adapter::kind::AdapterKind;
+use crate::adapter::kind::{DUCKDB_EXTENSIONS, missing_duckdb_extension};
+pub use crate::adapter::target::Target;
 use crate::diagnostic::did_you_mean;
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 use crate::secrets;
 
 pub const PROFILES_FILE: &str = "profiles.yml";
-
-/// The connection a run uses: one output of one profile.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub profile_name: String,
-    pub name: String,
-    pub adapter: AdapterKind,
-    pub schema: String,
-    pub database: String,
-    pub threads: usize,
-    /// Every key of the output as rendered, secrets included: never print it whole.
-    pub settings: BTreeMap<String, serde_json::Value>,
-    /// The file the target came from.
-    pub file: PathBuf,
-}
-
-impl Target {
-    pub fn setting_str(&self, key: &str) -> Option<String> {
-        match self.settings.get(key)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        }
-    }
-
-    /// The DuckDB file path (`:memory:` when absent).
-    pub fn duckdb_path(&self) -> String {
-        self.setting_str("path")
-            .unwrap_or_else(|| ":memory:".to_string())
-    }
-}
 
 /// Where to look for profiles.yml, in dbt's order: `--profiles-dir`,
 /// `$DBT_PROFILES_DIR`, the current directory, then `~/.dbt/`.
@@ -278,24 +249,6 @@ pub fn load_target(
         settings,
         file: file.to_path_buf(),
     })
-}
-
-/// The DuckDB extensions compiled into kiln (with `core_functions`, which
-/// DuckDB always has). kiln's DuckDB cannot download others: `icu` needs
-/// DuckDB built with CMake from a duckdb-rs checkout (see the README).
-pub const DUCKDB_EXTENSIONS: &[&str] = &["parquet", "json"];
-
-/// What to say of a DuckDB extension this kiln has not compiled in.
-pub fn missing_duckdb_extension(name: &str) -> String {
-    let what = match name {
-        "icu" => " (time zones: timestamptz functions, `at time zone`)",
-        "httpfs" => " (reading over HTTP and S3)",
-        _ => "",
-    };
-    format!(
-        "DuckDB extension '{name}'{what} is not compiled into this kiln, and nothing can be downloaded at run time; compiled into this kiln: {}",
-        DUCKDB_EXTENSIONS.join(", ")
-    )
 }
 
 /// dbt-duckdb's `extensions:` (names, or mappings with a `name:`), each one

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value as Yaml;
 
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 
 /// Reads and parses a YAML file. An empty file is an empty mapping.
 pub fn read_yaml(path: &Path, display: &Path) -> Result<Yaml> {

@@ -3,15 +3,18 @@
 //! do about it. Errors (`crate::Error`), warnings and failed nodes all become
 //! `Diagnostic`s, which `render` prints for a terminal, as JSON, or as GitHub
 //! Actions annotations.
+//!
+//! It imports only `crate::secrets` (to mask them): `crate::error` builds an `Error`'s
+//! diagnostics (`From<&Error> for Vec<Diagnostic>`), with `Code` and `Location`
+//! from here.
 
 mod profile_mask;
 pub mod render;
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::Serialize;
-
-use crate::error::{Error, Location};
 
 /// Stable codes, grouped by where the problem is: K1xxx project files and the
 /// command line, K2xxx Jinja, K3xxx the graph and selection, K4xxx the
@@ -187,131 +190,51 @@ impl Diagnostic {
     }
 }
 
-impl From<&Error> for Vec<Diagnostic> {
-    fn from(error: &Error) -> Self {
-        let code = error.code();
-        let one = |message: String, location: Option<&Location>, help: &Option<String>| {
-            let mut d = Diagnostic::error(code, message).with_help(help.clone());
-            d.location = location.cloned();
-            vec![d]
-        };
-        match error {
-            Error::Many(errors) => errors.iter().flat_map(Vec::<Diagnostic>::from).collect(),
-            Error::Io {
-                location,
-                action,
-                message,
-            } => one(format!("cannot {action}: {message}"), Some(location), &None),
-            Error::Yaml {
-                location,
-                message,
-                key_path,
-            } => {
-                let message = match key_path {
-                    Some(path) => format!("wrong value at `{path}`: {message}"),
-                    None => format!("invalid YAML: {message}"),
-                };
-                one(message, Some(location), &None)
-            }
-            Error::Config {
-                location,
-                message,
-                help,
-            }
-            | Error::Profile {
-                location,
-                message,
-                help,
-            }
-            | Error::UnknownReference {
-                location,
-                message,
-                help,
-            } => one(message.clone(), Some(location), help),
-            Error::Vars {
-                message,
-                text,
-                line,
-                column,
-            } => {
-                let mut d = Diagnostic::error(code, format!("--vars: {message}"));
-                if let Some(line) = line {
-                    d = d.at(Location::at("--vars", *line, *column));
-                    d.source_text = Some(text.clone());
-                }
-                vec![d]
-            }
-            Error::Jinja {
-                location,
-                message,
-                node,
-                ..
-            } => {
-                let mut d = Diagnostic::error(code, message.clone()).at(location.clone());
-                if let Some(node) = node {
-                    d = d.with_note(format!("called while rendering {node}"));
-                }
-                vec![d]
-            }
-            Error::Cycle { members } => {
-                let mut d = Diagnostic::error(
-                    code,
-                    format!(
-                        "dependency cycle between {} nodes: {}",
-                        members.len(),
-                        cycle_path(members)
-                    ),
-                );
-                if let Some(first) = members.first() {
-                    d = d
-                        .at(first.location.clone())
-                        .with_label("this ref closes the cycle");
-                }
-                let count = members.len();
-                for (k, member) in members.iter().enumerate() {
-                    let parent = &members[(k + count - 1) % count];
-                    d = d.with_note(format!(
-                        "{} refs {} at {}",
-                        member.unique_id, parent.unique_id, member.location
-                    ));
-                }
-                vec![d.with_help(Some("remove one of the ref() calls in the cycle".into()))]
-            }
-            Error::Selector {
-                selector,
-                message,
-                help,
-            } => {
-                let location =
-                    Location::at("--select", 1, Some(1)).spanning(selector.chars().count());
-                let mut d = Diagnostic::error(code, format!("selector '{selector}': {message}"))
-                    .at(location)
-                    .with_help(help.clone());
-                d.source_text = Some(selector.clone());
-                vec![d]
-            }
-            Error::Csv { location, message } => {
-                one(format!("invalid CSV: {message}"), Some(location), &None)
-            }
-            Error::Connection { message, help } => one(
-                format!("cannot connect to the database: {message}"),
-                None,
-                help,
-            ),
-            Error::Locked { message, help, .. } => one(message.clone(), None, help),
-            Error::Artifact { path, message } => {
-                one(message.clone(), Some(&Location::file(path)), &None)
-            }
+/// A place in a user's file. Lines and columns are 1-based; `length` is how
+/// many characters from the column the problem spans.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub length: Option<usize>,
+}
+
+impl Location {
+    pub fn file(file: impl Into<PathBuf>) -> Self {
+        Location {
+            file: file.into(),
+            ..Location::default()
         }
+    }
+
+    pub fn at(file: impl Into<PathBuf>, line: usize, column: Option<usize>) -> Self {
+        Location {
+            file: file.into(),
+            line: Some(line),
+            column,
+            length: None,
+        }
+    }
+
+    /// The same place, spanning `length` characters.
+    pub fn spanning(mut self, length: usize) -> Self {
+        self.length = Some(length);
+        self
     }
 }
 
-fn cycle_path(members: &[crate::error::CycleMember]) -> String {
-    let mut names: Vec<&str> = members.iter().map(|m| m.unique_id.as_str()).collect();
-    if let Some(first) = members.first() {
-        names.push(&first.unique_id);
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
     }
-    names.join(" --> ")
 }
 
 /// The known name closest to `wanted`, when one is close enough to be a typo.
@@ -349,23 +272,5 @@ mod tests {
         let known = ["customers", "orders", "stg_payments"];
         assert_eq!(closest("custmers", known), Some("customers"));
         assert_eq!(closest("zzz", known), None);
-    }
-
-    #[test]
-    fn many_errors_flatten_into_one_diagnostic_each() {
-        let error = Error::Many(vec![
-            Error::config(Location::at("a.yml", 2, Some(3)), "first"),
-            Error::Vars {
-                message: "second".into(),
-                text: String::new(),
-                line: None,
-                column: None,
-            },
-        ]);
-        let diagnostics: Vec<Diagnostic> = (&error).into();
-        assert_eq!(diagnostics.len(), 2);
-        assert_eq!(diagnostics[0].code, Code::Config);
-        assert_eq!(diagnostics[0].summary(), "a.yml:2:3: first");
-        assert_eq!(diagnostics[1].code, Code::Vars);
     }
 }

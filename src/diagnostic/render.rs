@@ -305,7 +305,7 @@ fn char_offset(s: &str, n: usize) -> usize {
 mod tests {
     use super::*;
     use crate::diagnostic::Code;
-    use crate::error::Location;
+    use crate::diagnostic::Location;
 
     #[test]
     fn github_annotation_escapes_newlines_and_names_the_place() {

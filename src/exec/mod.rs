@@ -19,7 +19,7 @@ use crate::project::node::NodeKind;
 use crate::secrets;
 use plan::Plan;
 
-pub mod cancel;
+use crate::cancel;
 pub mod plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -196,7 +196,7 @@ fn shared_relations(parsed: &Parsed) -> Vec<Error> {
     let mut built: BTreeMap<String, &ParsedNode> = BTreeMap::new();
     let mut errors = Vec::new();
     for node in parsed.nodes.values() {
-        if node.node.kind == NodeKind::Test || crate::compile::is_ephemeral(node) {
+        if node.node.kind == NodeKind::Test || node.node.is_ephemeral() {
             continue;
         }
         let name = node.relation.render().to_lowercase();

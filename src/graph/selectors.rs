@@ -20,7 +20,7 @@ pub struct Expanded {
 
 /// The definition of selector `name` in `root/selectors.yml`.
 pub fn expand(root: &Path, name: &str) -> Result<Expanded> {
-    let file = crate::project::display_join(root, Path::new("selectors.yml"));
+    let file = crate::files::display_join(root, Path::new("selectors.yml"));
     let text = std::fs::read_to_string(root.join("selectors.yml")).map_err(|e| {
         Error::config(
             Location::file(&file),

@@ -98,8 +98,7 @@ impl State {
         let Some(before) = self.nodes.get(&node.node.unique_id) else {
             return selector != "old" && selector != "unmodified";
         };
-        let body_changed =
-            before.checksum != crate::artifacts::manifest::node_checksum(parsed, node);
+        let body_changed = before.checksum != node.node.checksum(&parsed.project.root);
         let config_changed =
             before.config != serde_json::to_value(&node.node.config.0).unwrap_or(Json::Null);
         match selector {

@@ -962,7 +962,7 @@ pub fn which() -> &'static str {
 pub struct NodeContext<'a> {
     pub scope: Arc<RenderScope>,
     pub target: Arc<Target>,
-    /// `target` as templates see it (made once per run: see [`target_value`]).
+    /// `target` as templates see it (made once per run: see [`crate::jinja_base::target_value`]).
     pub target_value: Value,
     pub vars: Arc<Vars>,
     pub package: &'a str,
@@ -1080,28 +1080,6 @@ impl NodeContext<'_> {
         }
         Value::from_object(map)
     }
-}
-
-/// `target`: the profile's output, without its password.
-pub fn target_value(target: &Target) -> Value {
-    let mut map: BTreeMap<String, Value> = BTreeMap::new();
-    for (key, value) in &target.settings {
-        if key == "password" || key.contains("secret") || key.contains("token") {
-            continue;
-        }
-        map.insert(key.clone(), crate::jinja::json_value(value));
-    }
-    map.insert("name".into(), Value::from(target.name.clone()));
-    map.insert("target_name".into(), Value::from(target.name.clone()));
-    map.insert("type".into(), Value::from(target.adapter.name()));
-    map.insert("schema".into(), Value::from(target.schema.clone()));
-    map.insert("database".into(), Value::from(target.database.clone()));
-    map.insert("threads".into(), Value::from(target.threads));
-    map.insert(
-        "profile_name".into(),
-        Value::from(target.profile_name.clone()),
-    );
-    Value::from_object(map)
 }
 
 /// The relation a node's relation type maps to.

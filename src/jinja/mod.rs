@@ -5,10 +5,8 @@
 pub mod agate;
 pub mod api;
 pub mod builtins;
-pub mod config_renderer;
 pub mod context;
 pub mod environment;
-pub mod functions;
 pub mod generic_test;
 pub mod macros;
 pub mod python_compat;
@@ -16,18 +14,11 @@ pub mod python_re;
 pub mod relation;
 pub mod render;
 
+pub use crate::jinja_base::{config_renderer, functions, json_value};
+
 pub use environment::JinjaEnv;
 
 /// The package name of kiln's built-in macros (dbt calls its own `dbt`).
 pub const BUILTIN_PACKAGE: &str = "dbt";
 /// Template names of built-in files start with this.
 pub const BUILTIN_PREFIX: &str = "kiln://";
-
-/// A JSON value (configs, vars) as a Jinja value.
-pub fn json_value<T: serde::Serialize + ?Sized>(value: &T) -> minijinja::Value {
-    use serde::Deserialize;
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|json| minijinja::Value::deserialize(json).ok())
-        .unwrap_or(minijinja::Value::UNDEFINED)
-}

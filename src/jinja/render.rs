@@ -126,5 +126,5 @@ fn describe(err: &minijinja::Error) -> String {
 
 /// `root/relative`, as the user sees it.
 pub fn display_join(root: &Path, relative: &str) -> std::path::PathBuf {
-    crate::project::display_join(root, Path::new(relative))
+    crate::files::display_join(root, Path::new(relative))
 }

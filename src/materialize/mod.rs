@@ -12,9 +12,10 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::adapter::SharedConnection;
-use crate::compile::{compile_node, compiled_path, run_path, write_if_changed};
+use crate::compile::{compile_node, compiled_path, run_path};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location};
+use crate::files::write_if_changed;
 use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
@@ -323,7 +324,7 @@ fn read_seed(
         &parsed.project.display_path(&node.node.original_file_path),
         &column_types,
         delimiter,
-        &crate::exec::cancel::cancelled,
+        &crate::cancel::cancelled,
     )
 }
 

@@ -21,7 +21,7 @@ use super::hub;
 use super::spec::{PackageSpec, Source};
 use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
 use crate::error::{Error, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 
 pub const LOCK_FILE: &str = "package-lock.yml";
 
@@ -162,7 +162,7 @@ pub fn install(
         path: root.join(LOCK_FILE),
         message: e.to_string(),
     })?;
-    crate::compile::write_file(&root.join(LOCK_FILE), &text)?;
+    crate::files::write_file(&root.join(LOCK_FILE), &text)?;
     Ok(installed)
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 use spec::Source;
 
 /// The packages of the project `config` in `root`, each as seen from `root`
@@ -27,7 +27,7 @@ pub fn installed(
     let install_dir = Path::new(&config.packages_install_path);
     if install_dir.is_absolute() {
         return Err(Error::config(
-            Location::file(crate::project::display_join(root, Path::new(PROJECT_FILE))),
+            Location::file(crate::files::display_join(root, Path::new(PROJECT_FILE))),
             format!(
                 "packages-install-path '{}' is absolute; kiln reads packages from a folder of the project",
                 install_dir.display()

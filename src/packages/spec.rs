@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::config::yaml::{from_text, key_string, parse_yaml, render_strings};
 use crate::config::yaml_locate::{Locator, Seg};
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 
 /// The files dbt reads the package list from, in the order it looks.
 pub const PACKAGE_FILES: &[&str] = &["packages.yml", "dependencies.yml"];
@@ -109,7 +109,7 @@ pub fn read(root: &Path, renderer: &ConfigRenderer) -> Result<Option<(PathBuf, V
     let Some(name) = PACKAGE_FILES.iter().find(|f| root.join(f).is_file()) else {
         return Ok(None);
     };
-    let display = crate::project::display_join(root, Path::new(name));
+    let display = crate::files::display_join(root, Path::new(name));
     let text = std::fs::read_to_string(root.join(name)).map_err(|e| Error::io(&display, &e))?;
     Ok(Some((
         display.clone(),

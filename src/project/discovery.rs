@@ -103,13 +103,3 @@ pub fn fqn(project: &str, relative: &Path, name: &str) -> Vec<String> {
     parts.push(name.to_string());
     parts
 }
-
-/// `folder` under `prefix`, as a folder name of dbt_project.yml is written.
-pub fn join_folder(prefix: &Path, folder: &str) -> String {
-    let joined = prefix.join(folder);
-    joined
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}

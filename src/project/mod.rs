@@ -19,7 +19,8 @@ use crate::config::node_config::NodeConfig;
 use crate::config::profiles::{find_profiles_file, load_target};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location, Result};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::files::display_join;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 use node::{MacroFile, Node, NodeKind, Patch, SourceTable};
 use properties::Properties;
 
@@ -75,7 +76,7 @@ impl Project {
         )?;
         // As in dbt, the rest of dbt_project.yml (a package's too) renders
         // with the target the profile gave.
-        let renderer = renderer.with_target(crate::jinja::context::target_value(&target));
+        let renderer = renderer.with_target(crate::jinja_base::target_value(&target));
         let config = DbtProject::load(&root, &renderer)?;
 
         let mut errors = Vec::new();
@@ -377,16 +378,6 @@ fn load_package(
     content.disabled.append(&mut disabled);
     content.sources.extend(sources);
     content.macros.extend(macros);
-}
-
-/// `root/relative`, without a leading `./` when root is the current directory:
-/// the path of a project file as the user sees it.
-pub fn display_join(root: &Path, relative: &Path) -> PathBuf {
-    if root.as_os_str().is_empty() || root == Path::new(".") {
-        relative.to_path_buf()
-    } else {
-        root.join(relative)
-    }
 }
 
 impl PartialEq for Patch {

@@ -2,7 +2,7 @@
 //! snapshots), the sources they read, and what properties files say about them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::NodeConfig;
 
@@ -60,6 +60,25 @@ pub struct Node {
     pub patch_path: Option<PathBuf>,
     /// For a generic data test: which test, on what, with which arguments.
     pub test: Option<TestMetadata>,
+}
+
+impl Node {
+    /// Whether this is an ephemeral model: never built, inlined as a CTE.
+    pub fn is_ephemeral(&self) -> bool {
+        self.kind == NodeKind::Model && self.config.materialized() == "ephemeral"
+    }
+
+    /// The sha256 of the node's code (of a seed's file under `root`), as
+    /// dbt's manifest checksum, which `state:modified` compares.
+    pub fn checksum(&self, root: &Path) -> String {
+        use sha2::{Digest, Sha256};
+        match self.kind {
+            NodeKind::Seed => std::fs::read(root.join(&self.original_file_path))
+                .map(|bytes| super::data_tests::hex(&Sha256::digest(&bytes)))
+                .unwrap_or_default(),
+            _ => super::data_tests::hex(&Sha256::digest(self.raw_code.as_bytes())),
+        }
+    }
 }
 
 /// A generic data test: the test macro and the arguments it is called with.

@@ -78,7 +78,7 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
                 continue;
             }
         };
-        let display = crate::project::display_join(root, &file);
+        let display = crate::files::display_join(root, &file);
         let blocks = match snapshot_blocks(&text) {
             Ok(blocks) => blocks,
             Err((line, message)) => {

@@ -14,7 +14,7 @@ use super::properties::{DeclaredTest, TestTarget};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
 use crate::error::{Error, Location};
-use crate::jinja::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::ConfigRenderer;
 
 /// The schema a test's failing rows are stored in, under the target's.
 pub const AUDIT_SCHEMA: &str = "dbt_test__audit";
@@ -51,7 +51,7 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
         };
         if let Some(first) = tests.iter().find(|t| t.name == name) {
             errors.push(Error::config(
-                Location::file(crate::project::display_join(root, &file)),
+                Location::file(crate::files::display_join(root, &file)),
                 format!(
                     "two singular tests are named '{name}': {} and {}; names must be unique",
                     first.original_file_path.display(),

@@ -3,36 +3,8 @@
 
 use std::fmt;
 
+pub use crate::adapter::RelationType;
 use crate::adapter::kind::AdapterKind;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RelationType {
-    Table,
-    View,
-    Cte,
-    External,
-}
-
-impl RelationType {
-    pub fn parse(name: &str) -> Option<RelationType> {
-        match name.to_ascii_lowercase().as_str() {
-            "table" | "base table" => Some(RelationType::Table),
-            "view" => Some(RelationType::View),
-            "cte" => Some(RelationType::Cte),
-            "external" => Some(RelationType::External),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RelationType::Table => "table",
-            RelationType::View => "view",
-            RelationType::Cte => "cte",
-            RelationType::External => "external",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Relation {

@@ -156,7 +156,7 @@ impl Object for Exceptions {
 /// `fromjson(text, default)`.
 pub fn fromjson(text: &str, default: Option<Value>) -> Result<Value, Error> {
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => Ok(crate::jinja::json_value(&v)),
+        Ok(v) => Ok(super::json_value(&v)),
         Err(e) => match default {
             Some(d) => Ok(d),
             None => Err(Error::new(

@@ -56,7 +56,7 @@ impl ConfigRenderer {
 }
 
 impl ConfigRenderer {
-    /// The same renderer with `target` (see `jinja::context::target_value`),
+    /// The same renderer with `target` (see `jinja_base::target_value`),
     /// as dbt renders dbt_project.yml and the configs of properties files.
     pub fn with_target(&self, target: Value) -> ConfigRenderer {
         let mut env = self.env.clone();
@@ -106,7 +106,7 @@ fn add_var(env: &mut Environment<'static>, vars: BTreeMap<String, serde_json::Va
         "var",
         move |name: &str, default: Option<Value>| -> Result<Value, JinjaError> {
             match vars.get(name) {
-                Some(v) => Ok(crate::jinja::json_value(v)),
+                Some(v) => Ok(super::json_value(v)),
                 None => default.ok_or_else(|| {
                     JinjaError::new(
                         ErrorKind::UndefinedError,

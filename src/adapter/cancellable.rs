@@ -1,76 +1,14 @@
-//! Ctrl-C.
-//!
-//! Until a command starts work on the database (parse, compile, reading the
-//! catalog), there is nothing to protect: the first Ctrl-C exits 130 at
-//! once, however long a Jinja loop would have run.
-//!
-//! Once it has (`protect_database_work`), the first Ctrl-C asks the run to
-//! stop: the statements in flight on every connection are interrupted
-//! (DuckDB's interrupt, PostgreSQL's cancel request) so their transactions
-//! roll back, every later statement, seed batch and commit is refused, no
-//! new node starts, and kiln exits 130 after writing run_results.json. A
-//! second Ctrl-C exits at once.
+//! The adapter wrapper `for_target` puts around every adapter: after Ctrl-C
+//! (the flag in `crate::cancel`) its connections refuse every statement and
+//! roll back instead of committing, and a statement in flight is registered
+//! so the handler can interrupt it.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-use crate::adapter::{
+use super::{
     Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
     LoadColumn, QueryResult, SchemaLock,
 };
+use crate::cancel;
 use crate::error::Result;
-
-static CANCELLED: AtomicBool = AtomicBool::new(false);
-/// Whether work on the database has started: Ctrl-C then stops it cleanly.
-static PROTECTING: AtomicBool = AtomicBool::new(false);
-
-/// The statements running now, each with what interrupts it.
-static IN_FLIGHT: Mutex<Vec<(u64, Interrupter)>> = Mutex::new(Vec::new());
-static NEXT_STATEMENT: AtomicU64 = AtomicU64::new(0);
-
-/// What the statement (or commit) refused after Ctrl-C says.
-pub const CANCELLED_MESSAGE: &str = "cancelled (Ctrl-C): not run, the transaction is rolled back";
-
-/// Installs the handler (once; later calls do nothing). `notify` prints a
-/// line for the user.
-pub fn install_handler(notify: fn(&str)) {
-    let _ = ctrlc::set_handler(move || {
-        if CANCELLED.swap(true, Ordering::SeqCst) || !PROTECTING.load(Ordering::SeqCst) {
-            if !PROTECTING.load(Ordering::SeqCst) {
-                notify("Cancelled (Ctrl-C): nothing was run.");
-            }
-            std::process::exit(crate::cli::EXIT_CANCELLED);
-        }
-        notify(
-            "Ctrl-C: stopping; running statements are rolled back (press Ctrl-C again to exit now)",
-        );
-        interrupt_in_flight();
-    });
-}
-
-/// From now on, Ctrl-C stops the run cleanly instead of exiting at once.
-pub fn protect_database_work() {
-    PROTECTING.store(true, Ordering::SeqCst);
-}
-
-/// Whether Ctrl-C was pressed.
-pub fn cancelled() -> bool {
-    CANCELLED.load(Ordering::SeqCst)
-}
-
-fn in_flight() -> std::sync::MutexGuard<'static, Vec<(u64, Interrupter)>> {
-    IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Interrupts every statement running now.
-fn interrupt_in_flight() {
-    // Copied out: a cancel request opens a connection, and statements must
-    // be able to finish (and deregister) meanwhile.
-    let interrupters: Vec<Interrupter> = in_flight().iter().map(|(_, i)| i.clone()).collect();
-    for interrupt in interrupters {
-        interrupt();
-    }
-}
 
 /// An adapter whose connections stop working after Ctrl-C.
 pub struct Cancellable {
@@ -102,17 +40,6 @@ struct CancellableConnection {
     interrupter: Option<Interrupter>,
 }
 
-/// Deregisters a statement when it ends.
-struct Registered(Option<u64>);
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        if let Some(id) = self.0 {
-            in_flight().retain(|(i, _)| *i != id);
-        }
-    }
-}
-
 impl CancellableConnection {
     /// Runs `work` unless Ctrl-C was pressed, interruptible by it.
     fn guarded<T>(
@@ -121,20 +48,16 @@ impl CancellableConnection {
     ) -> std::result::Result<T, DbError> {
         // Registered before the flag is read: a Ctrl-C after the read finds
         // the statement to interrupt; one before it is seen here.
-        let registered = Registered(self.interrupter.as_ref().map(|interrupter| {
-            let id = NEXT_STATEMENT.fetch_add(1, Ordering::SeqCst);
-            in_flight().push((id, interrupter.clone()));
-            id
-        }));
-        if cancelled() {
-            return Err(DbError::new(CANCELLED_MESSAGE));
+        let registered = cancel::register(self.interrupter.as_ref());
+        if cancel::cancelled() {
+            return Err(DbError::new(cancel::CANCELLED_MESSAGE));
         }
         let outcome = work(self.inner.as_mut());
         drop(registered);
         match outcome {
             // An interrupted statement fails with the database's words
             // ("INTERRUPT Error", "canceling statement due to user request").
-            Err(e) if cancelled() => Err(DbError::new(format!(
+            Err(e) if cancel::cancelled() => Err(DbError::new(format!(
                 "cancelled (Ctrl-C) while it ran: {}",
                 e.message.lines().next().unwrap_or_default()
             ))),
@@ -166,9 +89,9 @@ impl Connection for CancellableConnection {
 
     /// After Ctrl-C, a commit rolls back instead.
     fn commit(&mut self) -> std::result::Result<(), DbError> {
-        if cancelled() {
+        if cancel::cancelled() {
             let _ = self.inner.rollback();
-            return Err(DbError::new(CANCELLED_MESSAGE));
+            return Err(DbError::new(cancel::CANCELLED_MESSAGE));
         }
         self.guarded(|c| c.commit())
     }
