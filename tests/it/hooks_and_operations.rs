@@ -1,9 +1,7 @@
 //! Project hooks (`on-run-start`, `on-run-end`), model hooks, and
 //! `kiln run-operation`, on every adapter.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn project(db: Db, hooks: &str) -> Fixture {
     let f = Fixture::new_on(db);

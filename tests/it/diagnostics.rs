@@ -4,9 +4,7 @@
 //! A folder holds only what is broken; the harness adds a dbt_project.yml and
 //! a DuckDB profiles.yml when the case has none.
 
-mod common;
-
-use common::{Fixture, Output};
+use crate::common::{Fixture, Output};
 
 fn run_case(case: &str, args: &[&str]) -> (Fixture, Output) {
     let fixture = Fixture::copy_of(&format!("tests/broken/{case}"));

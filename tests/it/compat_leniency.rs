@@ -13,11 +13,9 @@
 //! - two generic tests are called without one of their macro's arguments:
 //!   one passes, the one whose SQL needs the argument errors on its own.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_leniency", "kiln_test")

@@ -8,8 +8,6 @@
 //! keep a broken kiln from hanging the suite; what is asserted is exit
 //! codes, messages and rows.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -17,7 +15,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Db, Fixture, lines, postgres_settings};
+use crate::common::{Db, Fixture, lines, postgres_settings};
 
 /// How long a broken kiln may hang before the test gives up on it.
 const HANG: Duration = Duration::from_secs(90);

@@ -3,9 +3,7 @@
 //! `select *` chain, a CTE, a join with aliases and `c.*`, aggregates, a
 //! window function, `case`, a union and a subquery.
 
-mod common;
-
-use common::{Fixture, lines};
+use crate::common::{Fixture, lines};
 use serde_json::Value;
 
 fn lineage_json(f: &Fixture) -> Value {
@@ -372,7 +370,7 @@ fn the_check_reads_a_seed_with_its_own_delimiter_and_column_names() {
 /// (`adapter.get_columns_in_relation` of a seed) on a fresh schema: before
 /// the build the seed does not exist, so the SQL the check would read is not
 /// what runs; it is left unchecked and builds as in dbt.
-fn a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(db: common::Db) {
+fn a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(db: crate::common::Db) {
     let f = Fixture::new_on(db);
     f.write("seeds/a.csv", "col_a,col_b\n2,y\n1,x\n");
     f.write(
@@ -390,10 +388,10 @@ fn a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(db: common::Db) {
 
 #[test]
 fn a_model_rendered_from_a_parent_not_built_yet_is_not_flagged_on_duckdb() {
-    a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(common::Db::DuckDb);
+    a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(crate::common::Db::DuckDb);
 }
 
 #[test]
 fn a_model_rendered_from_a_parent_not_built_yet_is_not_flagged_on_postgres() {
-    a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(common::Db::Postgres);
+    a_model_rendered_from_a_parent_not_built_yet_is_not_flagged(crate::common::Db::Postgres);
 }

@@ -2,7 +2,7 @@
 //! corpus plus every input that once crashed kiln) through the same harness
 //! as the fuzz target: loading, parsing and compiling must never panic.
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 #[test]

@@ -1,9 +1,7 @@
 //! `kiln source freshness` on every adapter: tables last loaded at known
 //! times ago, judged against their criteria.
 
-mod common;
-
-use common::{Db, Fixture};
+use crate::common::{Db, Fixture};
 
 fn freshness_reports_pass_warn_and_error(db: Db) {
     let f = Fixture::new_on(db);

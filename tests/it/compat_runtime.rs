@@ -3,15 +3,13 @@
 //! error for one it has not), and a warning for every properties-file
 //! section kiln does not act on.
 
-mod common;
-
-use common::Fixture;
+use crate::common::Fixture;
 
 const PROJECT: &str = "tests/fixtures/compat_runtime";
 
 /// Both streams with the diagnostic's wrapping undone (lines joined, the
 /// frame's `│` gone), so that a sentence can be looked for whole.
-fn flat(out: &common::Output) -> String {
+fn flat(out: &crate::common::Output) -> String {
     out.all()
         .split_whitespace()
         .filter(|w| *w != "│")

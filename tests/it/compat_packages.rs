@@ -13,11 +13,9 @@
 //! - a list changes in place whatever made it (`split()`, a filter, a
 //!   namespace attribute), and `(... | list).pop()` gives the last item.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_packages", "kiln_test")
@@ -93,7 +91,7 @@ fn lists_change_in_place_whatever_made_them(db: Db) {
     );
 }
 
-on_each_adapter!(
+crate::on_each_adapter!(
     the_adapters_methods_run_as_dbts,
     lists_change_in_place_whatever_made_them,
 );

@@ -15,11 +15,9 @@
 //!   source keeps its own quoting, and on PostgreSQL the relation the catalog
 //!   then holds (folded to lower case) is found again on the next run.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_projects", "kiln_test")
@@ -170,7 +168,7 @@ fn project_quoting_leaves_relations_unquoted(db: Db) {
     assert_eq!(lines(&names), expected);
 }
 
-on_each_adapter!(
+crate::on_each_adapter!(
     project_quoting_leaves_relations_unquoted,
     the_fixture_builds_with_dbts_statuses,
     date_arithmetic_in_a_test_argument_renders,

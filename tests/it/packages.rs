@@ -3,12 +3,10 @@
 //! project uses (tests/fixtures/packages); `kiln deps` installing local, git
 //! and hub packages and pinning them; and what a missing package says.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn package_project(db: Db) -> Fixture {
     let f = Fixture::project_on(db, "tests/fixtures/packages", "kiln_test");

@@ -1,11 +1,9 @@
 //! Bad input: each case names the file (and line), exits non-zero, does not
 //! panic, and leaves no half-built relation.
 
-mod common;
+use crate::common::{Db, Fixture};
 
-use common::{Db, Fixture};
-
-fn assert_clean_error(out: &common::Output, code: i32, needles: &[&str]) {
+fn assert_clean_error(out: &crate::common::Output, code: i32, needles: &[&str]) {
     assert_eq!(out.code, code, "exit code\n{}", out.all());
     let text = out.all();
     for needle in needles {

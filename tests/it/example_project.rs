@@ -2,11 +2,9 @@
 //! its seeds imply (expected values computed independently from the CSVs and
 //! checked against dbt-duckdb 1.10 on the same project).
 
-mod common;
+use crate::common::{Fixture, lines};
 
-use common::{Fixture, lines};
-
-fn build(fixture: &Fixture) -> common::Output {
+fn build(fixture: &Fixture) -> crate::common::Output {
     let db = fixture.db_path();
     let out = fixture.kiln_env(&["build"], &[("KILN_EXAMPLE_DB", db.to_str().unwrap())]);
     assert_eq!(out.code, 0, "build failed:\n{}", out.all());

@@ -1,9 +1,7 @@
 //! Comparing with an earlier run (`--state`): `state:modified`, `state:new`,
 //! `result:`, `--defer`, and `kiln retry`.
 
-mod common;
-
-use common::{Fixture, lines};
+use crate::common::{Fixture, lines};
 
 fn copy_target(f: &Fixture, to: &str) {
     let from = f.path().join("target");
@@ -16,7 +14,7 @@ fn copy_target(f: &Fixture, to: &str) {
     }
 }
 
-fn names(out: &common::Output) -> Vec<String> {
+fn names(out: &crate::common::Output) -> Vec<String> {
     out.stdout.lines().map(str::to_string).collect()
 }
 

@@ -5,9 +5,7 @@
 //! value below is what dbt-core 1.10 with dbt-duckdb and dbt-postgres builds
 //! from the same fixture).
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 /// The fixture project, built.
 fn built(db: Db) -> Fixture {

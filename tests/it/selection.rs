@@ -2,9 +2,7 @@
 //! selection run through dbt-core 1.10 on the example project, with the names
 //! it printed (set order, as both print them sorted by unique id).
 
-mod common;
-
-use common::Fixture;
+use crate::common::Fixture;
 
 /// (selection, the names `dbt ls -s <selection> --output name` printed).
 const CASES: &[(&str, &[&str])] = &[

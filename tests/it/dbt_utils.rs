@@ -8,9 +8,7 @@
 //! fetch it): put a copy of dbt_utils 1.3 somewhere and run
 //! `KILN_DBT_UTILS=/path/to/dbt_utils cargo test --test dbt_utils -- --ignored`.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn built(db: Db) -> Fixture {
     let source = std::env::var("KILN_DBT_UTILS")

@@ -1,9 +1,7 @@
 //! Snapshots (SCD type 2) on every adapter: run, change the source, run
 //! again, and check the versions and their validity ranges.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 const FIRST: &str =
     "id,status,updated_at\n1,placed,2024-01-01\n2,placed,2024-01-01\n3,placed,2024-01-01\n";

@@ -1,9 +1,7 @@
 //! Views, tables and seeds on DuckDB: the relations built, where they are
 //! built (schema, alias), and the Jinja context dbt projects rely on.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn views_and_tables_are_built_in_dependency_order(db: Db) {
     let f = Fixture::new_on(db);

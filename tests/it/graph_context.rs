@@ -2,9 +2,7 @@
 //! `graph.sources` and `graph.nodes`), and the manifest it mirrors; each
 //! value here is what dbt 1.10 compiled on the same fixture.
 
-mod common;
-
-use common::Fixture;
+use crate::common::Fixture;
 
 #[test]
 fn sources_in_graph_and_manifest_carry_their_columns() {

@@ -2,9 +2,7 @@
 //! changed (checksums in target/partial_parse.json), says so with `-v`, and
 //! builds exactly what a full parse would.
 
-mod common;
-
-use common::Fixture;
+use crate::common::Fixture;
 
 fn project() -> Fixture {
     let f = Fixture::new();

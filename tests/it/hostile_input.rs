@@ -4,12 +4,10 @@
 //! smaller things a run must get right (log lines once, write errors named
 //! as such, long chains of ephemeral models).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Db, Fixture};
+use crate::common::{Db, Fixture};
 
 /// Every file under `dir` with its bytes.
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -48,7 +46,7 @@ fn written_outside_target(f: &Fixture, run: impl FnOnce()) -> Vec<PathBuf> {
         .collect()
 }
 
-fn assert_no_panic(out: &common::Output) {
+fn assert_no_panic(out: &crate::common::Output) {
     let text = out.all();
     assert!(!text.contains("panicked"), "{text}");
     assert!(!text.contains("internal error"), "{text}");
@@ -98,7 +96,7 @@ fn a_test_name_cannot_write_outside_target() {
 }
 
 /// Every file kiln wrote (target/ and the database file) holds no `secret`.
-fn assert_secret_nowhere(f: &Fixture, out: &common::Output, secret: &str) {
+fn assert_secret_nowhere(f: &Fixture, out: &crate::common::Output, secret: &str) {
     assert!(!out.all().contains(secret), "printed:\n{}", out.all());
     for (path, bytes) in files(f.path()) {
         let text = String::from_utf8_lossy(&bytes);

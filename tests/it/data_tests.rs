@@ -4,11 +4,9 @@
 //! also run with dbt-core 1.10 (dbt-duckdb 1.10): every name, unique id,
 //! status, failure count and message expected below is what dbt reported.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 /// The fixture project, its seeds loaded: its source `raw.raw_orders` is
 /// the seed table, as if a loader had filled it before the run.

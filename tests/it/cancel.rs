@@ -2,12 +2,10 @@
 //! interrupted and rolled back, nothing else starts, and kiln exits 130
 //! leaving the previous relation as it was and no temporary one behind.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn ctrl_c_interrupts_rolls_back_and_exits_130(db: Db) {
     let f = Fixture::new_on(db);

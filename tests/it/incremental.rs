@@ -1,9 +1,7 @@
 //! Incremental and ephemeral models on every adapter: each is run twice with
 //! the source data changed in between, and the rows are checked.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 /// A seed `src` (id, v, updated) and an incremental model `inc` over it
 /// that takes rows updated since its last run.

@@ -10,9 +10,7 @@
 //! - a seed's columns are quoted unless `quote_columns: false`: then they are
 //!   written bare, and PostgreSQL folds `Col_A` to `col_a` (DuckDB keeps it).
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_postgres", "kiln_test")
@@ -108,7 +106,7 @@ fn seed_columns_are_quoted_unless_quote_columns_is_false(db: Db) {
     );
 }
 
-on_each_adapter!(
+crate::on_each_adapter!(
     names_at_the_identifier_limit_build_twice,
     seed_columns_are_quoted_unless_quote_columns_is_false,
 );

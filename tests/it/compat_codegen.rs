@@ -11,9 +11,7 @@
 //! - a macro parameter's default may name an earlier parameter
 //!   (`name=schema_name`, codegen's generate_source) and sees its argument.
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_codegen", "kiln_test")
@@ -45,7 +43,7 @@ fn defaults_see_the_earlier_parameters(db: Db) {
     );
 }
 
-on_each_adapter!(
+crate::on_each_adapter!(
     modules_re_answers_as_pythons_re,
     defaults_see_the_earlier_parameters,
 );

@@ -2,9 +2,7 @@
 //! failures, the server's error positions, and the example project built on
 //! it with the rows DuckDB gives (and dbt-postgres 1.9 gave, checked by hand).
 
-mod common;
-
-use common::{Db, Fixture, lines};
+use crate::common::{Db, Fixture, lines};
 
 #[test]
 fn example_project_builds_on_postgres_with_the_same_rows() {
