@@ -52,23 +52,6 @@ fn without_config_jinja(f: &Fixture) {
     f.write("models/schema.yml", PLAIN_SCHEMA);
 }
 
-/// unique_id -> status from target/run_results.json.
-fn statuses(f: &Fixture) -> BTreeMap<String, String> {
-    let json: serde_json::Value =
-        serde_json::from_str(&f.read("target/run_results.json")).expect("run_results.json");
-    json["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            (
-                r["unique_id"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn the_project_builds_with_dbts_statuses(db: Db) {
     let f = fixture(db);
     let out = f.kiln(&["build"]);
@@ -100,7 +83,7 @@ fn the_project_builds_with_dbts_statuses(db: Db) {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    assert_eq!(statuses(&f), expected, "{}", out.all());
+    assert_eq!(f.statuses(), expected, "{}", out.all());
     assert!(out.all().contains("PASS=7 WARN=1 ERROR=1"), "{}", out.all());
 }
 

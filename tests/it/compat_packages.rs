@@ -21,23 +21,6 @@ fn fixture(db: Db) -> Fixture {
     Fixture::project_on(db, "tests/fixtures/compat_packages", "kiln_test")
 }
 
-/// unique_id -> status from target/run_results.json.
-fn statuses(f: &Fixture) -> BTreeMap<String, String> {
-    let json: serde_json::Value =
-        serde_json::from_str(&f.read("target/run_results.json")).expect("run_results.json");
-    json["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            (
-                r["unique_id"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn relations(f: &Fixture) -> Vec<String> {
     lines(&f.query(&format!(
         "select table_name from information_schema.tables where table_schema = '{}' order by 1",
@@ -67,7 +50,7 @@ fn the_adapters_methods_run_as_dbts(db: Db) {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    assert_eq!(statuses(&f), expected, "{}", out.all());
+    assert_eq!(f.statuses(), expected, "{}", out.all());
     // The seed's post-hook dropped it.
     assert_eq!(relations(&f), ["kept", "lists", "things"], "{}", out.all());
     // The source's schema rendered: its columns were read.

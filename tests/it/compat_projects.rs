@@ -25,23 +25,18 @@ fn fixture(db: Db) -> Fixture {
 
 /// unique_id (without dbt's hash suffix) -> status, from run_results.json.
 fn statuses(f: &Fixture) -> BTreeMap<String, String> {
-    let json: serde_json::Value =
-        serde_json::from_str(&f.read("target/run_results.json")).expect("run_results.json");
-    json["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            let id = r["unique_id"].as_str().unwrap();
+    f.statuses()
+        .into_iter()
+        .map(|(id, status)| {
             let id = match id.rsplit_once('.') {
                 Some((head, hash))
                     if id.starts_with("test.") && hash.chars().all(|c| c.is_ascii_hexdigit()) =>
                 {
-                    head
+                    head.to_string()
                 }
                 _ => id,
             };
-            (id.to_string(), r["status"].as_str().unwrap().to_string())
+            (id, status)
         })
         .collect()
 }

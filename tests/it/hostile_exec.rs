@@ -290,19 +290,9 @@ fn relation_exists(f: &Fixture, name: &str) -> bool {
 }
 
 fn statuses(f: &Fixture) -> Vec<String> {
-    let results: serde_json::Value =
-        serde_json::from_str(&f.read("target/run_results.json")).unwrap();
-    results["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{}={}",
-                r["unique_id"].as_str().unwrap(),
-                r["status"].as_str().unwrap()
-            )
-        })
+    f.statuses()
+        .into_iter()
+        .map(|(id, status)| format!("{id}={status}"))
         .collect()
 }
 

@@ -234,19 +234,7 @@ fn an_error_past_column_65535_is_shown_and_the_run_goes_on() {
     assert_no_panic(&out);
     assert!(out.all().contains("no_such_column"));
     assert!(out.all().len() < 20_000, "the snippet is clipped");
-    let results: serde_json::Value =
-        serde_json::from_str(&f.read("target/run_results.json")).unwrap();
-    let statuses: BTreeMap<String, String> = results["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["unique_id"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let statuses = f.statuses();
     assert_eq!(statuses["model.proj.wide"], "error");
     assert_eq!(statuses["model.proj.fine"], "success");
 

@@ -246,6 +246,23 @@ impl Fixture {
         }
     }
 
+    /// Each node's status in target/run_results.json, by unique id.
+    pub fn statuses(&self) -> std::collections::BTreeMap<String, String> {
+        let json: serde_json::Value =
+            serde_json::from_str(&self.read("target/run_results.json")).expect("run_results.json");
+        json["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                (
+                    r["unique_id"].as_str().expect("unique_id").to_string(),
+                    r["status"].as_str().expect("status").to_string(),
+                )
+            })
+            .collect()
+    }
+
     /// Runs `sql` on the fixture's database; every value as text ("NULL"
     /// for null, booleans as `true`/`false`). `{schema}` and `{db}` in it
     /// stand for the fixture's target schema and database.
