@@ -2,7 +2,7 @@
 //! compiling, seed reading and diagnostic rendering — everything kiln does
 //! before it opens a database. Shared by the cargo-fuzz target
 //! (`fuzz/fuzz_targets/project.rs`) and the regression test that replays the
-//! kept corpus (`tests/fuzz_regressions.rs`). Errors are fine; a panic, a
+//! kept corpus (`tests/it/fuzz_regressions.rs`). Errors are fine; a panic, a
 //! hang or a crash is a bug.
 //!
 //! The input is split at 0xFF bytes (never valid UTF-8, so never in a
