@@ -10,7 +10,6 @@ pub mod environment;
 pub mod generic_test;
 pub mod macros;
 pub mod python_compat;
-pub mod python_re;
 pub mod relation;
 pub mod render;
 

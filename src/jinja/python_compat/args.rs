@@ -8,7 +8,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
 /// A Python exception as a render error: `ValueError: day is out of range for month`.
-pub(in crate::jinja) fn py_error(exception: &str, message: impl std::fmt::Display) -> Error {
+pub(super) fn py_error(exception: &str, message: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::InvalidOperation,
         format!("{exception}: {message}"),
@@ -40,7 +40,7 @@ pub(super) fn py_type(value: &Value) -> &'static str {
 }
 
 /// Python's keyword and positional arguments, bound to `names` in order.
-pub(in crate::jinja) fn bind(
+pub(super) fn bind(
     func: &str,
     args: &[Value],
     names: &[&str],
@@ -95,7 +95,7 @@ pub(super) fn number_of(value: &Value) -> Option<f64> {
 }
 
 /// A bound argument that was given and is not `none`.
-pub(in crate::jinja) fn given(arg: &Option<Value>) -> Option<&Value> {
+pub(super) fn given(arg: &Option<Value>) -> Option<&Value> {
     arg.as_ref().filter(|v| !v.is_none() && !v.is_undefined())
 }
 

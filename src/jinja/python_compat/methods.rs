@@ -131,7 +131,7 @@ pub(super) fn set(value: Option<Value>) -> Result<Value, Error> {
 }
 
 /// A value's text: a string as it is, anything else as it renders.
-pub(in crate::jinja) fn text_of(value: Option<&Value>) -> String {
+pub(super) fn text_of(value: Option<&Value>) -> String {
     value
         .map(|v| {
             v.as_str()

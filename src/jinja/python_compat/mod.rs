@@ -19,9 +19,8 @@
 //!   values and their arithmetic;
 //! - `datetime`: the `modules.datetime` objects (classes and constructors);
 //! - `parsing`: `strptime` and `fromisoformat`;
-//! - `timezone`: time zones, tzinfo and `modules.pytz`.
-//!
-//! `modules.re` is [`super::python_re`].
+//! - `timezone`: time zones, tzinfo and `modules.pytz`;
+//! - `re`: `modules.re`, Python's `re`.
 
 mod args;
 mod collections;
@@ -29,6 +28,7 @@ mod datetime;
 mod methods;
 mod moment;
 mod parsing;
+mod re;
 mod rewrite;
 mod timedelta;
 mod timezone;
@@ -36,10 +36,8 @@ mod timezone;
 #[cfg(test)]
 mod tests;
 
-pub(super) use args::{bind, given, py_error};
 pub use collections::{MutableDict, MutableList, position};
 pub use datetime::datetime_value;
-pub(super) use methods::text_of;
 pub use methods::unknown_method;
 pub use rewrite::{arithmetic_calls, mutable_literals};
 
@@ -86,7 +84,7 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
     env.add_global(
         "modules",
         minijinja::context! {
-            re => super::python_re::module(),
+            re => re::module(),
             datetime => Value::from_object(DatetimeModule),
             pytz => Value::from_object(PytzModule),
         },
