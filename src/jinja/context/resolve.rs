@@ -1,0 +1,190 @@
+//! Where `ref()` and `source()` are resolved: recorded while parsing,
+//! looked up in the [`Resolver`] (by package, see [`ByPackage`]) while
+//! compiling and executing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use minijinja::value::{Object, Value};
+use minijinja::{Error, State};
+
+use crate::config::Target;
+use crate::project::lookup::ByPackage;
+use crate::sql::Relation;
+
+use super::{Phase, RefCall, RenderScope, invalid, lock, split_kwargs};
+
+/// Relations that `ref()` and `source()` resolve to while compiling.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    /// The root project's name, second in the search order of a name.
+    pub root: String,
+    /// By model or seed name (and package): one lookup, so that a ref finds
+    /// one node whether it is built or ephemeral.
+    pub refs: ByPackage<RefTarget>,
+    /// By `source_name.table_name` (and package).
+    pub sources: ByPackage<Relation>,
+    /// Each ephemeral model's rendered SQL and the ephemeral models it
+    /// reads, by unique id: rendered once for the whole run, however many
+    /// models inline it (a chain of them would otherwise render its upstream
+    /// again for every link).
+    pub ephemeral_sql: std::sync::Mutex<HashMap<String, (String, Vec<String>)>>,
+}
+
+/// What a `ref()` resolves to while compiling.
+#[derive(Debug, Clone)]
+pub enum RefTarget {
+    /// A built relation (or, with `--defer`, the state run's).
+    Relation(Relation),
+    /// An ephemeral model, by unique id: the ref is the CTE
+    /// `__dbt__cte__<name>`.
+    Ephemeral(String),
+}
+
+/// `ref('name')`, `ref('package', 'name')`.
+pub(super) struct RefFunction {
+    pub(super) scope: Arc<RenderScope>,
+    pub(super) target: Arc<Target>,
+    /// The package of the node rendering, whose own nodes come first.
+    pub(super) package: String,
+}
+
+impl std::fmt::Debug for RefFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ref")
+    }
+}
+
+impl Object for RefFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs) = split_kwargs(args);
+        if let Some(kwargs) = kwargs {
+            // `v=`/`version=` select a model version; kiln has one version a model.
+            let _: Option<Value> = kwargs.get("v")?;
+            let _: Option<Value> = kwargs.get("version")?;
+        }
+        let names: Vec<String> = args
+            .iter()
+            .map(|a| {
+                a.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("ref() takes model names as strings, not {a}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let call = match names.as_slice() {
+            [name] => RefCall {
+                package: None,
+                name: name.clone(),
+            },
+            [package, name] => RefCall {
+                package: Some(package.clone()),
+                name: name.clone(),
+            },
+            _ => {
+                return Err(invalid(format!(
+                    "ref() takes one or two arguments (name, or package and name), not {}",
+                    names.len()
+                )));
+            }
+        };
+        match self.scope.phase {
+            Phase::Parse => {
+                let relation = Relation::new(
+                    self.target.adapter,
+                    &self.target.database,
+                    &self.target.schema,
+                    &call.name,
+                );
+                lock(&self.scope.captured).refs.push(call);
+                Ok(Value::from_object(relation))
+            }
+            Phase::Compile | Phase::Execute => {
+                let resolver = self
+                    .scope
+                    .resolver
+                    .as_ref()
+                    .ok_or_else(|| invalid("ref() cannot be resolved here"))?;
+                let package = call.package.as_deref();
+                match resolver
+                    .refs
+                    .find(&call.name, package, &self.package, &resolver.root)
+                {
+                    Some(RefTarget::Ephemeral(unique_id)) => {
+                        let mut seen = lock(&self.scope.ephemerals);
+                        if !seen.contains(unique_id) {
+                            seen.push(unique_id.clone());
+                        }
+                        Ok(Value::from_object(Relation::cte(
+                            self.target.adapter,
+                            &format!("__dbt__cte__{}", call.name),
+                        )))
+                    }
+                    Some(RefTarget::Relation(relation)) => Ok(Value::from_object(relation.clone())),
+                    None => Err(invalid(format!(
+                        "ref('{}') is not a model or seed of this project, or was not found while parsing",
+                        call.name
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// `source('source_name', 'table_name')`.
+pub(super) struct SourceFunction {
+    pub(super) scope: Arc<RenderScope>,
+    pub(super) target: Arc<Target>,
+    pub(super) package: String,
+}
+
+impl std::fmt::Debug for SourceFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("source")
+    }
+}
+
+impl Object for SourceFunction {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, _) = split_kwargs(args);
+        let (Some(source), Some(table), 2) = (
+            args.first().and_then(Value::as_str),
+            args.get(1).and_then(Value::as_str),
+            args.len(),
+        ) else {
+            return Err(invalid(
+                "source() takes two strings: the source name and the table name",
+            ));
+        };
+        match self.scope.phase {
+            Phase::Parse => {
+                lock(&self.scope.captured)
+                    .sources
+                    .push((source.to_string(), table.to_string()));
+                Ok(Value::from_object(Relation::new(
+                    self.target.adapter,
+                    &self.target.database,
+                    source,
+                    table,
+                )))
+            }
+            Phase::Compile | Phase::Execute => {
+                let resolver = self
+                    .scope
+                    .resolver
+                    .as_ref()
+                    .ok_or_else(|| invalid("source() cannot be resolved here"))?;
+                match resolver.sources.find(
+                    &format!("{source}.{table}"),
+                    None,
+                    &self.package,
+                    &resolver.root,
+                ) {
+                    Some(relation) => Ok(Value::from_object(relation.clone())),
+                    None => Err(invalid(format!(
+                        "source('{source}', '{table}') is not declared in a properties file"
+                    ))),
+                }
+            }
+        }
+    }
+}
