@@ -23,7 +23,6 @@ pub mod lock;
 pub mod materialize;
 pub mod packages;
 pub mod parse;
-pub mod partial_parse;
 pub mod project;
 pub mod secrets;
 pub mod sql;

@@ -1,0 +1,311 @@
+//! Parsing: render every model once with capturing `ref`/`source`/`config`,
+//! merge in-file configs, and decide where each node will be built. No
+//! database is touched and every error found is reported, not just the first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value;
+use rayon::prelude::*;
+
+use crate::config::Target;
+use crate::config::known_keys::{CONFIG_KEYS, is_config_key, unknown_key};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::jinja::JinjaEnv;
+use crate::jinja::context::{RefCall, Vars};
+use crate::jinja::environment::node_template;
+use crate::jinja::generic_test::render_generic_test;
+use crate::jinja::render::jinja_error;
+use crate::project::Project;
+use crate::project::node::{Node, NodeKind};
+use crate::sql::Relation;
+
+mod checks;
+mod parsed;
+pub mod partial;
+
+use checks::{check_test_config, keyword_location, test_error};
+pub use parsed::{generic_test_macro_name, model_value};
+use partial::{Found, PartialParse, node_checksum};
+
+/// Facts of this invocation that templates can read.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub invocation_id: String,
+    pub run_started_at: String,
+}
+
+impl Invocation {
+    pub fn new() -> Invocation {
+        Invocation {
+            invocation_id: uuid::Uuid::new_v4().to_string(),
+            run_started_at: chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
+                .to_string(),
+        }
+    }
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Invocation::new()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedNode {
+    /// The node, its config now including `{{ config() }}` from its file.
+    pub node: Node,
+    pub refs: Vec<RefCall>,
+    pub sources: Vec<(String, String)>,
+    /// Where it is built.
+    pub relation: Relation,
+}
+
+/// A project whose nodes are parsed, with the environment that rendered them.
+pub struct Parsed {
+    pub project: Project,
+    pub env: Arc<JinjaEnv>,
+    pub target: Arc<Target>,
+    /// The target as templates see it.
+    pub target_value: Value,
+    pub vars: Arc<Vars>,
+    pub invocation: Invocation,
+    pub nodes: BTreeMap<String, ParsedNode>,
+    /// Unknown keys in `{{ config() }}` calls, with where they are.
+    pub warnings: Vec<Diagnostic>,
+    /// `--defer`: where refs to nodes not selected point instead, by name
+    /// (the relations an earlier run built).
+    pub deferred: BTreeMap<String, Relation>,
+    /// What the parse rendered and what it reused.
+    pub stats: ParseStats,
+    /// dbt's `graph` variable, set once the graph is built (see
+    /// [`crate::artifacts::manifest::graph_value`]); undefined while parsing.
+    pub graph: std::sync::OnceLock<Value>,
+    /// Models the SQL check stopped before they reach the database, with why
+    /// (see [`crate::lineage::check`]).
+    pub blocked: std::sync::OnceLock<BTreeMap<String, crate::diagnostic::Diagnostic>>,
+}
+
+/// How many nodes a parse rendered, and how many it took from the last
+/// parse (partial parsing).
+#[derive(Debug, Clone, Default)]
+pub struct ParseStats {
+    pub rendered: usize,
+    pub reused: usize,
+    /// Why nothing was reused, when nothing could be.
+    pub not_reused: Option<&'static str>,
+}
+
+/// Parses every node, rendering them all.
+pub fn parse(project: Project) -> Result<Parsed> {
+    parse_with(project, false)
+}
+
+/// Parses every node; with `partial`, a node whose inputs are unchanged
+/// since the last parse is not rendered again (see [`partial`]).
+/// Nodes are rendered in parallel.
+pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
+    let env = Arc::new(JinjaEnv::new(&project)?);
+    let target = Arc::new(project.target.clone());
+    let vars = Arc::new(Vars {
+        cli: project.cli_vars.clone(),
+        project: project.config.vars.clone(),
+        packages: project
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.vars.clone()))
+            .collect(),
+    });
+    let invocation = Invocation::new();
+    let mut parsed = Parsed {
+        env,
+        target_value: crate::jinja_base::target_value(&target),
+        target,
+        vars,
+        invocation,
+        nodes: BTreeMap::new(),
+        project,
+        warnings: Vec::new(),
+        deferred: BTreeMap::new(),
+        stats: ParseStats::default(),
+        graph: std::sync::OnceLock::new(),
+        blocked: std::sync::OnceLock::new(),
+    };
+    let cache = PartialParse::load(&parsed.project, partial);
+    let outcomes: Vec<NodeOutcome> = parsed
+        .project
+        .nodes
+        .values()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|node| {
+            let checksum = node_checksum(node);
+            if let Some(found) = cache.reuse(node, &checksum) {
+                let result = reparse_node(&parsed, node, found);
+                return NodeOutcome {
+                    result,
+                    warnings: Vec::new(),
+                    checksum,
+                    reused: true,
+                };
+            }
+            let mut warnings = Vec::new();
+            let result = parse_node(&parsed, node, &mut warnings);
+            NodeOutcome {
+                result,
+                warnings,
+                checksum,
+                reused: false,
+            }
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut disabled = Vec::new();
+    let mut warnings = Vec::new();
+    let mut found = BTreeMap::new();
+    for outcome in outcomes {
+        if outcome.reused {
+            parsed.stats.reused += 1;
+        } else {
+            parsed.stats.rendered += 1;
+        }
+        match outcome.result {
+            Ok(p) => {
+                // A node that warned is rendered again, to warn again.
+                if outcome.warnings.is_empty() {
+                    let entry = Found::new(&p.refs, &p.sources, &p.node.config);
+                    found.insert(p.node.unique_id.clone(), (outcome.checksum, entry));
+                }
+                warnings.extend(outcome.warnings);
+                // `{{ config(enabled=false) }}` in the file disables the node too.
+                if p.node.config.enabled() {
+                    parsed.nodes.insert(p.node.unique_id.clone(), p);
+                } else {
+                    disabled.push(p.node);
+                }
+            }
+            Err(e) => {
+                warnings.extend(outcome.warnings);
+                errors.push(e);
+            }
+        }
+    }
+    if parsed.stats.reused == 0 {
+        parsed.stats.not_reused = cache.reason.or(Some("every node changed"));
+    }
+    if errors.is_empty() {
+        cache.save(found);
+    }
+    for node in disabled {
+        parsed.project.nodes.remove(&node.unique_id);
+        parsed.project.disabled.insert(node.unique_id.clone(), node);
+    }
+    // A test of a node disabled by its own `config()` goes with it.
+    let orphans: Vec<String> = parsed
+        .nodes
+        .values()
+        .filter(|n| {
+            n.node
+                .test
+                .as_ref()
+                .is_some_and(|t| parsed.project.disabled.contains_key(&t.attached_to))
+        })
+        .map(|n| n.node.unique_id.clone())
+        .collect();
+    for id in orphans {
+        if let Some(test) = parsed.nodes.remove(&id) {
+            parsed.project.nodes.remove(&id);
+            parsed.project.disabled.insert(id, test.node);
+        }
+    }
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error);
+    }
+    parsed.warnings = warnings;
+    Ok(parsed)
+}
+
+/// One node's parse, and what partial parsing needs to keep it.
+struct NodeOutcome {
+    result: Result<ParsedNode>,
+    warnings: Vec<Diagnostic>,
+    checksum: String,
+    reused: bool,
+}
+
+/// A node whose inputs are unchanged: what its last render found, without
+/// rendering it.
+fn reparse_node(parsed: &Parsed, node: &Node, found: Found) -> Result<ParsedNode> {
+    let mut node = node.clone();
+    node.config = crate::config::NodeConfig(found.config.clone());
+    if node.kind == NodeKind::Test {
+        check_test_config(parsed, &node)?;
+    }
+    let relation = parsed.relation_for(&node)?;
+    Ok(ParsedNode {
+        refs: found.refs(),
+        sources: found.sources,
+        node,
+        relation,
+    })
+}
+
+fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> Result<ParsedNode> {
+    let mut node = node.clone();
+    let mut refs = Vec::new();
+    let mut sources = Vec::new();
+    if node.kind != NodeKind::Seed {
+        let (scope, ctx) = parsed.parse_context(&node);
+        match &node.test {
+            Some(test) => {
+                let macro_name = parsed.generic_test_macro(&node, test)?;
+                render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
+                    .map_err(|e| test_error(&e, parsed, &node, test))?;
+            }
+            None => {
+                let template = node_template(&node);
+                parsed
+                    .env
+                    .render(&template, &node.raw_code, &ctx)
+                    .map_err(|e| {
+                        jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
+                    })?;
+            }
+        }
+        let captured = scope.captured();
+        if node.test.is_none() {
+            let file = parsed.project.display_path(&node.original_file_path);
+            for key in captured.configs.iter().flat_map(|c| c.keys()) {
+                if !is_config_key(key) {
+                    let location = keyword_location(&node.raw_code, key, &file);
+                    warnings.push(unknown_key(key, "config()", CONFIG_KEYS, location));
+                }
+            }
+        }
+        refs = captured.refs;
+        sources = captured.sources;
+        node.config = scope.config();
+        // A test's properties-file entry wins over its macro's `config()`.
+        if let Some(test) = &node.test {
+            node.config.merge_all(&test.config);
+        }
+        // For a package's node, the root project's dbt_project.yml has the
+        // last word, over the package's `config()` and properties (dbt's
+        // `calculate_node_config`).
+        for level in parsed.project.root_config_levels(&node) {
+            node.config.merge_all(&level);
+        }
+        if node.kind == NodeKind::Test {
+            check_test_config(parsed, &node)?;
+        }
+    }
+    let relation = parsed.relation_for(&node)?;
+    Ok(ParsedNode {
+        node,
+        refs,
+        sources,
+        relation,
+    })
+}
