@@ -1,193 +1,20 @@
-//! Node selection (`--select`, `--exclude`) with dbt's grammar: criteria
-//! separated by spaces are a union, joined by commas an intersection; each
-//! is `[@][n+]value[+n]`, where value is a name or fqn (`staging`,
-//! `shop.marts.*`) or `method:value` (`tag:`, `path:`, `file:`, `fqn:`,
-//! `config.<key>:`, `resource_type:`, `source:`, `test_type:`, `test_name:`,
-//! `package:`). Tests come with the nodes they test (eager indirect
-//! selection). Unknown methods are errors with a suggestion.
+//! Evaluating parsed criteria against the graph: what each picks, `+` and `@`
+//! walks, the match of each method, and which tests come along (`--indirect-selection`).
 
 use std::collections::{BTreeSet, VecDeque};
 
-use super::Graph;
-use super::state::State;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::error::{Error, Result};
+use super::parse::Criterion;
+use super::{Graph, Indirect, State};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
-
-/// Selector methods kiln implements.
-const METHODS: &[&str] = &[
-    "tag",
-    "path",
-    "file",
-    "fqn",
-    "config",
-    "resource_type",
-    "source",
-    "test_type",
-    "test_name",
-    "package",
-    "state",
-    "result",
-];
-
-/// Selector methods dbt has that kiln does not implement yet.
-const DBT_METHODS: &[&str] = &[
-    "exposure",
-    "group",
-    "metric",
-    "saved_query",
-    "semantic_model",
-    "source_status",
-    "unit_test",
-    "version",
-    "access",
-];
-
-/// What a selection picked, and a warning for each criterion that matched nothing.
-#[derive(Debug, Default)]
-pub struct Selection {
-    pub ids: BTreeSet<String>,
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// One criterion: `@`, `n+`, the method and value, `+n`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Criterion {
-    /// `@`: descendants and all their ancestors.
-    at: bool,
-    /// `+` before: ancestors, to this depth (`None`: all).
-    parents: Option<Option<usize>>,
-    /// `+` after: descendants, to this depth.
-    children: Option<Option<usize>>,
-    method: Option<String>,
-    value: String,
-}
-
-/// The unique ids that `select` (all nodes when empty) minus `exclude` picks.
-/// A malformed criterion or an unknown method is an error; one that matches
-/// nothing is a warning, as in dbt.
-pub fn select(
-    parsed: &Parsed,
-    graph: &Graph,
-    select: &[String],
-    exclude: &[String],
-) -> Result<Selection> {
-    select_with(parsed, graph, select, exclude, &SelectOptions::default())
-}
-
-/// How tests come with the nodes they test (`--indirect-selection`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Indirect {
-    /// A test comes when any node it tests is selected (dbt's default).
-    #[default]
-    Eager,
-    /// Only when every node it tests is selected.
-    Cautious,
-    /// When every node it tests is selected or upstream of the selection.
-    Buildable,
-    /// Tests come only when selected themselves.
-    Empty,
-}
-
-/// What else a selection depends on.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SelectOptions<'a> {
-    /// An earlier run's artifacts, for `state:` and `result:`.
-    pub state: Option<&'a State>,
-    pub indirect: Indirect,
-}
-
-/// As `select`, with an earlier run's artifacts and an indirect-selection mode.
-pub fn select_with(
-    parsed: &Parsed,
-    graph: &Graph,
-    select: &[String],
-    exclude: &[String],
-    options: &SelectOptions<'_>,
-) -> Result<Selection> {
-    let state = options.state;
-    let mut errors = Vec::new();
-    let mut parse_all = |args: &[String]| -> Vec<Vec<(String, Criterion)>> {
-        tokens(args)
-            .map(|union_member| {
-                union_member
-                    .split(',')
-                    .filter_map(|part| match parse_criterion(part) {
-                        Ok(c)
-                            if state.is_none()
-                                && matches!(c.method.as_deref(), Some("state" | "result")) =>
-                        {
-                            errors.push(Error::Selector {
-                                selector: part.to_string(),
-                                message: format!(
-                                    "`{}:` compares with an earlier run, and needs --state",
-                                    c.method.as_deref().unwrap_or_default()
-                                ),
-                                help: Some("pass --state path/to/earlier/target".into()),
-                            });
-                            None
-                        }
-                        Ok(c) => Some((part.to_string(), c)),
-                        Err(e) => {
-                            errors.push(e);
-                            None
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
-    };
-    let selected = parse_all(select);
-    let excluded = parse_all(exclude);
-    if let Some(error) = Error::from_many(errors) {
-        return Err(error);
-    }
-    let mut warnings = Vec::new();
-    let chosen: BTreeSet<String> = if select.is_empty() {
-        parsed.nodes.keys().cloned().collect()
-    } else {
-        let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
-        for intersection in &selected {
-            let (d, i) = evaluate(
-                parsed,
-                graph,
-                intersection,
-                options.state,
-                options.indirect,
-                &mut warnings,
-            );
-            direct.extend(d);
-            indirect.extend(i);
-        }
-        with_tests(parsed, graph, direct, indirect, options.indirect)
-    };
-    let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
-    for intersection in &excluded {
-        let (d, i) = evaluate(
-            parsed,
-            graph,
-            intersection,
-            options.state,
-            options.indirect,
-            &mut Vec::new(),
-        );
-        direct.extend(d);
-        indirect.extend(i);
-    }
-    let dropped = with_tests(parsed, graph, direct, indirect, options.indirect);
-    Ok(Selection {
-        ids: chosen.difference(&dropped).cloned().collect(),
-        warnings,
-    })
-}
 
 /// What an intersection picks directly, and the tests that may come with it,
 /// as dbt combines them: each criterion first takes the tests of what it
 /// picks (all of them when `eager`; see [`expand`]), then the criteria's
 /// direct picks are intersected, and so are their direct and possible picks.
 /// So `customers,test_type:data` picks the tests of customers.
-fn evaluate(
+pub(super) fn evaluate(
     parsed: &Parsed,
     graph: &Graph,
     intersection: &[(String, Criterion)],
@@ -295,7 +122,7 @@ fn tested_by<'a>(graph: &'a Graph, test: &str) -> impl Iterator<Item = &'a Strin
 /// the tests all of whose nodes are now picked; `buildable`, those whose
 /// nodes are picked or upstream of what is. (`eager` took every test
 /// already, and `empty` takes none.)
-fn with_tests(
+pub(super) fn with_tests(
     parsed: &Parsed,
     graph: &Graph,
     mut direct: BTreeSet<String>,
@@ -321,82 +148,6 @@ fn with_tests(
         .collect();
     direct.extend(keep);
     direct
-}
-
-/// Reads `[@][n+]value[+n]`, rejecting what kiln cannot read.
-fn parse_criterion(token: &str) -> Result<Criterion> {
-    let error = |message: String, help: Option<String>| Error::Selector {
-        selector: token.to_string(),
-        message,
-        help,
-    };
-    let (at, rest) = match token.strip_prefix('@') {
-        Some(rest) => (true, rest),
-        None => (false, token),
-    };
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    let (parents, rest) = match rest[digits..].strip_prefix('+') {
-        Some(after) => (Some(rest[..digits].parse().ok()), after),
-        None if digits > 0 && rest[digits..].is_empty() => (None, rest),
-        None => (None, rest),
-    };
-    let trailing = rest.chars().rev().take_while(char::is_ascii_digit).count();
-    let (children, value) = match rest[..rest.len() - trailing].strip_suffix('+') {
-        Some(before) => (Some(rest[rest.len() - trailing..].parse().ok()), before),
-        None => (None, rest),
-    };
-    if at && (parents.is_some() || children.is_some()) {
-        return Err(error(
-            "`@` cannot be combined with `+`".into(),
-            Some("write @model, or n+model+n".into()),
-        ));
-    }
-    if value.is_empty() {
-        return Err(error("nothing to select".into(), None));
-    }
-    let (method, value) = match value.split_once(':') {
-        Some((method, value)) => (Some(method.to_string()), value.to_string()),
-        None => (None, value.to_string()),
-    };
-    if let Some(method) = &method {
-        let base = method.split('.').next().unwrap_or(method);
-        if DBT_METHODS.contains(&base) {
-            return Err(error(
-                format!("the `{base}:` method is not supported yet"),
-                Some(format!(
-                    "kiln selects by name and {}",
-                    METHODS.join(":, ") + ":"
-                )),
-            ));
-        }
-        if !METHODS.contains(&base) {
-            let known = METHODS.iter().chain(DBT_METHODS).copied();
-            return Err(error(
-                format!("'{base}' is not a selector method"),
-                did_you_mean(base, known),
-            ));
-        }
-        if base == "config" && !method.contains('.') {
-            return Err(error(
-                "`config` needs the key to compare: config.materialized:table".into(),
-                None,
-            ));
-        }
-        if value.is_empty() {
-            return Err(error(format!("`{method}:` needs a value"), None));
-        }
-    }
-    Ok(Criterion {
-        at,
-        parents,
-        children,
-        method,
-        value,
-    })
-}
-
-fn tokens(args: &[String]) -> impl Iterator<Item = &str> {
-    args.iter().flat_map(|a| a.split_whitespace())
 }
 
 /// The nodes one criterion picks, before tests are added. A `source:`
@@ -629,32 +380,6 @@ fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unknown_methods_are_errors_with_a_suggestion() {
-        let err = parse_criterion("tagg:nightly").unwrap_err();
-        let diagnostics: Vec<Diagnostic> = (&err).into();
-        assert_eq!(diagnostics[0].code, Code::Selector);
-        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean 'tag'?"));
-        assert!(parse_criterion("+orders+").is_ok());
-        assert!(parse_criterion("+").is_err());
-        assert!(parse_criterion("tag:").is_err());
-        assert!(parse_criterion("@+orders").is_err());
-    }
-
-    #[test]
-    fn depths_and_at_are_read() {
-        let c = parse_criterion("2+tag:nightly+1").unwrap();
-        assert_eq!(c.parents, Some(Some(2)));
-        assert_eq!(c.children, Some(Some(1)));
-        assert_eq!(c.method.as_deref(), Some("tag"));
-        let c = parse_criterion("+orders").unwrap();
-        assert_eq!((c.parents, c.children), (Some(None), None));
-        assert!(parse_criterion("@orders").unwrap().at);
-        // A name may end in digits.
-        let c = parse_criterion("orders_2024").unwrap();
-        assert_eq!((c.value.as_str(), c.children), ("orders_2024", None));
-    }
 
     #[test]
     fn fqn_matching_is_dbts() {
