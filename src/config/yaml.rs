@@ -12,12 +12,8 @@ use serde_yaml::Value as Yaml;
 use crate::error::{Error, Location, Result};
 use crate::jinja_base::config_renderer::ConfigRenderer;
 
-/// Reads and parses a YAML file. An empty file is an empty mapping.
-pub fn read_yaml(path: &Path, display: &Path) -> Result<Yaml> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(display, &e))?;
-    parse_yaml(&text, display)
-}
-
+/// Parses YAML text (`display` names its file in errors). An empty text is
+/// an empty mapping.
 pub fn parse_yaml(text: &str, display: &Path) -> Result<Yaml> {
     if text.trim().is_empty() {
         return Ok(Yaml::Mapping(Default::default()));

@@ -23,7 +23,7 @@ mod statement;
 
 pub use adapter::introspection;
 pub use config::Vars;
-pub use node::{NodeContext, relation_type_for, set_which, which};
+pub use node::{NodeContext, set_which, which};
 pub use resolve::{RefTarget, Resolver};
 pub use scope::{Captured, FailedStatement, Phase, RefCall, RenderScope, RunFlags, SeedData};
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use minijinja::value::Value;
 
 use crate::config::Target;
-use crate::sql::{Relation, RelationType};
+use crate::sql::Relation;
 
 use super::adapter::AdapterObject;
 use super::config::{ConfigFunction, VarFunction};
@@ -149,14 +149,5 @@ impl NodeContext<'_> {
             map.insert(key.to_string(), value);
         }
         Value::from_object(map)
-    }
-}
-
-/// The relation a node's relation type maps to.
-pub fn relation_type_for(materialized: &str) -> RelationType {
-    match materialized {
-        "view" => RelationType::View,
-        "ephemeral" => RelationType::Cte,
-        _ => RelationType::Table,
     }
 }
