@@ -78,3 +78,34 @@ crate::on_each_adapter!(
     the_adapters_methods_run_as_dbts,
     lists_change_in_place_whatever_made_them,
 );
+
+/// Keyword arguments beyond a macro's parameters reach it as `kwargs` only
+/// when its body reads `kwargs`; otherwise they are an error naming the
+/// macro and the argument, as Jinja2 (and so dbt 1.10) says it.
+#[test]
+fn unknown_keyword_arguments_are_refused_unless_the_macro_reads_kwargs() {
+    let f = Fixture::new();
+    f.write(
+        "macros/m.sql",
+        "{% macro plain(a) %}{{ a }}{% endmacro %}\n",
+    );
+    f.write("models/x.sql", "select {{ plain(1, b=2) }} as x\n");
+    let out = f.kiln(&["compile"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all()
+            .contains("macro 'plain' takes no keyword argument 'b'"),
+        "{}",
+        out.all()
+    );
+    f.write(
+        "macros/m.sql",
+        "{% macro plain(a) %}{{ a }}{{ kwargs.get('b') }}{% endmacro %}\n",
+    );
+    let out = f.kiln(&["compile"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        f.read("target/compiled/proj/models/x.sql").trim(),
+        "select 12 as x"
+    );
+}

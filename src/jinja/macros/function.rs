@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use minijinja::value::{Object, Value};
-use minijinja::{Error, State};
+use minijinja::{Error, ErrorKind, State};
 
 use super::{MacroDef, MacroRegistry, local_name};
 use crate::jinja::functions::{RETURN_SIGNAL, with_return_slot};
@@ -127,6 +127,9 @@ fn call_macro_at_depth(
     args: &[Value],
 ) -> Result<Value, Error> {
     let template = env.get_template(&def.template)?;
+    // Jinja2 gives a macro the keyword arguments beyond its parameters only
+    // when its body reads `kwargs`; otherwise they are an error, as in dbt.
+    let reads_kwargs = template.source().contains("kwargs");
     let ctx = current_context();
     let (result, returned) = with_return_slot(|| {
         let mut captured = template.render_captured(ctx)?;
@@ -136,6 +139,12 @@ fn call_macro_at_depth(
                 Some(m) => split_extra_kwargs(&m, args),
                 None => (args.to_vec(), Vec::new()),
             };
+            if let (false, Some((key, _))) = (reads_kwargs, extra.first()) {
+                return Err(Error::new(
+                    ErrorKind::TooManyArguments,
+                    format!("macro '{}' takes no keyword argument '{key}'", def.name),
+                ));
+            }
             EXTRA_KWARGS.with(|k| k.borrow_mut().push(extra));
             let outcome = s.call_macro(&name, &args);
             EXTRA_KWARGS.with(|k| k.borrow_mut().pop());
