@@ -3,9 +3,15 @@
 //! Every variant carries where the problem came from (a file, and a line and
 //! column where there is one) so the CLI can point the user at it, and maps to
 //! one stable diagnostic code (`Error::code`), and becomes what the user reads
-//! here (`From<&Error> for Vec<Diagnostic>`; `Location` and `Code` live in
-//! `crate::diagnostic`). The CLI maps every `Error` to exit code 2:
-//! the project or the command could not be run.
+//! in one place, `Error::diagnostics` (`Location` and `Code` live in
+//! `crate::diagnostic`). `Display` is not written by hand: it is the
+//! diagnostic's one-line `summary`, so the two cannot drift. Code that fails
+//! with a message of its own (a package that will not install, a selector
+//! definition that does not read) returns a small typed error that becomes
+//! an `Error` where the location is known, keeping its code.
+//!
+//! The CLI maps every `Error` to exit code 2: the project or the command
+//! could not be run, and nothing was (see the README's exit codes).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -51,9 +57,11 @@ pub enum JinjaKind {
     Other,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// A kiln error. Each variant builds its one `Diagnostic` in
+/// `Error::diagnostic`, and `Display` is that diagnostic's one-line summary,
+/// so what a log line says and what the terminal shows cannot drift apart.
+#[derive(Debug)]
 pub enum Error {
-    #[error("{location}: cannot {action}: {message}")]
     Io {
         location: Location,
         action: IoAction,
@@ -62,14 +70,12 @@ pub enum Error {
 
     /// YAML that does not parse (`key_path` empty) or whose value at
     /// `key_path` has the wrong shape.
-    #[error("{location}: invalid YAML{}: {message}", at_key(key_path))]
     Yaml {
         location: Location,
         message: String,
         key_path: Option<String>,
     },
 
-    #[error("{location}: {message}")]
     Config {
         location: Location,
         message: String,
@@ -77,7 +83,6 @@ pub enum Error {
     },
 
     /// No profile, no such target, or a profile without what it needs.
-    #[error("{location}: {message}")]
     Profile {
         location: Location,
         message: String,
@@ -86,7 +91,6 @@ pub enum Error {
 
     /// `--vars` that are not a YAML mapping; `text` is the argument, with the
     /// line and column of the problem in it.
-    #[error("--vars: {message}")]
     Vars {
         message: String,
         text: String,
@@ -94,7 +98,6 @@ pub enum Error {
         column: Option<usize>,
     },
 
-    #[error("{location}: {message}{}", in_node(node))]
     Jinja {
         location: Location,
         kind: JinjaKind,
@@ -103,84 +106,69 @@ pub enum Error {
         node: Option<String>,
     },
 
-    #[error("{location}: {message}")]
     UnknownReference {
         location: Location,
         message: String,
         help: Option<String>,
     },
 
-    #[error("dependency cycle: {}", render_cycle(members))]
-    Cycle { members: Vec<CycleMember> },
+    Cycle {
+        members: Vec<CycleMember>,
+    },
 
-    #[error("--select/--exclude '{selector}': {message}")]
     Selector {
         selector: String,
         message: String,
         help: Option<String>,
     },
 
-    #[error("{location}: invalid CSV: {message}")]
-    Csv { location: Location, message: String },
+    Csv {
+        location: Location,
+        message: String,
+    },
 
-    #[error("cannot connect to the database: {message}")]
     Connection {
         message: String,
         help: Option<String>,
     },
 
     /// Another process holds the database file or the project's lock.
-    #[error("{message}")]
     Locked {
         code: Code,
         message: String,
         help: Option<String>,
     },
 
-    #[error("{path}: {message}")]
-    Artifact { path: PathBuf, message: String },
+    Artifact {
+        path: PathBuf,
+        message: String,
+    },
 
-    #[error("{}", render_many(.0))]
     Many(Vec<Error>),
 }
 
-fn at_key(key_path: &Option<String>) -> String {
-    match key_path {
-        Some(path) => format!(" at `{path}`"),
-        None => String::new(),
+/// One line per problem, each its diagnostic's summary
+/// (`models/a.sql:3:5: message`); a `Many` ends with how many there were.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Many(errors) => {
+                for error in errors {
+                    writeln!(f, "{error}")?;
+                }
+                let count = errors.len();
+                write!(
+                    f,
+                    "{count} error{} found",
+                    if count == 1 { "" } else { "s" }
+                )
+            }
+            single => f.write_str(&single.diagnostic().summary()),
+        }
     }
 }
 
-fn in_node(node: &Option<String>) -> String {
-    match node {
-        Some(node) => format!(" (while rendering {node})"),
-        None => String::new(),
-    }
-}
-
-fn render_cycle(members: &[CycleMember]) -> String {
-    let mut out = String::new();
-    for member in members {
-        out.push_str(&format!(
-            "\n  {} ({}) ->",
-            member.unique_id, member.location
-        ));
-    }
-    if let Some(first) = members.first() {
-        out.push_str(&format!("\n  {}", first.unique_id));
-    }
-    out
-}
-
-fn render_many(errors: &[Error]) -> String {
-    let parts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    format!(
-        "{}\n{} error{} found",
-        parts.join("\n"),
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    )
-}
+impl std::error::Error for Error {}
 
 impl Error {
     /// A file that could not be read.
@@ -277,21 +265,34 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<&Error> for Vec<Diagnostic> {
-    fn from(error: &Error) -> Self {
-        let code = error.code();
-        let one = |message: String, location: Option<&Location>, help: &Option<String>| {
-            let mut d = Diagnostic::error(code, message).with_help(help.clone());
-            d.location = location.cloned();
-            vec![d]
+impl Error {
+    /// What the user reads: one diagnostic per problem, a `Many` one per error it holds.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
+            single => vec![single.diagnostic()],
+        }
+    }
+
+    /// The one diagnostic of an error that is not a `Many` (of a `Many`, its first's).
+    /// This is the only place an error's message, location and help are put together.
+    fn diagnostic(&self) -> Diagnostic {
+        let code = self.code();
+        let at = |message: String, location: &Location, help: &Option<String>| {
+            Diagnostic::error(code, message)
+                .at(location.clone())
+                .with_help(help.clone())
         };
-        match error {
-            Error::Many(errors) => errors.iter().flat_map(Vec::<Diagnostic>::from).collect(),
+        match self {
+            Error::Many(errors) => match errors.first() {
+                Some(first) => first.diagnostic(),
+                None => Diagnostic::error(code, "no errors"),
+            },
             Error::Io {
                 location,
                 action,
                 message,
-            } => one(format!("cannot {action}: {message}"), Some(location), &None),
+            } => at(format!("cannot {action}: {message}"), location, &None),
             Error::Yaml {
                 location,
                 message,
@@ -301,7 +302,7 @@ impl From<&Error> for Vec<Diagnostic> {
                     Some(path) => format!("wrong value at `{path}`: {message}"),
                     None => format!("invalid YAML: {message}"),
                 };
-                one(message, Some(location), &None)
+                at(message, location, &None)
             }
             Error::Config {
                 location,
@@ -317,7 +318,7 @@ impl From<&Error> for Vec<Diagnostic> {
                 location,
                 message,
                 help,
-            } => one(message.clone(), Some(location), help),
+            } => at(message.clone(), location, help),
             Error::Vars {
                 message,
                 text,
@@ -329,7 +330,7 @@ impl From<&Error> for Vec<Diagnostic> {
                     d = d.at(Location::at("--vars", *line, *column));
                     d.source_text = Some(text.clone());
                 }
-                vec![d]
+                d
             }
             Error::Jinja {
                 location,
@@ -337,11 +338,11 @@ impl From<&Error> for Vec<Diagnostic> {
                 node,
                 ..
             } => {
-                let mut d = Diagnostic::error(code, message.clone()).at(location.clone());
-                if let Some(node) = node {
-                    d = d.with_note(format!("called while rendering {node}"));
+                let d = at(message.clone(), location, &None);
+                match node {
+                    Some(node) => d.with_note(format!("called while rendering {node}")),
+                    None => d,
                 }
-                vec![d]
             }
             Error::Cycle { members } => {
                 let mut d = Diagnostic::error(
@@ -365,7 +366,7 @@ impl From<&Error> for Vec<Diagnostic> {
                         member.unique_id, parent.unique_id, member.location
                     ));
                 }
-                vec![d.with_help(Some("remove one of the ref() calls in the cycle".into()))]
+                d.with_help(Some("remove one of the ref() calls in the cycle".into()))
             }
             Error::Selector {
                 selector,
@@ -374,25 +375,28 @@ impl From<&Error> for Vec<Diagnostic> {
             } => {
                 let location =
                     Location::at("--select", 1, Some(1)).spanning(selector.chars().count());
-                let mut d = Diagnostic::error(code, format!("selector '{selector}': {message}"))
-                    .at(location)
-                    .with_help(help.clone());
+                let mut d = at(format!("selector '{selector}': {message}"), &location, help);
                 d.source_text = Some(selector.clone());
-                vec![d]
+                d
             }
             Error::Csv { location, message } => {
-                one(format!("invalid CSV: {message}"), Some(location), &None)
+                at(format!("invalid CSV: {message}"), location, &None)
             }
-            Error::Connection { message, help } => one(
-                format!("cannot connect to the database: {message}"),
-                None,
-                help,
-            ),
-            Error::Locked { message, help, .. } => one(message.clone(), None, help),
-            Error::Artifact { path, message } => {
-                one(message.clone(), Some(&Location::file(path)), &None)
+            Error::Connection { message, help } => {
+                Diagnostic::error(code, format!("cannot connect to the database: {message}"))
+                    .with_help(help.clone())
             }
+            Error::Locked { message, help, .. } => {
+                Diagnostic::error(code, message.clone()).with_help(help.clone())
+            }
+            Error::Artifact { path, message } => at(message.clone(), &Location::file(path), &None),
         }
+    }
+}
+
+impl From<&Error> for Vec<Diagnostic> {
+    fn from(error: &Error) -> Self {
+        error.diagnostics()
     }
 }
 
@@ -424,5 +428,138 @@ mod tests {
         assert_eq!(diagnostics[0].code, Code::Config);
         assert_eq!(diagnostics[0].summary(), "a.yml:2:3: first");
         assert_eq!(diagnostics[1].code, Code::Vars);
+        assert_eq!(
+            error.to_string(),
+            "a.yml:2:3: first\n--vars: second\n2 errors found"
+        );
+    }
+
+    /// One of each variant: its `Display` is its diagnostic's summary, word for word.
+    fn one_of_each() -> Vec<Error> {
+        let at = Location::at("models/a.sql", 3, Some(5));
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        vec![
+            Error::io(Path::new("models/a.sql"), &io),
+            Error::io_write(Path::new("target"), &io),
+            Error::Yaml {
+                location: at.clone(),
+                message: "did not find expected key".into(),
+                key_path: None,
+            },
+            Error::Yaml {
+                location: at.clone(),
+                message: "invalid type: string, expected a sequence".into(),
+                key_path: Some("models[0].columns".into()),
+            },
+            Error::config(at.clone(), "bad config").with_help("fix it"),
+            Error::profile(at.clone(), "no target 'x'"),
+            Error::Vars {
+                message: "not valid YAML or JSON: oops".into(),
+                text: "{x: ".into(),
+                line: Some(1),
+                column: Some(4),
+            },
+            Error::Jinja {
+                location: at.clone(),
+                kind: JinjaKind::Undefined,
+                message: "use of an undefined value".into(),
+                node: Some("model.p.a".into()),
+            },
+            Error::UnknownReference {
+                location: at.clone(),
+                message: "ref('x') names no node".into(),
+                help: None,
+            },
+            Error::Cycle {
+                members: vec![
+                    CycleMember {
+                        unique_id: "model.p.a".into(),
+                        location: Location::at("models/a.sql", 1, Some(8)),
+                    },
+                    CycleMember {
+                        unique_id: "model.p.b".into(),
+                        location: Location::at("models/b.sql", 2, Some(8)),
+                    },
+                ],
+            },
+            Error::Selector {
+                selector: "tagg:x".into(),
+                message: "unknown method 'tagg'".into(),
+                help: None,
+            },
+            Error::Csv {
+                location: at.clone(),
+                message: "3 fields, the header has 2".into(),
+            },
+            Error::connection("refused"),
+            Error::Locked {
+                code: Code::ProjectLocked,
+                message: "another kiln holds the project".into(),
+                help: None,
+            },
+            Error::Artifact {
+                path: "target/manifest.json".into(),
+                message: "not JSON".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn display_is_the_diagnostics_summary() {
+        for error in one_of_each() {
+            let diagnostics = error.diagnostics();
+            assert_eq!(diagnostics.len(), 1, "{error:?}");
+            assert_eq!(diagnostics[0].code, error.code());
+            assert_eq!(error.to_string(), diagnostics[0].summary(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn the_messages_users_read() {
+        let shown: Vec<String> = one_of_each().iter().map(Error::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "models/a.sql: cannot read file: denied",
+                "target: cannot write: denied",
+                "models/a.sql:3:5: invalid YAML: did not find expected key",
+                "models/a.sql:3:5: wrong value at `models[0].columns`: invalid type: string, expected a sequence",
+                "models/a.sql:3:5: bad config",
+                "models/a.sql:3:5: no target 'x'",
+                "--vars: not valid YAML or JSON: oops",
+                "models/a.sql:3:5: use of an undefined value",
+                "models/a.sql:3:5: ref('x') names no node",
+                "models/a.sql:1:8: dependency cycle between 2 nodes: model.p.a --> model.p.b --> model.p.a",
+                "selector 'tagg:x': unknown method 'tagg'",
+                "models/a.sql:3:5: invalid CSV: 3 fields, the header has 2",
+                "cannot connect to the database: refused",
+                "another kiln holds the project",
+                "target/manifest.json: not JSON",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cycle_names_every_member_and_where_it_refs() {
+        let cycle = &one_of_each()[9];
+        let d = &cycle.diagnostics()[0];
+        assert_eq!(d.code, Code::Cycle);
+        assert_eq!(
+            d.notes,
+            [
+                "model.p.a refs model.p.b at models/a.sql:1:8",
+                "model.p.b refs model.p.a at models/b.sql:2:8",
+            ]
+        );
+        assert_eq!(d.label.as_deref(), Some("this ref closes the cycle"));
+    }
+
+    #[test]
+    fn a_jinja_error_in_a_macro_notes_the_node() {
+        let jinja = &one_of_each()[7];
+        assert_eq!(
+            jinja.diagnostics()[0].notes,
+            ["called while rendering model.p.a"]
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! Actions annotations.
 //!
 //! It imports only `crate::secrets` (to mask them): `crate::error` builds an `Error`'s
-//! diagnostics (`From<&Error> for Vec<Diagnostic>`), with `Code` and `Location`
-//! from here.
+//! diagnostics (`Error::diagnostics`, in one place for every variant), with
+//! `Code` and `Location` from here, and an `Error`'s `Display` is its
+//! diagnostic's `summary`.
 
 mod profile_mask;
 pub mod render;
@@ -182,10 +183,14 @@ impl Diagnostic {
     }
 
     /// One line: `models/a.sql:3:5: message`, as run_results.json and logs carry it.
+    /// A place in `source_text` (a command-line argument) is not a file: the
+    /// message names the argument itself (`--vars: ...`, `selector '...': ...`).
     pub fn summary(&self) -> String {
         match &self.location {
-            Some(location) => format!("{location}: {}", self.message),
-            None => self.message.clone(),
+            Some(location) if self.source_text.is_none() => {
+                format!("{location}: {}", self.message)
+            }
+            _ => self.message.clone(),
         }
     }
 }
@@ -265,6 +270,18 @@ mod tests {
             assert!(s.len() == 5 && s.starts_with('K'), "{s}");
             assert!(seen.insert(s), "{s} used twice");
         }
+    }
+
+    #[test]
+    fn a_summary_names_the_file_but_not_a_command_line_argument() {
+        let at = Location::at("models/a.sql", 3, Some(5));
+        let d = Diagnostic::error(Code::Config, "bad").at(at.clone());
+        assert_eq!(d.summary(), "models/a.sql:3:5: bad");
+        assert_eq!(Diagnostic::error(Code::Config, "bad").summary(), "bad");
+        let mut vars =
+            Diagnostic::error(Code::Vars, "--vars: bad").at(Location::at("--vars", 1, Some(4)));
+        vars.source_text = Some("{x: ".into());
+        assert_eq!(vars.summary(), "--vars: bad");
     }
 
     #[test]
