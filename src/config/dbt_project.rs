@@ -336,12 +336,12 @@ fn render_value(
     match value {
         Yaml::String(s) if s.contains("{{") || s.contains("{%") => match renderer.render(s) {
             Ok(rendered) => *value = rendered,
-            Err(message) => {
+            Err(error) => {
                 let location = match locate(text, path) {
                     Some(p) => Location::at(display, p.line, Some(p.column)).spanning(p.length),
                     None => Location::file(display),
                 };
-                return Err(Error::config(location, message));
+                return Err(error.at(location));
             }
         },
         Yaml::Sequence(items) => {

@@ -87,7 +87,7 @@ pub fn render_strings(
         Yaml::String(s) if s.contains("{{") || s.contains("{%") => {
             let rendered = renderer
                 .render(s)
-                .map_err(|message| Error::config(Location::file(display), message))?;
+                .map_err(|error| error.at(Location::file(display)))?;
             *value = rendered;
         }
         Yaml::Sequence(items) => {

@@ -11,6 +11,20 @@ use serde_json::Value as Json;
 use crate::config::yaml::{parse_yaml, to_json};
 use crate::error::{Error, Location, Result};
 
+/// Why a selector's `definition` does not read; it becomes a K1004 config
+/// error at selectors.yml, naming the selector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    /// `union`, `intersection` or `exclude` whose value is not a list.
+    #[error("`{0}` must be a list")]
+    NotAList(&'static str),
+    #[error("a criterion needs `method` and `value`")]
+    NoMethodOrValue,
+    /// Neither a string nor a mapping.
+    #[error("cannot read the criterion {0}")]
+    Unreadable(Json),
+}
+
 /// What a selector stands for on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expanded {
@@ -57,11 +71,8 @@ pub fn expand(root: &Path, name: &str) -> Result<Expanded> {
     };
     let definition = selector.get("definition").cloned().unwrap_or(Json::Null);
     let mut expanded = Expanded::default();
-    add(&definition, &mut expanded, false).map_err(|message| {
-        Error::config(
-            Location::file(&file),
-            format!("selector '{name}': {message}"),
-        )
+    add(&definition, &mut expanded, false).map_err(|error| {
+        Error::config(Location::file(&file), format!("selector '{name}': {error}"))
     })?;
     Ok(expanded)
 }
@@ -71,25 +82,26 @@ fn add(
     definition: &Json,
     expanded: &mut Expanded,
     excluding: bool,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), DefinitionError> {
+    fn list<'a>(
+        map: &'a serde_json::Map<String, Json>,
+        key: &'static str,
+    ) -> std::result::Result<&'a Vec<Json>, DefinitionError> {
+        map[key].as_array().ok_or(DefinitionError::NotAList(key))
+    }
     match definition {
         Json::Object(map) if map.contains_key("union") => {
-            for item in map["union"].as_array().ok_or("`union` must be a list")? {
+            for item in list(map, "union")? {
                 add(item, expanded, excluding)?;
             }
         }
         Json::Object(map) if map.contains_key("exclude") => {
-            for item in map["exclude"]
-                .as_array()
-                .ok_or("`exclude` must be a list")?
-            {
+            for item in list(map, "exclude")? {
                 add(item, expanded, !excluding)?;
             }
         }
         Json::Object(map) if map.contains_key("intersection") => {
-            let parts: Vec<String> = map["intersection"]
-                .as_array()
-                .ok_or("`intersection` must be a list")?
+            let parts: Vec<String> = list(map, "intersection")?
                 .iter()
                 .map(criterion)
                 .collect::<std::result::Result<_, _>>()?;
@@ -109,18 +121,18 @@ fn push(expanded: &mut Expanded, excluding: bool, value: String) {
 }
 
 /// One criterion in the command line's syntax.
-fn criterion(definition: &Json) -> std::result::Result<String, String> {
+fn criterion(definition: &Json) -> std::result::Result<String, DefinitionError> {
     match definition {
         Json::String(text) => Ok(text.clone()),
         Json::Object(map) => {
             let method = map
                 .get("method")
                 .and_then(Json::as_str)
-                .ok_or("a criterion needs `method` and `value`")?;
+                .ok_or(DefinitionError::NoMethodOrValue)?;
             let value = match map.get("value") {
                 Some(Json::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
-                None => return Err("a criterion needs `method` and `value`".into()),
+                None => return Err(DefinitionError::NoMethodOrValue),
             };
             let flag = |key: &str| map.get(key).and_then(Json::as_bool).unwrap_or(false);
             let depth = |key: &str| map.get(key).and_then(Json::as_u64);
@@ -144,7 +156,7 @@ fn criterion(definition: &Json) -> std::result::Result<String, String> {
             };
             Ok(format!("{before}{body}{after}"))
         }
-        other => Err(format!("cannot read the criterion {other}")),
+        other => Err(DefinitionError::Unreadable(other.clone())),
     }
 }
 
@@ -176,5 +188,42 @@ mod tests {
             ]
         );
         assert_eq!(expanded.exclude, ["config.materialized:ephemeral"]);
+    }
+
+    #[test]
+    fn a_definition_that_does_not_read_is_a_typed_error() {
+        let add_one = |definition: Json| add(&definition, &mut Expanded::default(), false);
+        assert_eq!(
+            add_one(json!({"union": "tag:x"})),
+            Err(DefinitionError::NotAList("union"))
+        );
+        assert_eq!(
+            add_one(json!({"intersection": [{"method": "tag"}]})),
+            Err(DefinitionError::NoMethodOrValue)
+        );
+        let err = add_one(json!({"exclude": [3]})).unwrap_err();
+        assert_eq!(err, DefinitionError::Unreadable(json!(3)));
+        assert_eq!(err.to_string(), "cannot read the criterion 3");
+        assert_eq!(
+            DefinitionError::NotAList("exclude").to_string(),
+            "`exclude` must be a list"
+        );
+    }
+
+    #[test]
+    fn a_bad_definition_is_a_config_error_at_selectors_yml_naming_the_selector() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("selectors.yml"),
+            "selectors:\n  - name: nightly\n    definition:\n      union: tag:x\n",
+        )
+        .unwrap();
+        let err = expand(dir.path(), "nightly").unwrap_err();
+        assert_eq!(err.code(), crate::diagnostic::Code::Config);
+        assert!(
+            err.to_string()
+                .ends_with("selectors.yml: selector 'nightly': `union` must be a list"),
+            "{err}"
+        );
     }
 }

@@ -8,6 +8,41 @@ use minijinja::{Environment, Error as JinjaError, ErrorKind, Value};
 use serde_yaml::Value as Yaml;
 
 use super::functions;
+use crate::error::{Error, Location};
+
+/// Jinja in a config file that does not render, in minijinja's words
+/// (`Required var 'x' not found in config`). The caller knows where the
+/// string sits: `at` makes it the config error (K1004) the user reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The string does not parse as Jinja, or its render failed.
+    #[error("{0}")]
+    Jinja(String),
+    /// A native render whose value has no JSON form.
+    #[error("{0}")]
+    NotJson(String),
+    /// The same error, in a named part of a config (`config `severity``).
+    #[error("{context}: {source}")]
+    Within {
+        context: String,
+        source: Box<RenderError>,
+    },
+}
+
+impl RenderError {
+    /// This error inside `context`, which its message then starts with.
+    pub fn within(self, context: impl Into<String>) -> RenderError {
+        RenderError::Within {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The error a user reads: a config error (K1004) at `location`.
+    pub fn at(self, location: Location) -> Error {
+        Error::config(location, self.to_string())
+    }
+}
 
 pub struct ConfigRenderer {
     env: Environment<'static>,
@@ -40,7 +75,7 @@ impl ConfigRenderer {
 
     /// Renders one string. A result rendered through `as_number`, `as_bool` or
     /// `as_native` becomes a YAML scalar of that type; anything else stays text.
-    pub fn render(&self, source: &str) -> Result<Yaml, String> {
+    pub fn render(&self, source: &str) -> Result<Yaml, RenderError> {
         let rendered = self.env.render_str(source, ()).map_err(|e| describe(&e))?;
         let native = ["as_number", "as_bool", "as_native"]
             .iter()
@@ -75,7 +110,7 @@ impl ConfigRenderer {
     /// `native=True`: a string that is one `{{ expression }}` becomes what the
     /// expression evaluates to (`{{ target.type == 'x' }}` is a boolean);
     /// other text with Jinja becomes the rendered text.
-    pub fn render_native(&self, source: &str) -> Result<serde_json::Value, String> {
+    pub fn render_native(&self, source: &str) -> Result<serde_json::Value, RenderError> {
         let trimmed = source.trim();
         if let Some(inner) = trimmed
             .strip_prefix("{{")
@@ -92,7 +127,7 @@ impl ConfigRenderer {
             if value.is_undefined() || value.is_none() {
                 return Ok(serde_json::Value::Null);
             }
-            return serde_json::to_value(&value).map_err(|e| e.to_string());
+            return serde_json::to_value(&value).map_err(|e| RenderError::NotJson(e.to_string()));
         }
         let rendered = self.env.render_str(source, ()).map_err(|e| describe(&e))?;
         Ok(serde_json::Value::String(rendered))
@@ -118,11 +153,11 @@ fn add_var(env: &mut Environment<'static>, vars: BTreeMap<String, serde_json::Va
     );
 }
 
-fn describe(err: &JinjaError) -> String {
-    match err.detail() {
+fn describe(err: &JinjaError) -> RenderError {
+    RenderError::Jinja(match err.detail() {
         Some(detail) => detail.to_string(),
         None => err.kind().to_string(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -177,6 +212,25 @@ mod tests {
     fn missing_env_var_is_an_error_naming_it() {
         let r = ConfigRenderer::new(BTreeMap::new());
         let err = r.render("{{ env_var('KILN_SURELY_UNSET') }}").unwrap_err();
-        assert!(err.contains("KILN_SURELY_UNSET"), "{err}");
+        assert!(matches!(err, RenderError::Jinja(_)), "{err:?}");
+        assert!(err.to_string().contains("KILN_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn a_render_error_becomes_a_config_error_where_the_string_is() {
+        let r = ConfigRenderer::new(BTreeMap::new());
+        let err = r.render_native("{{ var('nope') }}").unwrap_err();
+        assert_eq!(
+            err,
+            RenderError::Jinja("Required var 'nope' not found in config".into())
+        );
+        let error =
+            err.within("config `severity`")
+                .at(Location::at("models/schema.yml", 7, Some(9)));
+        assert_eq!(error.code(), crate::diagnostic::Code::Config);
+        assert_eq!(
+            error.to_string(),
+            "models/schema.yml:7:9: config `severity`: Required var 'nope' not found in config"
+        );
     }
 }

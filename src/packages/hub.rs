@@ -13,6 +13,37 @@ pub fn base_url() -> String {
     std::env::var("KILN_PACKAGE_HUB").unwrap_or_else(|_| "https://hub.getdbt.com/api/v1".into())
 }
 
+/// Why the hub cannot give a version of a package. `kiln deps` reports it as
+/// a config error (K1004) at the package's entry in packages.yml.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    #[error("'{0}' is not a version range")]
+    NotARange(String),
+    #[error("the hub's index of {0} lists no versions")]
+    NoVersions(String),
+    /// No version satisfies every range; `newest` are the hub's, newest first.
+    #[error(
+        "no version of {name} satisfies {} (the hub has {})",
+        any_range(.ranges),
+        .newest.join(", ")
+    )]
+    NoneSatisfies {
+        name: String,
+        ranges: Vec<String>,
+        newest: Vec<String>,
+    },
+    #[error("the hub's index of {name} {version} has no tarball")]
+    NoTarball { name: String, version: Version },
+}
+
+fn any_range(ranges: &[String]) -> String {
+    if ranges.is_empty() {
+        "any range".into()
+    } else {
+        ranges.join(", ")
+    }
+}
+
 /// A release version: `major.minor.patch`, with an optional pre-release
 /// tag (`1.0.0-b2`), which sorts before the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,13 +103,13 @@ impl std::fmt::Display for Version {
 
 /// Whether `version` satisfies one of dbt's range strings: `>=1.0.0`,
 /// `<2.0.0`, `>1`, `<=1.2`, `=1.3.0` or a bare `1.3.0` (exactly that one).
-pub fn satisfies(version: &Version, range: &str) -> Result<bool, String> {
+pub fn satisfies(version: &Version, range: &str) -> Result<bool, HubError> {
     let range = range.trim();
     let (op, rest) = [">=", "<=", ">", "<", "==", "="]
         .iter()
         .find_map(|op| range.strip_prefix(op).map(|rest| (*op, rest)))
         .unwrap_or(("=", range));
-    let bound = Version::parse(rest).ok_or_else(|| format!("'{range}' is not a version range"))?;
+    let bound = Version::parse(rest).ok_or_else(|| HubError::NotARange(range.to_string()))?;
     let order = version.cmp(&bound);
     Ok(match op {
         ">=" => order != Ordering::Less,
@@ -94,7 +125,7 @@ pub fn satisfies(version: &Version, range: &str) -> Result<bool, String> {
 pub fn pick<'a>(
     versions: impl IntoIterator<Item = &'a str>,
     ranges: &[String],
-) -> Result<Option<Version>, String> {
+) -> Result<Option<Version>, HubError> {
     let mut best: Option<Version> = None;
     for text in versions {
         let Some(version) = Version::parse(text) else {
@@ -119,29 +150,19 @@ pub fn pick<'a>(
 
 /// The version to install of the hub package `name` whose index is
 /// `index` (the hub's `<namespace>/<name>.json`), and its tarball's address.
-pub fn resolve(name: &str, index: &Json, ranges: &[String]) -> Result<(Version, String), String> {
+pub fn resolve(name: &str, index: &Json, ranges: &[String]) -> Result<(Version, String), HubError> {
     let versions = index
         .get("versions")
         .and_then(Json::as_object)
-        .ok_or_else(|| format!("the hub's index of {name} lists no versions"))?;
+        .ok_or_else(|| HubError::NoVersions(name.to_string()))?;
     let version = pick(versions.keys().map(String::as_str), ranges)?.ok_or_else(|| {
         let mut known: Vec<&String> = versions.keys().collect();
         known.sort_by_key(|v| Version::parse(v).map(|v| v.numbers));
-        format!(
-            "no version of {name} satisfies {} (the hub has {})",
-            if ranges.is_empty() {
-                "any range".into()
-            } else {
-                ranges.join(", ")
-            },
-            known
-                .iter()
-                .rev()
-                .take(8)
-                .map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        HubError::NoneSatisfies {
+            name: name.to_string(),
+            ranges: ranges.to_vec(),
+            newest: known.iter().rev().take(8).map(|v| v.to_string()).collect(),
+        }
     })?;
     let entry = versions
         .iter()
@@ -151,7 +172,10 @@ pub fn resolve(name: &str, index: &Json, ranges: &[String]) -> Result<(Version, 
     let tarball = entry
         .pointer("/downloads/tarball")
         .and_then(Json::as_str)
-        .ok_or_else(|| format!("the hub's index of {name} {version} has no tarball"))?;
+        .ok_or_else(|| HubError::NoTarball {
+            name: name.to_string(),
+            version: version.clone(),
+        })?;
     Ok((version, tarball.to_string()))
 }
 
@@ -179,7 +203,27 @@ mod tests {
 
     #[test]
     fn a_range_that_is_no_version_is_an_error() {
-        assert!(pick(["1.0.0"], &ranges(&[">=one"])).is_err());
+        let err = pick(["1.0.0"], &ranges(&[">=one"])).unwrap_err();
+        assert_eq!(err, HubError::NotARange(">=one".into()));
+        assert_eq!(err.to_string(), "'>=one' is not a version range");
+    }
+
+    #[test]
+    fn an_index_without_versions_or_tarball_is_an_error_naming_the_package() {
+        let err = resolve("a/b", &serde_json::json!({}), &[]).unwrap_err();
+        assert_eq!(err.to_string(), "the hub's index of a/b lists no versions");
+        let index = serde_json::json!({"versions": {"1.0.0": {}}});
+        let err = resolve("a/b", &index, &[]).unwrap_err();
+        assert!(matches!(err, HubError::NoTarball { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the hub's index of a/b 1.0.0 has no tarball"
+        );
+        let err = resolve("a/b", &serde_json::json!({"versions": {}}), &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no version of a/b satisfies any range (the hub has )"
+        );
     }
 
     #[test]
@@ -194,9 +238,9 @@ mod tests {
             ("1.0.0".into(), "https://x/1.0.0.tar.gz")
         );
         let err = resolve("a/b", &index, &ranges(&[">=2"])).unwrap_err();
-        assert!(
-            err.contains("no version of a/b satisfies >=2 (the hub has 1.1.0, 1.0.0)"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "no version of a/b satisfies >=2 (the hub has 1.1.0, 1.0.0)"
         );
     }
 }

@@ -11,7 +11,7 @@
 //! versions (the git commit, the hub version) instead of resolving again.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use sha2::Digest;
 use super::hub;
 use super::spec::{PackageSpec, Source};
 use crate::config::dbt_project::{DbtProject, PROJECT_FILE};
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::jinja_base::config_renderer::ConfigRenderer;
 
 pub const LOCK_FILE: &str = "package-lock.yml";
@@ -100,6 +100,110 @@ fn read_lock_file(root: &Path) -> LockFile {
         .unwrap_or_default()
 }
 
+/// A system tool (`git`, `curl`, `tar`) that did not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("cannot run {program}: {source}")]
+    NotRun {
+        program: String,
+        source: std::io::Error,
+    },
+    /// It ran and failed: what it said on stderr, secrets masked.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Why one package did not install. `install` reports it as a config error
+/// (K1004) at the package's entry in packages.yml.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// A `local:` package whose folder is not there.
+    #[error("{}: {source}", .path.display())]
+    NoFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot link {}: {source}", .link.display())]
+    Link {
+        link: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot replace {}: {source}", .path.display())]
+    Replace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot move the package to {}: {source}", .destination.display())]
+    Move {
+        destination: PathBuf,
+        source: std::io::Error,
+    },
+    /// The staging folder could not be made or read.
+    #[error(transparent)]
+    Staging(#[from] std::io::Error),
+    /// `url` is masked (`https://***@host/...`).
+    #[error("cannot clone {url}: {source}")]
+    Clone { url: String, source: ToolError },
+    #[error("revision '{revision}' of {url}: {source}")]
+    Checkout {
+        revision: String,
+        url: String,
+        source: ToolError,
+    },
+    #[error("subdirectory '{0}' must be a path inside the repository")]
+    SubdirectoryOutside(String),
+    #[error(
+        "cannot read the package hub's index of {name} ({url}): {source}; without network, put the package in the install folder yourself or use a `git:` or `local:` entry"
+    )]
+    HubUnreachable {
+        name: String,
+        url: String,
+        source: ToolError,
+    },
+    #[error("the hub's index of {name} is not JSON: {source}")]
+    HubIndexNotJson {
+        name: String,
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Hub(#[from] hub::HubError),
+    #[error("cannot download {name} {version} ({tarball}): {source}")]
+    Download {
+        name: String,
+        /// The version, as the hub writes it.
+        version: String,
+        tarball: String,
+        source: ToolError,
+    },
+    #[error("the tarball of {name} {version} holds no {}", PROJECT_FILE)]
+    NoProjectInTarball { name: String, version: hub::Version },
+    /// `git rev-parse`, `tar`: the tool's own words.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    #[error("no {} in {}", PROJECT_FILE, .0.display())]
+    NoProject(PathBuf),
+    #[error("{}: {source}", .file.display())]
+    ProjectNotYaml {
+        file: PathBuf,
+        source: serde_yaml::Error,
+    },
+    #[error("{} has no `name:`", .0.display())]
+    NoName(PathBuf),
+    #[error(
+        "{}: the package's name '{name}' must be letters, digits and underscores",
+        .file.display()
+    )]
+    BadName { file: PathBuf, name: String },
+}
+
+impl InstallError {
+    /// The error `kiln deps` reports: a config error (K1004) at the
+    /// package's entry in packages.yml.
+    pub fn at(self, location: Location) -> Error {
+        Error::config(location, self.to_string())
+    }
+}
+
 /// What `kiln deps` did for one package.
 #[derive(Debug, Clone)]
 pub struct Installed {
@@ -140,7 +244,7 @@ pub fn install(
             &install_dir,
         );
         let _ = std::fs::remove_dir_all(&staging);
-        installed.push(result.map_err(|message| Error::config(spec.location.clone(), message))?);
+        installed.push(result.map_err(|error| error.at(spec.location.clone()))?);
     }
     let names: Vec<&str> = installed.iter().map(|i| i.entry.name.as_str()).collect();
     for (i, name) in names.iter().enumerate() {
@@ -172,7 +276,7 @@ fn install_one(
     pinned: Option<&LockEntry>,
     staging: &Path,
     install_dir: &Path,
-) -> std::result::Result<Installed, String> {
+) -> std::result::Result<Installed, InstallError> {
     match &spec.source {
         Source::Local { path } => {
             let target = root.join(path);
@@ -180,13 +284,16 @@ fn install_one(
             let link = install_dir.join(&name);
             let absolute = target
                 .canonicalize()
-                .map_err(|e| format!("{}: {e}", target.display()))?;
+                .map_err(|source| InstallError::NoFolder {
+                    path: target.clone(),
+                    source,
+                })?;
             // A local package that already lives in the install folder is
             // installed as it is: never replaced by a link to itself.
             if link.canonicalize().ok().as_ref() != Some(&absolute) {
                 remove_existing(&link)?;
                 symlink_dir(&absolute, &link)
-                    .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+                    .map_err(|source| InstallError::Link { link, source })?;
             }
             Ok(Installed {
                 pinned: path.display().to_string(),
@@ -207,11 +314,20 @@ fn install_one(
                 .or_else(|| revision.clone());
             let shown = mask_url(url);
             let staging_text = staging.display().to_string();
-            run("git", &["clone", "--quiet", "--", url, &staging_text], None)
-                .map_err(|e| format!("cannot clone {shown}: {e}"))?;
+            run("git", &["clone", "--quiet", "--", url, &staging_text], None).map_err(
+                |source| InstallError::Clone {
+                    url: shown.clone(),
+                    source,
+                },
+            )?;
             if let Some(rev) = &revision {
-                run("git", &["checkout", "--quiet", rev, "--"], Some(staging))
-                    .map_err(|e| format!("revision '{rev}' of {shown}: {e}"))?;
+                run("git", &["checkout", "--quiet", rev, "--"], Some(staging)).map_err(
+                    |source| InstallError::Checkout {
+                        revision: rev.clone(),
+                        url: shown.clone(),
+                        source,
+                    },
+                )?;
             }
             let commit = run("git", &["rev-parse", "HEAD"], Some(staging))?
                 .trim()
@@ -222,9 +338,7 @@ fn install_one(
                         .components()
                         .all(|c| matches!(c, std::path::Component::Normal(_)));
                     if !inside {
-                        return Err(format!(
-                            "subdirectory '{sub}' must be a path inside the repository"
-                        ));
+                        return Err(InstallError::SubdirectoryOutside(sub.clone()));
                     }
                     staging.join(sub)
                 }
@@ -252,11 +366,19 @@ fn install_one(
             };
             let index_url = format!("{}/{hub_name}.json", hub::base_url());
             let index_text = run("curl", &["-fsSL", "--max-time", "60", &index_url], None)
-                .map_err(|e| format!("cannot read the package hub's index of {hub_name} ({}): {e}; without network, put the package in the install folder yourself or use a `git:` or `local:` entry", mask_url(&index_url)))?;
-            let index: serde_json::Value = serde_json::from_str(&index_text)
-                .map_err(|e| format!("the hub's index of {hub_name} is not JSON: {e}"))?;
+                .map_err(|source| InstallError::HubUnreachable {
+                    name: hub_name.clone(),
+                    url: mask_url(&index_url),
+                    source,
+                })?;
+            let index: serde_json::Value = serde_json::from_str(&index_text).map_err(|source| {
+                InstallError::HubIndexNotJson {
+                    name: hub_name.clone(),
+                    source,
+                }
+            })?;
             let (version, tarball) = hub::resolve(hub_name, &index, &ranges)?;
-            std::fs::create_dir_all(staging).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(staging)?;
             let archive = staging.join("package.tar.gz");
             run(
                 "curl",
@@ -270,9 +392,14 @@ fn install_one(
                 ],
                 None,
             )
-            .map_err(|e| format!("cannot download {hub_name} {version} ({tarball}): {e}"))?;
+            .map_err(|source| InstallError::Download {
+                name: hub_name.clone(),
+                version: version.to_string(),
+                tarball: tarball.clone(),
+                source,
+            })?;
             let unpacked = staging.join("unpacked");
-            std::fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&unpacked)?;
             run(
                 "tar",
                 &[
@@ -287,13 +414,13 @@ fn install_one(
             let project = if unpacked.join(PROJECT_FILE).is_file() {
                 unpacked
             } else {
-                std::fs::read_dir(&unpacked)
-                    .map_err(|e| e.to_string())?
+                std::fs::read_dir(&unpacked)?
                     .flatten()
                     .map(|e| e.path())
                     .find(|p| p.join(PROJECT_FILE).is_file())
-                    .ok_or_else(|| {
-                        format!("the tarball of {hub_name} {version} holds no {PROJECT_FILE}")
+                    .ok_or_else(|| InstallError::NoProjectInTarball {
+                        name: hub_name.clone(),
+                        version: version.clone(),
                     })?
             };
             let name = place(&project, install_dir)?;
@@ -311,33 +438,36 @@ fn install_one(
 }
 
 /// Moves the project in `project` to `install_dir/<its name>`; gives the name.
-fn place(project: &Path, install_dir: &Path) -> std::result::Result<String, String> {
+fn place(project: &Path, install_dir: &Path) -> std::result::Result<String, InstallError> {
     let name = project_name(project)?;
     let destination = install_dir.join(&name);
     remove_existing(&destination)?;
-    std::fs::rename(project, &destination)
-        .map_err(|e| format!("cannot move the package to {}: {e}", destination.display()))?;
+    std::fs::rename(project, &destination).map_err(|source| InstallError::Move {
+        destination,
+        source,
+    })?;
     Ok(name)
 }
 
 /// The `name:` of the dbt project in `dir`.
-fn project_name(dir: &Path) -> std::result::Result<String, String> {
+fn project_name(dir: &Path) -> std::result::Result<String, InstallError> {
     let file = dir.join(PROJECT_FILE);
-    let text = std::fs::read_to_string(&file)
-        .map_err(|_| format!("no {PROJECT_FILE} in {}", dir.display()))?;
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let name = yaml
-        .get("name")
-        .and_then(|n| n.as_str())
-        .ok_or_else(|| format!("{} has no `name:`", file.display()))?;
+    let text =
+        std::fs::read_to_string(&file).map_err(|_| InstallError::NoProject(dir.to_path_buf()))?;
+    let yaml: serde_yaml::Value = match serde_yaml::from_str(&text) {
+        Ok(yaml) => yaml,
+        Err(source) => return Err(InstallError::ProjectNotYaml { file, source }),
+    };
+    let Some(name) = yaml.get("name").and_then(|n| n.as_str()) else {
+        return Err(InstallError::NoName(file));
+    };
     // An identifier, as dbt requires: one folder of the install path, never
     // a path (`..`, `/home/me`) that `kiln deps` would replace.
     if !crate::config::dbt_project::is_identifier(name) {
-        return Err(format!(
-            "{}: the package's name '{name}' must be letters, digits and underscores",
-            file.display()
-        ));
+        return Err(InstallError::BadName {
+            file,
+            name: name.to_string(),
+        });
     }
     Ok(name.to_string())
 }
@@ -354,13 +484,16 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
-fn remove_existing(path: &Path) -> std::result::Result<(), String> {
+fn remove_existing(path: &Path) -> std::result::Result<(), InstallError> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() || meta.is_file() => std::fs::remove_file(path),
         Ok(_) => std::fs::remove_dir_all(path),
         Err(_) => Ok(()),
     }
-    .map_err(|e| format!("cannot replace {}: {e}", path.display()))
+    .map_err(|source| InstallError::Replace {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(unix)]
@@ -374,20 +507,23 @@ fn symlink_dir(target: &Path, link: &Path) -> std::io::Result<()> {
 }
 
 /// Runs a system tool; its stdout, or what it said on stderr.
-fn run(program: &str, args: &[&str], dir: Option<&Path>) -> std::result::Result<String, String> {
+fn run(program: &str, args: &[&str], dir: Option<&Path>) -> std::result::Result<String, ToolError> {
     let mut command = Command::new(program);
     command.args(args).env("GIT_TERMINAL_PROMPT", "0");
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let output = command.output().map_err(|source| ToolError::NotRun {
+        program: program.to_string(),
+        source,
+    })?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(crate::secrets::redact(stderr.trim()).to_string())
+        Err(ToolError::Failed(
+            crate::secrets::redact(stderr.trim()).to_string(),
+        ))
     }
 }
 
@@ -422,9 +558,50 @@ mod tests {
             std::fs::write(dir.path().join(PROJECT_FILE), format!("name: '{bad}'\n")).unwrap();
             let err = project_name(dir.path()).unwrap_err();
             assert!(
-                err.contains("must be letters, digits and underscores"),
+                matches!(err, InstallError::BadName { .. }),
+                "{bad}: {err:?}"
+            );
+            assert!(
+                err.to_string().ends_with(&format!(
+                    "the package's name '{bad}' must be letters, digits and underscores"
+                )),
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_folder_without_a_project_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = project_name(dir.path()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("no {PROJECT_FILE} in {}", dir.path().display())
+        );
+        std::fs::write(dir.path().join(PROJECT_FILE), "version: 1\n").unwrap();
+        let err = project_name(dir.path()).unwrap_err();
+        assert!(matches!(err, InstallError::NoName(_)), "{err:?}");
+        assert!(err.to_string().ends_with("has no `name:`"), "{err}");
+    }
+
+    #[test]
+    fn a_tool_that_fails_is_a_typed_error_that_becomes_a_config_error() {
+        let err = run("kiln-surely-no-such-program", &[], None).unwrap_err();
+        assert!(matches!(err, ToolError::NotRun { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot run kiln-surely-no-such-program: "),
+            "{err}"
+        );
+        let error = InstallError::Clone {
+            url: "https://***@host/pkg.git".into(),
+            source: ToolError::Failed("fatal: not found".into()),
+        }
+        .at(Location::at("packages.yml", 3, Some(5)));
+        assert_eq!(error.code(), crate::diagnostic::Code::Config);
+        assert_eq!(
+            error.to_string(),
+            "packages.yml:3:5: cannot clone https://***@host/pkg.git: fatal: not found"
+        );
     }
 }

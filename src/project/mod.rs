@@ -277,8 +277,8 @@ fn load_package(
                 node_config.merge_all(&level);
             }
             let mut patch = patches.get(&name).cloned().unwrap_or_default();
-            if let Err(message) = test_nodes::render_config(&mut patch.config, renderer) {
-                errors.push(Error::config(patch.location.clone(), message));
+            if let Err(error) = test_nodes::render_config(&mut patch.config, renderer) {
+                errors.push(error.at(patch.location.clone()));
                 continue;
             }
             node_config.merge_all(&patch.config);
@@ -435,14 +435,15 @@ fn build_sources(
                         .trim()
                         .to_string(),
                 ),
-                Err(message) => {
-                    errors.push(Error::config(
-                        Location::file(&declared.file),
-                        format!(
-                            "source '{}.{}': `{what}`: {message}",
-                            declared.source_name, declared.table_name
-                        ),
-                    ));
+                Err(error) => {
+                    errors.push(
+                        error
+                            .within(format!(
+                                "source '{}.{}': `{what}`",
+                                declared.source_name, declared.table_name
+                            ))
+                            .at(Location::file(&declared.file)),
+                    );
                     Some(text.clone())
                 }
             }

@@ -14,7 +14,7 @@ use super::properties::{DeclaredTest, TestTarget};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
 use crate::error::{Error, Location};
-use crate::jinja_base::config_renderer::ConfigRenderer;
+use crate::jinja_base::config_renderer::{ConfigRenderer, RenderError};
 
 /// The schema a test's failing rows are stored in, under the target's.
 pub const AUDIT_SCHEMA: &str = "dbt_test__audit";
@@ -135,8 +135,8 @@ pub fn generic_tests(
                 continue;
             }
         };
-        if let Err(message) = render_config(&mut entry.config, renderer) {
-            errors.push(Error::config(test.location.clone(), message));
+        if let Err(error) = render_config(&mut entry.config, renderer) {
+            errors.push(error.at(test.location.clone()));
             continue;
         }
         let mut args = entry.args.clone();
@@ -215,7 +215,7 @@ pub fn generic_tests(
 pub(super) fn render_config(
     config: &mut BTreeMap<String, Json>,
     renderer: &ConfigRenderer,
-) -> Result<(), String> {
+) -> Result<(), RenderError> {
     for (key, value) in config.iter_mut() {
         if matches!(
             key.as_str(),
@@ -223,13 +223,13 @@ pub(super) fn render_config(
         ) {
             continue;
         }
-        render_json(value, renderer).map_err(|message| format!("config `{key}`: {message}"))?;
+        render_json(value, renderer).map_err(|error| error.within(format!("config `{key}`")))?;
     }
     config.retain(|_, value| !value.is_null());
     Ok(())
 }
 
-fn render_json(value: &mut Json, renderer: &ConfigRenderer) -> Result<(), String> {
+fn render_json(value: &mut Json, renderer: &ConfigRenderer) -> Result<(), RenderError> {
     match value {
         Json::String(text) if text.contains("{{") || text.contains("{%") => {
             *value = renderer.render_native(text)?;

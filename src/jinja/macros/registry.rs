@@ -5,6 +5,34 @@ use std::collections::BTreeMap;
 
 use super::{MacroDef, macro_names};
 
+/// `adapter.dispatch` found no implementation: the adapter's prefix it tried
+/// first, the macro's name, and the packages it searched. As a Jinja error it
+/// is an undefined macro (K2002), as a call of an unknown macro is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "adapter.dispatch: no macro named '{adapter}__{name}' or 'default__{name}' in {}",
+    .searched.join(", ")
+)]
+pub struct DispatchMiss {
+    pub adapter: String,
+    pub name: String,
+    /// The packages, in order; "the project, then dbt" for the unqualified lookup.
+    pub searched: Vec<String>,
+}
+
+impl From<DispatchMiss> for minijinja::Error {
+    fn from(miss: DispatchMiss) -> Self {
+        minijinja::Error::new(minijinja::ErrorKind::UnknownFunction, miss.to_string())
+    }
+}
+
+/// The message, for `minijinja::Error::new(kind, miss)`.
+impl From<DispatchMiss> for std::borrow::Cow<'static, str> {
+    fn from(miss: DispatchMiss) -> Self {
+        miss.to_string().into()
+    }
+}
+
 /// Every macro, by package and name, and dbt's rules for finding one.
 #[derive(Debug, Default, Clone)]
 pub struct MacroRegistry {
@@ -92,7 +120,7 @@ impl MacroRegistry {
         namespace: Option<&str>,
         node_package: &str,
         macro_package: Option<&str>,
-    ) -> Result<&MacroDef, String> {
+    ) -> Result<&MacroDef, DispatchMiss> {
         let search: Vec<Option<&str>> = match namespace {
             None => vec![None],
             Some(ns) => match self.dispatch.get(ns) {
@@ -116,14 +144,67 @@ impl MacroRegistry {
                 }
             }
         }
-        let searched: Vec<String> = search
-            .iter()
-            .map(|p| p.unwrap_or("the project, then dbt").to_string())
-            .collect();
-        Err(format!(
-            "adapter.dispatch: no macro named '{}__{name}' or 'default__{name}' in {}",
-            self.adapter,
-            searched.join(", ")
-        ))
+        Err(DispatchMiss {
+            adapter: self.adapter.clone(),
+            name: name.to_string(),
+            searched: search
+                .iter()
+                .map(|p| p.unwrap_or("the project, then dbt").to_string())
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> MacroRegistry {
+        let mut registry = MacroRegistry {
+            root: "shop".into(),
+            adapter: "duckdb".into(),
+            ..MacroRegistry::default()
+        };
+        registry.add_file(
+            "macros/x.sql",
+            "shop",
+            "{% macro default__hash(x) %}md5({{ x }}){% endmacro %}",
+        );
+        registry.add_file(
+            "utils/y.sql",
+            "utils",
+            "{% macro duckdb__width() %}1{% endmacro %}",
+        );
+        registry
+    }
+
+    #[test]
+    fn dispatch_finds_the_adapters_implementation_then_the_default() {
+        let registry = registry();
+        let found = registry.dispatch("hash", None, "shop", None).unwrap();
+        assert_eq!(found.name, "default__hash");
+        let found = registry
+            .dispatch("width", Some("utils"), "shop", None)
+            .unwrap();
+        assert_eq!(found.package, "utils");
+    }
+
+    #[test]
+    fn a_dispatch_that_finds_nothing_says_what_it_searched() {
+        let registry = registry();
+        let miss = registry
+            .dispatch("nothing", Some("utils"), "shop", None)
+            .unwrap_err();
+        assert_eq!(miss.searched, ["shop", "utils"]);
+        assert_eq!(
+            miss.to_string(),
+            "adapter.dispatch: no macro named 'duckdb__nothing' or 'default__nothing' in shop, utils"
+        );
+        let error = minijinja::Error::from(miss);
+        assert_eq!(error.kind(), minijinja::ErrorKind::UnknownFunction);
+        let miss = registry
+            .dispatch("nothing", None, "shop", None)
+            .unwrap_err();
+        assert_eq!(miss.searched, ["the project, then dbt"]);
     }
 }

@@ -3,6 +3,23 @@
 
 use super::{ASCII, DOTALL, IGNORECASE, LOCALE, MULTILINE, UNICODE, VERBOSE};
 
+/// Why a pattern is not one Python would compile; its text is what Python's
+/// `re.error` says (the caller adds the pattern).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum PatternError {
+    #[error("unterminated character set")]
+    UnterminatedSet,
+    #[error("missing ), unterminated name")]
+    UnterminatedName,
+    #[error("bad escape (end of pattern)")]
+    EscapeAtEnd,
+    /// `\x`, `\u` or `\U` without its hex digits.
+    #[error("incomplete escape \\{letter}{digits}")]
+    IncompleteEscape { letter: char, digits: String },
+    #[error("bad escape \\{0}")]
+    BadEscape(char),
+}
+
 /// Python's regex syntax as fancy_regex reads it, with `flags` (Python's
 /// numbers) and the inline flags the pattern starts with. `$` without
 /// MULTILINE matches before a final newline too, as in Python; when
@@ -12,7 +29,7 @@ pub(super) fn translate(
     pattern: &str,
     flags: i64,
     text_ends_in_newline: bool,
-) -> Result<String, String> {
+) -> Result<String, PatternError> {
     let chars: Vec<char> = pattern.chars().collect();
     let mut flags = flags;
     let mut i = 0;
@@ -121,7 +138,7 @@ pub(super) fn translate(
                     let close = chars[i..]
                         .iter()
                         .position(|&c| c == ')')
-                        .ok_or("missing ), unterminated name")?;
+                        .ok_or(PatternError::UnterminatedName)?;
                     let name: String = chars[i + 3..i + close].iter().collect();
                     out.push_str(&format!(r"\k<{name}>"));
                     i += close + 1;
@@ -133,7 +150,7 @@ pub(super) fn translate(
         }
     }
     if in_class {
-        return Err("unterminated character set".to_string());
+        return Err(PatternError::UnterminatedSet);
     }
     Ok(out)
 }
@@ -165,9 +182,14 @@ fn repetition(chars: &[char], mut i: usize) -> Option<(String, String, usize)> {
 }
 
 /// One escape from `i` (after the backslash), written for fancy_regex.
-fn escape(chars: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usize, String> {
+fn escape(
+    chars: &[char],
+    i: usize,
+    in_class: bool,
+    out: &mut String,
+) -> Result<usize, PatternError> {
     let Some(&c) = chars.get(i) else {
-        return Err("bad escape (end of pattern)".to_string());
+        return Err(PatternError::EscapeAtEnd);
     };
     let mut end = i + 1;
     match c {
@@ -189,7 +211,10 @@ fn escape(chars: &[char], i: usize, in_class: bool, out: &mut String) -> Result<
             };
             let hex: String = chars.iter().skip(end).take(len).collect();
             if hex.len() != len || !hex.chars().all(|h| h.is_ascii_hexdigit()) {
-                return Err(format!("incomplete escape \\{c}{hex}"));
+                return Err(PatternError::IncompleteEscape {
+                    letter: c,
+                    digits: hex,
+                });
             }
             out.push_str(&format!(r"\x{{{hex}}}"));
             end += len;
@@ -206,7 +231,7 @@ fn escape(chars: &[char], i: usize, in_class: bool, out: &mut String) -> Result<
                 let code = u32::from_str_radix(&digits, 8).unwrap_or(0);
                 out.push_str(&format!(r"\x{{{code:x}}}"));
             } else if in_class {
-                return Err(format!("bad escape \\{c}"));
+                return Err(PatternError::BadEscape(c));
             } else {
                 let mut digits = String::from(c);
                 if chars.get(end).is_some_and(char::is_ascii_digit) {
@@ -217,7 +242,7 @@ fn escape(chars: &[char], i: usize, in_class: bool, out: &mut String) -> Result<
                 out.push_str(&digits);
             }
         }
-        _ if c.is_ascii_alphanumeric() => return Err(format!("bad escape \\{c}")),
+        _ if c.is_ascii_alphanumeric() => return Err(PatternError::BadEscape(c)),
         // Any other character escaped is itself.
         _ => push_literal(c, out),
     }
@@ -233,5 +258,39 @@ fn push_literal(c: char, out: &mut String) {
         out.push_str(&format!(r"\x{{{:x}}}", c as u32));
     } else {
         out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(pattern: &str) -> PatternError {
+        translate(pattern, 0, false).unwrap_err()
+    }
+
+    #[test]
+    fn patterns_python_refuses_are_typed_errors_with_pythons_words() {
+        assert_eq!(error("[ab"), PatternError::UnterminatedSet);
+        assert_eq!(error("(?P=name"), PatternError::UnterminatedName);
+        assert_eq!(error("ab\\"), PatternError::EscapeAtEnd);
+        assert_eq!(error("\\q"), PatternError::BadEscape('q'));
+        assert_eq!(error("[\\1]"), PatternError::BadEscape('1'));
+        let incomplete = error("\\x4");
+        assert_eq!(
+            incomplete,
+            PatternError::IncompleteEscape {
+                letter: 'x',
+                digits: "4".into()
+            }
+        );
+        assert_eq!(incomplete.to_string(), "incomplete escape \\x4");
+        assert_eq!(error("\\q").to_string(), "bad escape \\q");
+        assert_eq!(error("[ab").to_string(), "unterminated character set");
+    }
+
+    #[test]
+    fn a_valid_pattern_translates() {
+        assert_eq!(translate("a\\d+", 0, false).unwrap(), "a\\d+");
     }
 }
