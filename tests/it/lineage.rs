@@ -209,6 +209,27 @@ fn compile_catches_a_wrong_column_at_its_line_and_build_never_sends_it() {
         lines(&f.query("select count(*) from customer_orders")),
         vec!["3"]
     );
+    // exit 1, not 2: the run happened, and the blocked model's result is the error
+    let results: serde_json::Value =
+        serde_json::from_str(&f.read("target/run_results.json")).unwrap();
+    let blocked = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unique_id"] == "model.lineage_shop.order_stats")
+        .expect("order_stats has a result");
+    assert_eq!(blocked["status"], "error", "{blocked}");
+    assert!(
+        blocked["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("amont"),
+        "{blocked}"
+    );
+    // run as build: K3004 is the node's result, the exit code 1
+    let out = f.kiln(&["run", "-s", "order_stats"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("K3004"), "{}", out.all());
 
     // --no-check sends it, and the database refuses it
     let out = f.kiln(&["build", "--no-check", "-s", "order_stats"]);
