@@ -1,7 +1,22 @@
 //! The facts about each database kiln speaks to: its name in profiles, how it
-//! quotes identifiers, its default schema. Behaviour lives in the `Adapter` trait.
+//! quotes identifiers, its default schema, what it names a column nobody
+//! named. Behaviour lives in the `Adapter` trait.
 
 use std::fmt;
+
+use sqlparser::ast::Expr;
+use sqlparser::dialect::Dialect;
+
+/// What a database calls a select-list expression written without an alias
+/// that is not a column reference ([`AdapterKind::unnamed_column`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnnamedColumn<'e> {
+    /// This name.
+    Named(String),
+    /// The name of the column this expression reads: PostgreSQL names
+    /// `amount::int` after `amount`.
+    ColumnOf(&'e Expr),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdapterKind {
@@ -41,6 +56,43 @@ impl AdapterKind {
         }
     }
 
+    /// The adapter whose SQL `dialect` reads, if one does.
+    pub fn of_dialect(dialect: &dyn Dialect) -> Option<AdapterKind> {
+        AdapterKind::ALL
+            .into_iter()
+            .find(|kind| kind.dialect().dialect() == dialect.dialect())
+    }
+
+    /// The name the database gives the column of an unaliased select-list
+    /// expression that is not a column reference (those are named after the
+    /// column). DuckDB names it with the expression's text (`sum(amount)`);
+    /// PostgreSQL after the function called (`sum`), the column cast
+    /// (`amount::int` is `amount`), `case` for a `CASE`, and `?column?` for
+    /// anything else.
+    pub fn unnamed_column(self, expr: &Expr) -> UnnamedColumn<'_> {
+        let named = |name: &str| UnnamedColumn::Named(name.to_string());
+        match self {
+            AdapterKind::DuckDb => UnnamedColumn::Named(expr.to_string()),
+            AdapterKind::Postgres => match strip_nested(expr) {
+                Expr::Function(function) => function
+                    .name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| UnnamedColumn::Named(i.value.to_lowercase()))
+                    .unwrap_or_else(|| named("?column?")),
+                Expr::Cast { expr: inner, .. } => match strip_nested(inner) {
+                    Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                        UnnamedColumn::ColumnOf(inner)
+                    }
+                    _ => named("?column?"),
+                },
+                Expr::Case { .. } => named("case"),
+                _ => named("?column?"),
+            },
+        }
+    }
+
     /// The longest identifier the database keeps, in characters as dbt
     /// counts them (PostgreSQL's NAMEDATALEN - 1 = 63; a longer name is cut
     /// to it in silence). `None`: no limit kiln needs to respect.
@@ -68,6 +120,14 @@ impl AdapterKind {
             AdapterKind::Postgres => "public",
         }
     }
+}
+
+/// `expr` without the parentheses around it.
+fn strip_nested(mut expr: &Expr) -> &Expr {
+    while let Expr::Nested(inner) = expr {
+        expr = inner;
+    }
+    expr
 }
 
 impl fmt::Display for AdapterKind {
@@ -103,6 +163,53 @@ mod tests {
         assert_eq!(AdapterKind::Postgres.fold_unquoted("Col_A"), "col_a");
         assert_eq!(AdapterKind::DuckDb.fold_unquoted("Col_A"), "Col_A");
         assert_eq!(AdapterKind::Postgres.max_identifier_length(), Some(63));
+    }
+
+    /// The first select-list expression of `sql` as `kind` parses it.
+    fn first_expr(kind: AdapterKind, sql: &str) -> Expr {
+        use sqlparser::ast::{SelectItem, SetExpr, Statement};
+        let statements = sqlparser::parser::Parser::parse_sql(kind.dialect(), sql).unwrap();
+        let Statement::Query(query) = &statements[0] else {
+            panic!("not a query: {sql}")
+        };
+        let SetExpr::Select(select) = query.body.as_ref() else {
+            panic!("not a select: {sql}")
+        };
+        match &select.projection[0] {
+            SelectItem::UnnamedExpr(expr) => expr.clone(),
+            other => panic!("not an unnamed expression: {other}"),
+        }
+    }
+
+    #[test]
+    fn each_database_names_an_unnamed_column_its_own_way() {
+        let named = |kind: AdapterKind, sql: &str| match kind.unnamed_column(&first_expr(kind, sql))
+        {
+            UnnamedColumn::Named(name) => name,
+            UnnamedColumn::ColumnOf(expr) => format!("column of {expr}"),
+        };
+        let (pg, duck) = (AdapterKind::Postgres, AdapterKind::DuckDb);
+        assert_eq!(named(pg, "select Count(*) from t"), "count");
+        assert_eq!(
+            named(pg, "select (amount)::int from t"),
+            "column of (amount)"
+        );
+        assert_eq!(named(pg, "select (1 + 1)::int from t"), "?column?");
+        assert_eq!(named(pg, "select case when a then 1 end from t"), "case");
+        assert_eq!(named(pg, "select 1 + 1"), "?column?");
+        assert_eq!(named(duck, "select sum(amount) from t"), "sum(amount)");
+        assert_eq!(named(duck, "select amount::int from t"), "amount::INT");
+    }
+
+    #[test]
+    fn a_dialect_tells_its_adapter() {
+        for kind in AdapterKind::ALL {
+            assert_eq!(AdapterKind::of_dialect(kind.dialect()), Some(kind));
+        }
+        assert_eq!(
+            AdapterKind::of_dialect(&sqlparser::dialect::GenericDialect {}),
+            None
+        );
     }
 
     #[test]

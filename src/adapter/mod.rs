@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 pub use crate::cancel::Interrupter;
 pub use cancellable::Cancellable;
-pub use kind::AdapterKind;
+pub use kind::{AdapterKind, UnnamedColumn};
 pub use relation_type::RelationType;
 pub use target::Target;
 

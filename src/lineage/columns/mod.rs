@@ -25,7 +25,9 @@
 //!
 //! The modules, in the order a trace uses them:
 //!
-//! - here: the public types, the [`Catalog`] and [`trace`];
+//! - here: the public types, the [`Catalog`] and [`trace`] (the names the
+//!   database gives unaliased expressions are a fact of the adapter:
+//!   [`AdapterKind::unnamed_column`]);
 //! - `names`: identifiers as names, and the matching rules for them;
 //! - `shape`: what a relation's columns are known to be;
 //! - `scope`: the relations a `SELECT` reads, and the levels of nesting;
@@ -48,11 +50,12 @@ mod tracer;
 #[cfg(test)]
 mod tests;
 
+use crate::adapter::AdapterKind;
 use names::parts_equal;
 use serde::Serialize;
 use shape::Item;
 use sqlparser::ast::Statement;
-use sqlparser::dialect::{Dialect, PostgreSqlDialect};
+use sqlparser::dialect::Dialect;
 use sqlparser::parser::{Parser, ParserError};
 use tracer::Tracer;
 
@@ -234,10 +237,31 @@ impl Catalog for CatalogMap {
 /// certainly do not exist.
 ///
 /// SQL that is not a single query (several statements, DDL) gives an empty
-/// lineage.
+/// lineage. `kind`'s dialect reads the SQL, and its rules name the columns
+/// of unaliased expressions ([`AdapterKind::unnamed_column`]).
+pub fn trace_for(
+    sql: &str,
+    kind: AdapterKind,
+    catalog: &dyn Catalog,
+) -> Result<ModelLineage, ParseFailure> {
+    trace_with(sql, kind.dialect(), kind, catalog)
+}
+
+/// [`trace_for`] the adapter whose SQL `dialect` reads; columns are named as
+/// DuckDB names them when no adapter's dialect is `dialect`.
 pub fn trace(
     sql: &str,
     dialect: &dyn Dialect,
+    catalog: &dyn Catalog,
+) -> Result<ModelLineage, ParseFailure> {
+    let kind = AdapterKind::of_dialect(dialect).unwrap_or(AdapterKind::DuckDb);
+    trace_with(sql, dialect, kind, catalog)
+}
+
+fn trace_with(
+    sql: &str,
+    dialect: &dyn Dialect,
+    kind: AdapterKind,
     catalog: &dyn Catalog,
 ) -> Result<ModelLineage, ParseFailure> {
     let statements = Parser::parse_sql(dialect, sql).map_err(parse_failure)?;
@@ -247,7 +271,7 @@ pub fn trace(
     };
     let mut tracer = Tracer {
         catalog,
-        postgres: dialect.is::<PostgreSqlDialect>(),
+        kind,
         unknown: Vec::new(),
     };
     let shape = tracer.query(query, &Vec::new(), None);

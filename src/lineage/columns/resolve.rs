@@ -7,6 +7,7 @@ use super::scope::{Entry, Found, Level};
 use super::shape::Lookup;
 use super::tracer::{Resolved, Tracer, named_window_exprs};
 use super::{ColumnSource, UnknownColumn};
+use crate::adapter::UnnamedColumn;
 use sqlparser::ast::{AccessExpr, Expr, Ident};
 
 impl Tracer<'_> {
@@ -177,7 +178,9 @@ impl Tracer<'_> {
         });
     }
 
-    /// The name the database gives an unaliased expression, approximately.
+    /// The name the database gives an unaliased expression, approximately:
+    /// a column reference is named after the column, anything else as the
+    /// adapter says ([`crate::adapter::AdapterKind::unnamed_column`]).
     pub(super) fn expr_name(&self, expr: &Expr) -> String {
         match strip_nested(expr) {
             Expr::Identifier(ident) => return norm(ident),
@@ -193,23 +196,9 @@ impl Tracer<'_> {
             }
             _ => {}
         }
-        if !self.postgres {
-            return expr.to_string();
-        }
-        match strip_nested(expr) {
-            Expr::Function(function) => function
-                .name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .map(|i| i.value.to_lowercase())
-                .unwrap_or_else(|| "?column?".to_string()),
-            Expr::Cast { expr: inner, .. } => match strip_nested(inner) {
-                Expr::Identifier(_) | Expr::CompoundIdentifier(_) => self.expr_name(inner),
-                _ => "?column?".to_string(),
-            },
-            Expr::Case { .. } => "case".to_string(),
-            _ => "?column?".to_string(),
+        match self.kind.unnamed_column(expr) {
+            UnnamedColumn::Named(name) => name,
+            UnnamedColumn::ColumnOf(column) => self.expr_name(column),
         }
     }
 }

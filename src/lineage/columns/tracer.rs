@@ -9,6 +9,7 @@ use super::scope::{Ctes, Found, Level};
 use super::shape::{Col, Item, Shape};
 use super::star::{exclude_items, exclude_names, mark_duplicates};
 use super::{Catalog, ColumnSource, UnknownColumn};
+use crate::adapter::AdapterKind;
 use sqlparser::ast::{
     Expr, NamedWindowDefinition, NamedWindowExpr, OrderBy, OrderByKind, Query, Select,
     SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier,
@@ -17,7 +18,8 @@ use std::rc::Rc;
 
 pub(super) struct Tracer<'c> {
     pub(super) catalog: &'c dyn Catalog,
-    pub(super) postgres: bool,
+    /// The database whose rules name an unaliased expression.
+    pub(super) kind: AdapterKind,
     pub(super) unknown: Vec<UnknownColumn>,
 }
 

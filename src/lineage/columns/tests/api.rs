@@ -20,6 +20,28 @@ fn unaliased_expression_names() {
 }
 
 #[test]
+fn a_dialect_names_columns_as_its_adapter_does() {
+    let sql = "select count(*), (amount)::int from orders";
+    let by_dialect = |dialect: &dyn sqlparser::dialect::Dialect| {
+        let l = trace(sql, dialect, &catalog()).expect("parses");
+        names(&l)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by_dialect(&sqlparser::dialect::PostgreSqlDialect {}),
+        names(&pg(sql))
+    );
+    assert_eq!(by_dialect(&DuckDbDialect {}), names(&duck(sql)));
+    // A dialect no adapter speaks names them as DuckDB does.
+    assert_eq!(
+        by_dialect(&sqlparser::dialect::GenericDialect {}),
+        names(&duck(sql))
+    );
+}
+
+#[test]
 fn postgres_dialect() {
     let l = pg(r#"with paid as (
                  select o.id, o.amount::numeric / 100 as dollars

@@ -4,8 +4,9 @@
 mod api;
 mod unknown;
 
-use super::{Catalog, CatalogMap, EdgeKind, ModelLineage, trace};
-use sqlparser::dialect::{DuckDbDialect, PostgreSqlDialect};
+use super::{Catalog, CatalogMap, EdgeKind, ModelLineage, trace, trace_for};
+use crate::adapter::AdapterKind;
+use sqlparser::dialect::DuckDbDialect;
 
 fn catalog() -> CatalogMap {
     let mut catalog = CatalogMap::new();
@@ -29,11 +30,11 @@ fn catalog() -> CatalogMap {
 }
 
 fn duck(sql: &str) -> ModelLineage {
-    trace(sql, &DuckDbDialect {}, &catalog()).expect("parses")
+    trace_for(sql, AdapterKind::DuckDb, &catalog()).expect("parses")
 }
 
 fn pg(sql: &str) -> ModelLineage {
-    trace(sql, &PostgreSqlDialect {}, &catalog()).expect("parses")
+    trace_for(sql, AdapterKind::Postgres, &catalog()).expect("parses")
 }
 
 fn names(lineage: &ModelLineage) -> Vec<&str> {
