@@ -35,4 +35,54 @@ impl Target {
         self.setting_str("path")
             .unwrap_or_else(|| ":memory:".to_string())
     }
+
+    /// Whether the target's database is there to be read without creating
+    /// it, so that a command that only reads (`kiln lineage`, `kiln docs`)
+    /// may connect: a DuckDB file that exists (opening one that does not
+    /// would create it, and `:memory:` starts empty); a server's database,
+    /// always (connecting creates nothing; whether it answers is for the
+    /// connection to tell).
+    pub fn database_exists(&self) -> bool {
+        match self.adapter {
+            AdapterKind::DuckDb => {
+                let path = self.duckdb_path();
+                path != ":memory:" && std::path::Path::new(&path).exists()
+            }
+            AdapterKind::Postgres => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(adapter: AdapterKind, path: Option<&str>) -> Target {
+        Target {
+            profile_name: "p".into(),
+            name: "dev".into(),
+            adapter,
+            schema: "main".into(),
+            database: "db".into(),
+            threads: 1,
+            settings: path
+                .map(|p| ("path".to_string(), serde_json::Value::from(p)))
+                .into_iter()
+                .collect(),
+            file: PathBuf::new(),
+        }
+    }
+
+    #[test]
+    fn a_duckdb_database_exists_when_its_file_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dev.duckdb");
+        let file_path = file.to_str().unwrap();
+        assert!(!target(AdapterKind::DuckDb, Some(file_path)).database_exists());
+        std::fs::write(&file, "").unwrap();
+        assert!(target(AdapterKind::DuckDb, Some(file_path)).database_exists());
+        assert!(!target(AdapterKind::DuckDb, Some(":memory:")).database_exists());
+        assert!(!target(AdapterKind::DuckDb, None).database_exists());
+        assert!(target(AdapterKind::Postgres, None).database_exists());
+    }
 }

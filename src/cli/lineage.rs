@@ -128,11 +128,8 @@ pub fn columns_from(
 pub fn database_connection(
     parsed: &Parsed,
 ) -> Option<std::sync::Mutex<Box<dyn crate::adapter::Connection>>> {
-    if parsed.target.adapter == crate::adapter::kind::AdapterKind::DuckDb {
-        let path = parsed.target.duckdb_path();
-        if path == ":memory:" || !std::path::Path::new(&path).exists() {
-            return None;
-        }
+    if !parsed.target.database_exists() {
+        return None;
     }
     let adapter = crate::adapter::for_target(&parsed.target).ok()?;
     adapter.connect().ok().map(std::sync::Mutex::new)
