@@ -5,10 +5,14 @@
 //! times, each time listing every relation of the schema.
 //!
 //! Every connection of one adapter shares the cache. Changes a transaction
-//! makes are undone in the cache when it rolls back. After DDL the cache
-//! cannot follow (an unqualified name, `alter schema`, a `drop ... cascade`
-//! where PostgreSQL drops the dependent views with it) every lookup asks
-//! the database, one relation at a time, for the rest of the run.
+//! makes are undone in the cache when it rolls back. `ddl` reads what each
+//! statement creates, renames or drops, with sqlparser for the target's
+//! dialect: the statements the templates' `create_table_as`,
+//! `rename_relation` and `drop_relation` run, and any a hook or project
+//! macro runs. After DDL the cache cannot follow (an unqualified name,
+//! `alter schema`, a `drop ... cascade` where PostgreSQL drops the dependent
+//! views with it, a failed batch whose DDL may have run in part) every
+//! lookup asks the database, one relation at a time, for the rest of the run.
 
 mod ddl;
 
@@ -21,7 +25,7 @@ use super::{
     LoadColumn, QueryResult, SchemaLock,
 };
 use crate::error::Error;
-use ddl::{Ddl, ddl_changes};
+use ddl::{Ddl, Effect, ddl_after_failure, ddl_changes};
 
 type SchemaKey = (String, String);
 
@@ -153,34 +157,52 @@ impl CachedConnection {
         Ok(())
     }
 
-    /// Follows one successful statement in the cache.
-    fn note(&mut self, sql: &str) {
+    /// Follows in the cache what one statement did: all of it when it
+    /// succeeded, what may have run of it when it failed.
+    fn note(&mut self, sql: &str, succeeded: bool) {
         let kind = self.inner.kind();
-        match ddl_changes(sql, kind, &self.database) {
+        let ddl = match succeeded {
+            true => ddl_changes(sql, kind, &self.database),
+            false => ddl_after_failure(sql, kind, &self.database),
+        };
+        match ddl {
             Ddl::None => {}
             Ddl::Unknown => {
                 let mut cache = self.cache();
                 cache.schemas.clear();
                 cache.bypassed = true;
             }
-            Ddl::Changes(changes) => {
+            Ddl::Changes(effects) => {
                 let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                // A renamed relation keeps its kind, whatever the statement says.
-                let mut renamed_kind = None;
-                for mut change in changes {
-                    match &mut change {
-                        Change::Removed(r) => renamed_kind = cache.kind_of(r),
-                        Change::Added(r) => {
-                            if let Some(kind) = renamed_kind.take() {
-                                r.kind = kind;
-                            }
-                        }
+                for effect in effects {
+                    for change in changes_of(&cache, effect) {
+                        let undo = undo_of(&cache, &change);
+                        cache.apply(&change);
+                        self.undo.extend(undo);
                     }
-                    let undo = undo_of(&cache, &change);
-                    cache.apply(&change);
-                    self.undo.extend(undo);
                 }
             }
+        }
+    }
+}
+
+/// The changes to the cache one effect makes. What goes keeps the kind the
+/// cache knows it by (so that undoing it puts back the same), and a renamed
+/// relation keeps its kind whatever the statement calls it.
+fn changes_of(cache: &Cache, effect: Effect) -> Vec<Change> {
+    let known = |mut relation: CatalogRelation| {
+        if let Some(kind) = cache.kind_of(&relation) {
+            relation.kind = kind;
+        }
+        relation
+    };
+    match effect {
+        Effect::Created(relation) => vec![Change::Added(relation)],
+        Effect::Dropped(relation) => vec![Change::Removed(known(relation))],
+        Effect::Renamed { from, mut to } => {
+            let from = known(from);
+            to.kind = from.kind;
+            vec![Change::Removed(from), Change::Added(to)]
         }
     }
 }
@@ -195,15 +217,15 @@ impl Connection for CachedConnection {
     }
 
     fn execute(&mut self, sql: &str) -> Result<(), DbError> {
-        self.inner.execute(sql)?;
-        self.note(sql);
-        Ok(())
+        let result = self.inner.execute(sql);
+        self.note(sql, result.is_ok());
+        result
     }
 
     fn query(&mut self, sql: &str) -> Result<QueryResult, DbError> {
-        let result = self.inner.query(sql)?;
-        self.note(sql);
-        Ok(result)
+        let result = self.inner.query(sql);
+        self.note(sql, result.is_ok());
+        result
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
