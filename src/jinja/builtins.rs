@@ -15,8 +15,28 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/macros/relations.sql"),
     ),
     (
-        "kiln://macros/cross_database.sql",
-        include_str!("../../templates/macros/cross_database.sql"),
+        "kiln://macros/cross_database/dates.sql",
+        include_str!("../../templates/macros/cross_database/dates.sql"),
+    ),
+    (
+        "kiln://macros/cross_database/series.sql",
+        include_str!("../../templates/macros/cross_database/series.sql"),
+    ),
+    (
+        "kiln://macros/cross_database/strings.sql",
+        include_str!("../../templates/macros/cross_database/strings.sql"),
+    ),
+    (
+        "kiln://macros/cross_database/aggregates.sql",
+        include_str!("../../templates/macros/cross_database/aggregates.sql"),
+    ),
+    (
+        "kiln://macros/cross_database/types.sql",
+        include_str!("../../templates/macros/cross_database/types.sql"),
+    ),
+    (
+        "kiln://macros/cross_database/arrays.sql",
+        include_str!("../../templates/macros/cross_database/arrays.sql"),
     ),
     (
         "kiln://macros/incremental.sql",

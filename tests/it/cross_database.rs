@@ -1,4 +1,4 @@
-//! dbt's cross-database macros (templates/macros/cross_database.sql) on
+//! dbt's cross-database macros (templates/macros/cross_database/, one file per family) on
 //! DuckDB and PostgreSQL: the fixture tests/fixtures/cross_database calls each
 //! one with fixed inputs, as `dbt.name(...)` and bare, with positional and
 //! keyword arguments. Both databases must give the answers dbt gives (each
