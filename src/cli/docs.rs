@@ -1,5 +1,6 @@
 //! `kiln docs generate`: `target/index.html`, one self-contained page with
-//! the interactive lineage graph (the template is `templates/docs/index.html`),
+//! the interactive lineage graph (the template is `templates/docs/`: index.html,
+//! docs.css and docs.js, written into one page),
 //! and `target/catalog.json` with the column types the database reports.
 //! `kiln docs serve` serves them on 127.0.0.1.
 
@@ -15,9 +16,20 @@ use crate::graph::Graph;
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
 
-/// The page, with `/*KILN_DOCS_DATA*/null` where the project's data goes.
-const TEMPLATE: &str = include_str!("../../templates/docs/index.html");
+/// The page's HTML, with `/*KILN_DOCS_CSS*/` and `/*KILN_DOCS_JS*/` lines
+/// where its style sheet and script go (see [`template`]).
+const HTML: &str = include_str!("../../templates/docs/index.html");
+const CSS: &str = include_str!("../../templates/docs/docs.css");
+/// The script, with `/*KILN_DOCS_DATA*/null` where the project's data goes.
+const JS: &str = include_str!("../../templates/docs/docs.js");
 const PLACEHOLDER: &str = "/*KILN_DOCS_DATA*/null";
+
+/// The page as one self-contained file: the HTML with its style sheet and
+/// script written in, the data still to come.
+fn template() -> String {
+    HTML.replacen("/*KILN_DOCS_CSS*/\n", CSS, 1)
+        .replacen("/*KILN_DOCS_JS*/\n", JS, 1)
+}
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum DocsCommand {
@@ -61,7 +73,7 @@ fn generate(global: &GlobalArgs) -> Result<i32> {
     let (compiled, lineage) = super::lineage::project_lineage(&parsed, &graph, Some(&lookup))?;
     let data = page_data(&parsed, &graph, &compiled, &lineage, &types);
     let target = parsed.project.target_dir();
-    let page = TEMPLATE.replacen(PLACEHOLDER, &script_json(&data), 1);
+    let page = template().replacen(PLACEHOLDER, &script_json(&data), 1);
     crate::files::write_file(&target.join("index.html"), &page)?;
     let catalog = catalog_json(&parsed, &types);
     crate::files::write_file(
@@ -374,4 +386,17 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<i32> {
         let _ = request.respond(response);
     }
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod template_tests {
+    #[test]
+    fn the_page_is_one_file_with_its_style_and_script_written_in() {
+        let page = super::template();
+        assert!(!page.contains("/*KILN_DOCS_CSS*/") && !page.contains("/*KILN_DOCS_JS*/"));
+        assert_eq!(page.matches(super::PLACEHOLDER).count(), 1);
+        assert!(page.contains(&format!("<style>\n{}</style>\n", super::CSS)));
+        assert!(page.contains(&format!("<script>\n{}</script>\n", super::JS)));
+        assert!(page.starts_with("<!doctype html>") && page.ends_with("</html>\n"));
+    }
 }

@@ -11,7 +11,6 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-template="$here/../../templates/docs/index.html"
 page="${1:-}"
 shot="${2:-/tmp/kiln_docs.png}"
 
@@ -52,6 +51,9 @@ if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
         || die "npm install playwright-core failed"
 fi
 
+# The page before `kiln docs generate` fills it: its data is null.
 raw_template=()
-[ -f "$template" ] && raw_template=("$template")
+if "$here/render_sample.sh" - /tmp/kiln_docs_template.html >/dev/null; then
+    raw_template=(/tmp/kiln_docs_template.html)
+fi
 exec node "$here/browser_test.js" "$page" "$shot" "${raw_template[@]}"
