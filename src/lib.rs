@@ -28,3 +28,6 @@ pub mod secrets;
 pub mod sql;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod insta_tests;
