@@ -67,11 +67,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/seed.sql"),
     ),
     (
-        "kiln://materializations/test.sql",
-        include_str!("../../templates/materializations/test.sql"),
-    ),
-    (
         "kiln://tests/generic.sql",
         include_str!("../../templates/tests/generic.sql"),
+    ),
+    (
+        "kiln://tests/materialization.sql",
+        include_str!("../../templates/tests/materialization.sql"),
     ),
 ];

@@ -4,6 +4,10 @@
 //! or `doc` (`to: ref('customers')`), or that is one `{{ expression }}`, is
 //! evaluated to its value; other strings with Jinja are rendered to text;
 //! `column_name` is left as written.
+//!
+//! The SQL itself is Jinja in `templates/tests/` (the generic tests, the
+//! relation they read, the test materialization): this file only calls the
+//! macro a test names.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

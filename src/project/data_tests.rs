@@ -1,7 +1,8 @@
 //! Generic data tests as properties files declare them: reading a test entry
 //! (`- unique`, `- accepted_values: {values: [...]}`, with `arguments:` and
 //! `config:`), and the names and unique ids dbt gives them, hash included, so
-//! a project's test names do not change when it moves to kiln.
+//! a project's test names do not change when it moves to kiln. The nodes
+//! they become are in `test_nodes.rs`; their SQL is in `templates/tests/`.
 
 use std::collections::BTreeMap;
 

@@ -118,14 +118,3 @@ create table {{ relation }} (
 {% macro drop_leftover(relation) -%}
     {{ drop_relation_if_exists(adapter.get_relation(relation.database, relation.schema, relation.identifier)) }}
 {%- endmacro %}
-
-{#- The relation a generic test reads: the model itself, or only its rows
-    that match the test's `where` config. -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where') -%}
-    {%- if where -%}
-        {{ return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") }}
-    {%- else -%}
-        {{ return(relation) }}
-    {%- endif -%}
-{%- endmacro %}

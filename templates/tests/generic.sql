@@ -1,6 +1,24 @@
 {#- dbt's four generic tests. Each query returns the rows that fail the test.
     A project replaces one by defining a test (or a `default__test_<name>`
-    macro) of the same name. -#}
+    macro) of the same name.
+
+    All of a data test's SQL is in this folder: these tests, the relation
+    they read (`get_where_subquery`), and the materialization that counts
+    the failing rows (materialization.sql). Rust only names the macro and
+    its arguments: a properties file's entry becomes
+    `test_<name>(model=get_where_subquery(ref(...)), column_name=..., ...)`
+    (src/project/test_nodes.rs), rendered by src/jinja/generic_test.rs. -#}
+
+{#- The relation a generic test reads: the model itself, or only its rows
+    that match the test's `where` config. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {{ return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
 
 {% test unique(model, column_name) %}
     {{ default__test_unique(model, column_name) }}
