@@ -2,26 +2,47 @@
 //! resolved to the relations they name, and write the SQL to `target/compiled/`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use minijinja::Value;
 
 use rayon::prelude::*;
 
 use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::jinja::context::{Phase, RefTarget, RenderScope, Resolver, RunFlags};
+use crate::jinja::context::{
+    EphemeralSql, Phase, RefTarget, RenderScope, Resolver, RunFlags, introspection,
+};
 use crate::jinja::environment::node_template;
+use crate::jinja::functions::{capturing_log_output, replay_log_output};
 use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
 use crate::sql::Relation;
 
-/// The relations every `ref()` and `source()` of the project resolves to.
-pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
+/// How many times this process rendered a node to compile it (the count
+/// `-v` prints after a run: each node compiles once).
+static RENDERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many node renders compiling has done so far.
+pub fn renders() -> usize {
+    RENDERS.load(Ordering::Relaxed)
+}
+
+/// The relations every `ref()` and `source()` of the project resolves to
+/// (with `--defer`, a ref to a node in `deferred`, by name, reads the
+/// relation an earlier run built), and `graph` as templates see it.
+pub fn resolver(
+    parsed: &Parsed,
+    graph: Value,
+    deferred: &BTreeMap<String, Relation>,
+) -> Arc<Resolver> {
     let mut resolver = Resolver {
         root: parsed.project.config.name.clone(),
+        graph,
         ..Resolver::default()
     };
     for node in crate::graph::referable(parsed) {
@@ -29,10 +50,7 @@ pub fn resolver(parsed: &Parsed) -> Arc<Resolver> {
         let target = if node.node.is_ephemeral() {
             RefTarget::Ephemeral(node.node.unique_id.clone())
         } else {
-            let relation = parsed
-                .deferred
-                .get(&node.node.name)
-                .unwrap_or(&node.relation);
+            let relation = deferred.get(&node.node.name).unwrap_or(&node.relation);
             RefTarget::Relation(relation.clone())
         };
         resolver.refs.insert(package, name, target);
@@ -63,20 +81,39 @@ pub fn compile_node(
     connection: Option<SharedConnection>,
     flags: RunFlags,
 ) -> Result<String> {
+    compile_node_inlining(parsed, resolver, node, connection, flags).map(|(sql, _)| sql)
+}
+
+/// [`compile_node`], with the ephemeral models the SQL inlines (and the
+/// node itself when it is one), by unique id: their `log()` lines are shown
+/// when the first node that inlines them runs (see
+/// [`Resolver::take_ephemeral_log`]).
+pub fn compile_node_inlining(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    node: &ParsedNode,
+    connection: Option<SharedConnection>,
+    flags: RunFlags,
+) -> Result<(String, Vec<String>)> {
     let (sql, ephemerals) = if node.node.is_ephemeral() {
         render_ephemeral(parsed, resolver, node, &connection)?
     } else {
         render_node(parsed, resolver, node, connection.clone(), flags)?
     };
+    let mut inlined: Vec<String> = Vec::new();
+    if node.node.is_ephemeral() {
+        inlined.push(node.node.unique_id.clone());
+    }
     if ephemerals.is_empty() {
-        return Ok(sql);
+        return Ok((sql, inlined));
     }
     let mut ctes = Vec::new();
     let mut done = BTreeSet::new();
     for id in ephemerals {
         add_cte(parsed, resolver, &id, &connection, &mut ctes, &mut done)?;
     }
-    Ok(inject_ctes(&sql, &ctes))
+    inlined.extend(done);
+    Ok((inject_ctes(&sql, &ctes), inlined))
 }
 
 /// Adds the CTE of the ephemeral model `id` after those of the ephemeral
@@ -118,17 +155,31 @@ fn render_ephemeral(
             .unwrap_or_else(|p| p.into_inner())
     };
     if let Some(rendered) = cache().get(&node.node.unique_id) {
-        return Ok(rendered.clone());
+        return Ok((rendered.sql.clone(), rendered.reads.clone()));
     }
-    let rendered = render_node(
-        parsed,
-        resolver,
-        node,
-        connection.clone(),
-        RunFlags::default(),
-    )?;
-    cache().insert(node.node.unique_id.clone(), rendered.clone());
-    Ok(rendered)
+    // Its log() lines wait for the first node that inlines it to run.
+    let ((rendered, seen), log) = capturing_log_output(|| {
+        introspection::watch(|| {
+            render_node(
+                parsed,
+                resolver,
+                node,
+                connection.clone(),
+                RunFlags::default(),
+            )
+        })
+    });
+    let (sql, reads) = rendered?;
+    cache().insert(
+        node.node.unique_id.clone(),
+        EphemeralSql {
+            sql: sql.clone(),
+            reads: reads.clone(),
+            read_database: seen.read_database,
+            log,
+        },
+    );
+    Ok((sql, reads))
 }
 
 /// `sql` with `ctes` in front: joined to its own `with` when it has one.
@@ -188,6 +239,7 @@ fn render_node(
     connection: Option<SharedConnection>,
     flags: RunFlags,
 ) -> Result<(String, Vec<String>)> {
+    RENDERS.fetch_add(1, Ordering::Relaxed);
     let mut scope = RenderScope::new(
         Phase::Compile,
         &node.node.unique_id,
@@ -226,36 +278,53 @@ fn render_node(
     Ok((sql, scope.ephemerals()))
 }
 
-/// Where a node's compiled SQL goes: `target/compiled/<project>/<file>`,
-/// and for a generic test `target/compiled/<project>/<properties file>/<test>.sql`.
-pub fn compiled_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
-    artifact_path(parsed, node, "compiled")
-}
-
-/// Where the SQL a node ran goes: `target/run/<project>/<file>`.
-pub fn run_path(parsed: &Parsed, node: &ParsedNode) -> PathBuf {
-    artifact_path(parsed, node, "run")
-}
-
-fn artifact_path(parsed: &Parsed, node: &ParsedNode, folder: &str) -> PathBuf {
-    // Only the file's plain components: a package outside the project (an
-    // absolute install path, `local: ../x`) still writes under target/.
-    let inside = crate::file_name::plain_components(&node.node.original_file_path);
-    let path = parsed
-        .project
-        .target_dir()
-        .join(folder)
-        .join(&node.node.package)
-        .join(inside);
-    if node.node.test.is_some() {
-        // A generic test's file is named by the test (its `name:` included),
-        // which must stay one file name under its properties file's folder.
-        path.join(crate::file_name::safe_file_name(
-            &node.node.path.to_string_lossy(),
-        ))
-    } else {
-        path
+/// `--full-refresh`, and whether an incremental model adds to its table: it
+/// does when the table exists and neither `--full-refresh` nor the model's
+/// `full_refresh` config asks for a rebuild (`full_refresh: false` protects
+/// it from `--full-refresh`).
+pub fn run_flags(
+    node: &ParsedNode,
+    connection: &SharedConnection,
+    full_refresh: bool,
+) -> Result<RunFlags> {
+    let mut flags = RunFlags {
+        full_refresh,
+        is_incremental: false,
+    };
+    if node.node.kind != NodeKind::Model || node.node.config.materialized() != "incremental" {
+        return Ok(flags);
     }
+    let full_refresh = node
+        .node
+        .config
+        .get("full_refresh")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(full_refresh);
+    let relation = &node.relation;
+    let exists = connection
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .find_relation(
+            relation.database.as_deref().unwrap_or_default(),
+            relation.schema.as_deref().unwrap_or_default(),
+            relation.identifier(),
+        )
+        .map_err(|e| Error::connection(format!("reading the catalog: {e}")))?
+        .is_some_and(|r| r.kind == crate::adapter::RelationType::Table);
+    flags.is_incremental = exists && !full_refresh;
+    Ok(flags)
+}
+
+/// A node compiled ahead of its run (by the SQL check before a build): the
+/// flags it was compiled with, its SQL, and what its `log()` calls said. The
+/// run uses it as it is when the flags are still the same.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub flags: RunFlags,
+    pub sql: String,
+    pub log: Vec<String>,
+    /// The ephemeral models its SQL inlines, by unique id.
+    pub inlined: Vec<String>,
 }
 
 /// Compiles every selected model and test in parallel, and writes the
@@ -265,7 +334,7 @@ pub fn compile_selected(
     graph: &Graph,
     selected: &std::collections::BTreeSet<String>,
 ) -> Result<BTreeMap<String, String>> {
-    let resolver = resolver(parsed);
+    let resolver = resolver(parsed, graph.template_value.clone(), &BTreeMap::new());
     let nodes: Vec<&ParsedNode> = graph
         .order
         .iter()
@@ -276,8 +345,10 @@ pub fn compile_selected(
     let results: Vec<Result<String>> = nodes
         .par_iter()
         .map(|node| {
-            let sql = compile_node(parsed, &resolver, node, None, RunFlags::default())?;
-            crate::files::write_if_changed(&compiled_path(parsed, node), &sql)?;
+            let (sql, inlined) =
+                compile_node_inlining(parsed, &resolver, node, None, RunFlags::default())?;
+            replay_log_output(&resolver.take_ephemeral_log(&inlined));
+            crate::files::write_if_changed(&parsed.compiled_path(node), &sql)?;
             Ok(sql)
         })
         .collect();

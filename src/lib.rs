@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod artifacts;
 pub mod cancel;
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod config;

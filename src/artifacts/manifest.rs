@@ -8,13 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
-use crate::compile::compiled_path;
 use crate::error::Result;
 use crate::files::write_file;
 use crate::graph::Graph;
+use crate::graph::manifest_nodes::{node_json, sources_json};
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::data_tests::md5_hex;
-use crate::project::node::NodeKind;
 
 /// Writes `target/manifest.json`.
 pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
@@ -135,146 +134,4 @@ pub fn write_manifest_compiled(
     // `rest` is an object: its members follow the nodes.
     text.push_str(&rest[1..]);
     write_file(&parsed.project.target_dir().join("manifest.json"), &text)
-}
-
-/// The project's sources as the manifest lists them, by unique id.
-fn sources_json(parsed: &Parsed) -> BTreeMap<&String, Json> {
-    parsed
-        .project
-        .sources
-        .iter()
-        .map(|(id, s)| {
-            let relation = crate::sql::Relation::new(
-                parsed.target.adapter,
-                &s.database,
-                &s.schema,
-                &s.identifier,
-            )
-            .with_quoting(s.quoting);
-            (
-                id,
-                json!({
-                    "database": s.database,
-                    "schema": s.schema,
-                    "name": s.name,
-                    "resource_type": "source",
-                    "package_name": s.package,
-                    "path": s.original_file_path,
-                    "original_file_path": s.original_file_path,
-                    "unique_id": s.unique_id,
-                    "fqn": [&s.package, &s.source_name, &s.name],
-                    "source_name": s.source_name,
-                    "identifier": s.identifier,
-                    "loaded_at_field": s.loaded_at_field,
-                    "freshness": s.freshness,
-                    "description": s.description,
-                    "columns": columns_json(&s.columns),
-                    "relation_name": relation.render(),
-                }),
-            )
-        })
-        .collect()
-}
-
-/// dbt's `graph` context variable: the manifest's nodes and sources, for
-/// templates that walk the project (`graph.nodes.values()`). Built only
-/// when some template mentions `graph`.
-pub fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
-    let mentioned = parsed
-        .project
-        .macros
-        .iter()
-        .any(|m| m.source.contains("graph"))
-        || parsed
-            .nodes
-            .values()
-            .any(|n| n.node.raw_code.contains("graph"));
-    if !mentioned {
-        return minijinja::Value::UNDEFINED;
-    }
-    let nodes: BTreeMap<&String, Json> = parsed
-        .nodes
-        .iter()
-        .map(|(id, node)| (id, node_json(parsed, graph, node)))
-        .collect();
-    crate::jinja::json_value(&json!({
-        "nodes": nodes,
-        "sources": sources_json(parsed),
-        "exposures": {},
-        "metrics": {},
-        "groups": {},
-        "semantic_models": {},
-        "saved_queries": {},
-    }))
-}
-
-/// The columns a properties file describes, by name, as the manifest (and
-/// `graph`, which packages such as codegen read) gives them.
-fn columns_json(columns: &[crate::project::node::ColumnInfo]) -> BTreeMap<&String, Json> {
-    columns
-        .iter()
-        .map(|c| {
-            (
-                &c.name,
-                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
-            )
-        })
-        .collect()
-}
-
-fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
-    let n = &node.node;
-    let id = &n.unique_id;
-    let mut depends_on: Vec<&String> = graph
-        .parents
-        .get(id)
-        .into_iter()
-        .flatten()
-        .chain(graph.source_parents.get(id).into_iter().flatten())
-        .collect();
-    depends_on.sort();
-    let checksum = n.checksum(&parsed.project.root);
-    let columns = columns_json(&n.columns);
-    let relation_name = match n.kind {
-        NodeKind::Test => None,
-        NodeKind::Model if n.is_ephemeral() => None,
-        _ => Some(node.relation.render()),
-    };
-    let mut value = json!({
-        "database": node.relation.database,
-        "schema": node.relation.schema,
-        "name": n.name,
-        "resource_type": n.kind.resource_type(),
-        "package_name": n.package,
-        "path": n.path,
-        "original_file_path": n.original_file_path,
-        "unique_id": id,
-        "fqn": n.fqn,
-        "alias": node.relation.identifier(),
-        "checksum": {"name": "sha256", "checksum": checksum},
-        "config": n.config.0,
-        "tags": n.config.tags(),
-        "description": n.description,
-        "columns": columns,
-        "meta": n.config.get("meta").cloned().unwrap_or(json!({})),
-        "raw_code": n.raw_code,
-        "language": "sql",
-        "refs": node.refs.iter().map(|r| json!({"name": r.name, "package": r.package, "version": null})).collect::<Vec<_>>(),
-        "sources": node.sources.iter().map(|(s, t)| json!([s, t])).collect::<Vec<_>>(),
-        "depends_on": {"macros": [], "nodes": depends_on},
-        "compiled_path": (n.kind != NodeKind::Seed).then(|| compiled_path(parsed, node)),
-        "relation_name": relation_name,
-        "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
-    });
-    if let Some(test) = &n.test {
-        value["test_metadata"] = json!({
-            "name": test.name,
-            "kwargs": test.kwargs,
-            "namespace": test.namespace,
-        });
-        value["column_name"] = json!(test.column_name);
-        value["attached_node"] =
-            json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
-    }
-    value
 }

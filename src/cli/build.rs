@@ -58,7 +58,7 @@ pub fn run_nodes(
 ) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
-    let mut parsed = parse_project(global, project)?;
+    let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
     crate::artifacts::manifest::write_manifest(&parsed, &graph)?;
     let mut selected = match explicit {
@@ -68,19 +68,10 @@ pub fn run_nodes(
         }
         None => select_nodes(&parsed, &graph, &args.selection)?,
     };
-    if args.defer
-        && let Some(dir) = &args.selection.state
-    {
-        let state = crate::graph::state::State::load(dir)?;
-        for (id, node) in &parsed.nodes {
-            if !selected.contains(id)
-                && node.node.kind != NodeKind::Test
-                && let Some(relation) = state.relation(&parsed, id)
-            {
-                parsed.deferred.insert(node.node.name.clone(), relation);
-            }
-        }
-    }
+    let deferred = match (&args.selection.state, args.defer) {
+        (Some(dir), true) => crate::graph::state::State::load(dir)?.deferred(&parsed, &selected),
+        _ => Default::default(),
+    };
     // Ephemeral models are never built: their SQL is inlined where they are read.
     selected.retain(|id| {
         let node = &parsed.nodes[id];
@@ -97,29 +88,31 @@ pub fn run_nodes(
     } else {
         None
     };
-    if !args.no_check && which != Which::Seed {
+    let resolver = crate::compile::resolver(&parsed, graph.template_value.clone(), &deferred);
+    let check = (!args.no_check && which != Which::Seed).then(|| {
         // Models whose SQL reads columns that do not exist never reach the
         // database: they fail here, and what reads them is skipped.
         let connection: Option<crate::adapter::SharedConnection> = adapter
             .connect()
             .ok()
             .map(|c| std::sync::Arc::new(std::sync::Mutex::new(c)));
-        let report = crate::lineage::check::check_project(&parsed, &graph, &selected, connection);
+        let report = crate::check::check_project(
+            &parsed,
+            &graph,
+            &selected,
+            &resolver,
+            connection,
+            args.full_refresh,
+        );
         for (id, warning) in &report.warnings {
             if selected.contains(id) {
                 output::diagnostic(warning);
             }
         }
-        let blocked = report
-            .errors
-            .into_iter()
-            .filter(|(id, _)| selected.contains(id))
-            .filter_map(|(id, mut diagnostics)| {
-                (!diagnostics.is_empty()).then(|| (id, diagnostics.remove(0)))
-            })
-            .collect();
-        let _ = parsed.blocked.set(blocked);
-    }
+        report
+    });
+    let plan = exec::Plan::new(selected, resolver, check);
+    let selected = &plan.selected;
     let threads = args.threads.unwrap_or(parsed.target.threads);
     if selected.is_empty() {
         output::diagnostic(&crate::diagnostic::Diagnostic::warning(
@@ -142,15 +135,15 @@ pub fn run_nodes(
     if !parsed.project.run_hooks(true).is_empty() && !selected.is_empty() {
         let connection: crate::adapter::SharedConnection =
             std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
-        exec::create_schemas(&parsed, &selected, &connection)?;
+        exec::create_schemas(&parsed, selected, &connection)?;
     }
-    let hooks_ok = project_hooks(&parsed, adapter.as_ref(), "on-run-start", None)?;
+    let hooks_ok = project_hooks(&parsed, &plan, adapter.as_ref(), "on-run-start", None)?;
     let mut results = if hooks_ok {
         output::start_progress(selected.len());
         exec::run(
             &parsed,
             &graph,
-            &selected,
+            &plan,
             adapter.as_ref(),
             options,
             &mut |result, index, total| output::node_line(result, index, total),
@@ -165,11 +158,18 @@ pub fn run_nodes(
         }
     };
     let end_ok = results.cancelled
-        || project_hooks(&parsed, adapter.as_ref(), "on-run-end", Some(&results))?;
+        || project_hooks(
+            &parsed,
+            &plan,
+            adapter.as_ref(),
+            "on-run-end",
+            Some(&results),
+        )?;
     if !hooks_ok || !end_ok {
         results.hooks_failed = true;
     }
     output::summary(&results);
+    output::compile_renders(crate::compile::renders());
     let run_args = artifacts::RunArgs {
         which: which.name().to_string(),
         select: args.selection.select.clone(),
@@ -223,6 +223,7 @@ fn writes(
 /// of their own, one line each; false when one failed (it is reported).
 fn project_hooks(
     parsed: &crate::parse::Parsed,
+    plan: &exec::Plan,
     adapter: &dyn crate::adapter::Adapter,
     kind: &str,
     results: Option<&exec::RunResults>,
@@ -233,7 +234,7 @@ fn project_hooks(
     }
     let connection: crate::adapter::SharedConnection =
         std::sync::Arc::new(std::sync::Mutex::new(adapter.connect()?));
-    let resolver = crate::compile::resolver(parsed);
+    let resolver = &plan.resolver;
     let extra = results.map(|r| hook_results(parsed, r)).unwrap_or_default();
     for (index, sql) in hooks.iter().enumerate() {
         if crate::cancel::cancelled() {
@@ -243,7 +244,7 @@ fn project_hooks(
         let started = std::time::Instant::now();
         let outcome = crate::materialize::operation::run_project_hook(
             parsed,
-            &resolver,
+            resolver,
             &connection,
             kind,
             index,

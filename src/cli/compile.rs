@@ -39,7 +39,7 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
     let mut failed = false;
     if !args.no_check {
         let lineage = crate::lineage::project::analyze(&parsed, &graph, &compiled, None);
-        let report = crate::lineage::check::check(&parsed, &lineage);
+        let report = crate::check::check(&parsed, &lineage);
         for warning in report.warnings.values() {
             super::output::diagnostic(warning);
         }

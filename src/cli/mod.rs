@@ -225,13 +225,9 @@ pub fn load_dbt_project(
     Ok((config, renderer))
 }
 
-/// The graph of a parsed project; templates then see it as dbt's `graph`.
+/// The graph of a parsed project (with what templates see as dbt's `graph`).
 pub fn build_graph(parsed: &crate::parse::Parsed) -> Result<crate::graph::Graph> {
-    let graph = crate::graph::Graph::build(parsed)?;
-    let _ = parsed
-        .graph
-        .set(crate::artifacts::manifest::graph_value(parsed, &graph));
-    Ok(graph)
+    crate::graph::Graph::build(parsed)
 }
 
 /// Loads the project the global arguments point at.

@@ -24,14 +24,16 @@ pub fn run(global: &GlobalArgs, args: &OperationArgs) -> Result<i32> {
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(global, project)?;
-    let _ = super::build_graph(&parsed);
+    // A project whose graph cannot be built (a cycle) runs no operation, as
+    // in dbt.
+    let graph = super::build_graph(&parsed)?;
     let kwargs = match &args.args {
         Some(text) => parse_vars(text)?,
         None => Default::default(),
     };
     let adapter = adapter::for_target(&parsed.target)?;
     let connection: adapter::SharedConnection = Arc::new(Mutex::new(adapter.connect()?));
-    let resolver = crate::compile::resolver(&parsed);
+    let resolver = crate::compile::resolver(&parsed, graph.template_value, &Default::default());
     match run_operation(&parsed, &resolver, &connection, &args.macro_name, &kwargs) {
         Ok(_) => Ok(EXIT_OK),
         Err(diagnostic) => {

@@ -89,6 +89,19 @@ pub fn parse_stats(stats: &crate::parse::ParseStats) {
     }
 }
 
+/// With `-v`: how many renders compiling the run's nodes took (each node
+/// compiles once: the SQL check's render is the one the run uses, unless it
+/// read the database).
+pub fn compile_renders(renders: usize) {
+    if !verbosity().verbose || format() == LogFormat::Json {
+        return;
+    }
+    line(&format!(
+        "Compiling took {renders} render{} of nodes",
+        if renders == 1 { "" } else { "s" }
+    ));
+}
+
 /// One JSON event on stdout.
 fn event(value: serde_json::Value) {
     line(&value.to_string());

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::adapter::{Adapter, SharedConnection};
-use crate::compile::resolver;
 use crate::config::NodeConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -17,9 +16,11 @@ use crate::materialize::{Options, TestCounts, materialize};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
 use crate::secrets;
-use plan::Plan;
+use order::Order;
+pub use plan::Plan;
 
 use crate::cancel;
+pub mod order;
 pub mod plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,17 +117,18 @@ pub struct ExecOptions {
     pub tests_gate: bool,
 }
 
-/// Runs `selected` (unique ids) of `graph`; `report` hears of each node as it
+/// Runs what `plan` selected of `graph`; `report` hears of each node as it
 /// finishes, with its position and the total.
 pub fn run(
     parsed: &Parsed,
     graph: &Graph,
-    selected: &BTreeSet<String>,
+    plan: &Plan,
     adapter: &dyn Adapter,
     options: ExecOptions,
     report: &mut dyn FnMut(&NodeResult, usize, usize),
 ) -> Result<RunResults> {
     let started = Instant::now();
+    let selected = &plan.selected;
     let total = selected.len();
     if total == 0 {
         return Ok(RunResults::default());
@@ -138,10 +140,9 @@ pub fn run(
         connections.push(Arc::new(Mutex::new(adapter.connect()?)));
     }
     create_schemas(parsed, selected, &connections[0])?;
-    let resolver = resolver(parsed);
-    let plan = Plan::new(parsed, graph, selected, options.tests_gate);
+    let order = Order::new(parsed, graph, selected, options.tests_gate);
 
-    let mut waiting: BTreeMap<&str, usize> = plan
+    let mut waiting: BTreeMap<&str, usize> = order
         .deps
         .iter()
         .map(|(id, ds)| (id.as_str(), ds.len()))
@@ -171,7 +172,6 @@ pub fn run(
         for (index, connection) in connections.iter().enumerate() {
             let job_rx = job_rx.clone();
             let done_tx = done_tx.clone();
-            let resolver = resolver.clone();
             let thread_id = format!("Thread-{}", index + 1);
             scope.spawn(move || {
                 // Why this worker has no connection: its connection was
@@ -200,7 +200,7 @@ pub fn run(
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         run_node(
                             parsed,
-                            &resolver,
+                            plan,
                             &id,
                             connection.clone(),
                             options.materialize,
@@ -262,7 +262,7 @@ pub fn run(
             results.push(result);
             if failed {
                 let what = describe_upstream(parsed, &id);
-                for child in plan.downstream(&id) {
+                for child in order.downstream(&id) {
                     if skipped.insert(child.clone()) {
                         finished += 1;
                         let skip = skipped_result(parsed, &child, format!("skipped: {what}"));
@@ -274,7 +274,7 @@ pub fn run(
                     stopped_by = Some(what);
                 }
             }
-            for child in plan.dependents.get(&id).into_iter().flatten() {
+            for child in order.dependents.get(&id).into_iter().flatten() {
                 if let Some(n) = waiting.get_mut(child.as_str()) {
                     *n -= 1;
                     if *n == 0 && !skipped.contains(child) {
@@ -349,7 +349,7 @@ fn skipped_result(parsed: &Parsed, id: &str, message: String) -> NodeResult {
 /// Builds (or tests) one node and says how it went.
 fn run_node(
     parsed: &Parsed,
-    resolver: &Arc<crate::jinja::context::Resolver>,
+    plan: &Plan,
     id: &str,
     connection: SharedConnection,
     options: Options,
@@ -358,12 +358,19 @@ fn run_node(
     let node = &parsed.nodes[id];
     let start = Instant::now();
     let started_at = now();
-    let outcome = match parsed.blocked.get().and_then(|blocked| blocked.get(id)) {
+    let outcome = match plan.blocked.get(id) {
         Some(diagnostic) => Err(crate::materialize::NodeFailure {
             diagnostic: Box::new(diagnostic.clone()),
             run_file: None,
         }),
-        None => materialize(parsed, resolver, node, connection, options),
+        None => materialize(
+            parsed,
+            &plan.resolver,
+            node,
+            connection,
+            options,
+            plan.compiled.get(id),
+        ),
     };
     let seconds = start.elapsed().as_secs_f64();
     let timing = Some((started_at, now()));
@@ -478,8 +485,7 @@ fn node_result(
             .display_path(&node.node.original_file_path)
             .display()
             .to_string(),
-        compiled_path: (node.node.kind != NodeKind::Seed)
-            .then(|| crate::compile::compiled_path(parsed, node)),
+        compiled_path: (node.node.kind != NodeKind::Seed).then(|| parsed.compiled_path(node)),
     }
 }
 

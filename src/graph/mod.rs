@@ -5,6 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
+pub mod manifest_nodes;
 pub mod select;
 pub mod selectors;
 pub mod state;
@@ -29,6 +30,9 @@ pub struct Graph {
     pub children: BTreeMap<String, BTreeSet<String>>,
     /// Sources each node reads, by unique id.
     pub source_parents: BTreeMap<String, BTreeSet<String>>,
+    /// What templates see as dbt's `graph` (the manifest's nodes and
+    /// sources); undefined when no template of the project mentions it.
+    pub template_value: minijinja::Value,
 }
 
 impl Graph {
@@ -109,14 +113,17 @@ impl Graph {
             Some(order) => order,
             None => return Err(cycle_error(&dag, parsed)),
         };
-        Ok(Graph {
+        let mut graph = Graph {
             dag,
             index,
             order,
             parents,
             children,
             source_parents,
-        })
+            template_value: minijinja::Value::UNDEFINED,
+        };
+        graph.template_value = manifest_nodes::graph_value(parsed, &graph);
+        Ok(graph)
     }
 
     /// Every node downstream of `id`.

@@ -112,6 +112,23 @@ impl State {
         }
     }
 
+    /// `--defer`: where refs to the nodes not `selected` point instead, by
+    /// name (the relations the state's run built; tests are not read).
+    pub fn deferred(
+        &self,
+        parsed: &Parsed,
+        selected: &std::collections::BTreeSet<String>,
+    ) -> BTreeMap<String, Relation> {
+        parsed
+            .nodes
+            .iter()
+            .filter(|(id, node)| {
+                !selected.contains(*id) && node.node.kind != crate::project::node::NodeKind::Test
+            })
+            .filter_map(|(id, node)| Some((node.node.name.clone(), self.relation(parsed, id)?)))
+            .collect()
+    }
+
     /// Where the state's run built `unique_id`, for `--defer`.
     pub fn relation(&self, parsed: &Parsed, unique_id: &str) -> Option<Relation> {
         let node = self.nodes.get(unique_id)?;

@@ -49,28 +49,47 @@ pub fn env_var_allowing_secrets(name: &str, default: Option<Value>) -> Result<Va
 }
 
 thread_local! {
-    /// Set while kiln renders a node for its own purposes (the SQL check
-    /// before a build), whose `log()` and `print()` the user must not see
-    /// a second time.
-    static SILENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while kiln renders a node ahead of its run (the SQL check before
+    /// a build): its `log()` and `print()` lines are kept, to be shown when
+    /// the node runs, or never when it renders again then.
+    static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `log()` and `print()` silent on this thread.
-pub fn without_log_output<T>(f: impl FnOnce() -> T) -> T {
-    /// Puts the flag back however `f` ends (a panic included).
-    struct Restore(bool);
+/// Runs `f` with `log()` and `print()` on this thread kept, not printed;
+/// gives what they said, in order (redacted).
+pub fn capturing_log_output<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    /// Puts the outer capture back however `f` ends (a panic included).
+    struct Restore(Option<Vec<String>>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            SILENT.with(|s| s.set(self.0));
+            CAPTURED.with(|c| *c.borrow_mut() = self.0.take());
         }
     }
-    let _restore = Restore(SILENT.with(|s| s.replace(true)));
-    f()
+    let mut restore = Restore(CAPTURED.with(|c| c.borrow_mut().replace(Vec::new())));
+    let result = f();
+    let lines = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    CAPTURED.with(|c| *c.borrow_mut() = restore.0.take());
+    (result, lines)
+}
+
+/// Prints lines a capture kept, as `log()` would have.
+pub fn replay_log_output(lines: &[String]) {
+    for line in lines {
+        eprintln!("{line}");
+    }
 }
 
 fn say(message: &Value) {
-    if !SILENT.with(|s| s.get()) {
-        eprintln!("{}", secrets::redact(&message.to_string()));
+    let line = secrets::redact(&message.to_string());
+    let kept = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push(line.clone());
+            true
+        }
+        None => false,
+    });
+    if !kept {
+        eprintln!("{line}");
     }
 }
 

@@ -1,6 +1,5 @@
 //! Lineage: how models' columns derive from their upstreams' columns.
 
-pub mod check;
 pub mod columns;
 pub mod export;
 pub mod project;

@@ -12,15 +12,15 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::adapter::SharedConnection;
-use crate::compile::{compile_node, compiled_path, run_path};
+use crate::compile::{Compiled, compile_node_inlining, run_flags};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::{Error, Location};
 use crate::files::write_if_changed;
-use crate::jinja::context::{Phase, RenderScope, Resolver, RunFlags};
+use crate::jinja::context::{Phase, RenderScope, Resolver};
+use crate::jinja::functions::replay_log_output;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
-use crate::sql::RelationType;
 
 /// Why a node failed.
 #[derive(Debug, Clone)]
@@ -77,13 +77,16 @@ pub struct Options {
     pub warn_error: bool,
 }
 
-/// Builds `node` on `connection`.
+/// Builds `node` on `connection`; with the SQL the check before the run
+/// compiled it to (`precompiled`), which is used as it is when it was
+/// compiled with the flags the node runs with.
 pub fn materialize(
     parsed: &Parsed,
     resolver: &Arc<Resolver>,
     node: &ParsedNode,
     connection: SharedConnection,
     options: Options,
+    precompiled: Option<&Compiled>,
 ) -> Result<Materialized, NodeFailure> {
     let fail = |e: Error| NodeFailure::from_error(&e);
     let source_file = parsed.project.display_path(&node.node.original_file_path);
@@ -116,13 +119,22 @@ pub fn materialize(
         )
     })?;
 
-    let flags = run_flags(node, &materialized, &connection, options).map_err(fail)?;
+    let flags = run_flags(node, &connection, options.full_refresh).map_err(fail)?;
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
         NodeKind::Model | NodeKind::Test | NodeKind::Snapshot => {
-            let sql = compile_node(parsed, resolver, node, Some(connection.clone()), flags)
-                .map_err(fail)?;
-            write_if_changed(&compiled_path(parsed, node), &sql).map_err(fail)?;
+            let (sql, inlined) = match precompiled.filter(|c| c.flags == flags) {
+                Some(compiled) => {
+                    replay_log_output(&compiled.log);
+                    (compiled.sql.clone(), compiled.inlined.clone())
+                }
+                None => {
+                    compile_node_inlining(parsed, resolver, node, Some(connection.clone()), flags)
+                        .map_err(fail)?
+                }
+            };
+            replay_log_output(&resolver.take_ephemeral_log(&inlined));
+            write_if_changed(&parsed.compiled_path(node), &sql).map_err(fail)?;
             Some(sql)
         }
         NodeKind::Seed => None,
@@ -163,7 +175,7 @@ pub fn materialize(
     let scope = Arc::new(scope);
     let ctx = parsed.context(&node.node, scope.clone(), node.relation.clone(), sql, extra);
 
-    let run_file = run_path(parsed, node);
+    let run_file = parsed.run_path(node);
     let begin = lock(&connection).begin();
     if let Err(e) = begin {
         return Err(NodeFailure::new(Diagnostic::error(
@@ -223,42 +235,6 @@ pub fn materialize(
             ))
         }
     }
-}
-
-/// `--full-refresh`, and whether an incremental model adds to its table: it
-/// does when the table exists and neither `--full-refresh` nor the model's
-/// `full_refresh` config asks for a rebuild (`full_refresh: false` protects
-/// it from `--full-refresh`).
-fn run_flags(
-    node: &ParsedNode,
-    materialized: &str,
-    connection: &SharedConnection,
-    options: Options,
-) -> Result<RunFlags, Error> {
-    let mut flags = RunFlags {
-        full_refresh: options.full_refresh,
-        is_incremental: false,
-    };
-    if materialized != "incremental" {
-        return Ok(flags);
-    }
-    let full_refresh = node
-        .node
-        .config
-        .get("full_refresh")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(options.full_refresh);
-    let relation = &node.relation;
-    let exists = lock(connection)
-        .find_relation(
-            relation.database.as_deref().unwrap_or_default(),
-            relation.schema.as_deref().unwrap_or_default(),
-            relation.identifier(),
-        )
-        .map_err(|e| Error::connection(format!("reading the catalog: {e}")))?
-        .is_some_and(|r| r.kind == RelationType::Table);
-    flags.is_incremental = exists && !full_refresh;
-    Ok(flags)
 }
 
 /// The one row of a test's `main` statement: failures, should_warn, should_error.

@@ -24,6 +24,7 @@ use crate::sql::Relation;
 mod checks;
 mod parsed;
 pub mod partial;
+mod paths;
 
 use checks::{check_test_config, keyword_location, test_error};
 pub use parsed::{generic_test_macro_name, model_value};
@@ -75,17 +76,8 @@ pub struct Parsed {
     pub nodes: BTreeMap<String, ParsedNode>,
     /// Unknown keys in `{{ config() }}` calls, with where they are.
     pub warnings: Vec<Diagnostic>,
-    /// `--defer`: where refs to nodes not selected point instead, by name
-    /// (the relations an earlier run built).
-    pub deferred: BTreeMap<String, Relation>,
     /// What the parse rendered and what it reused.
     pub stats: ParseStats,
-    /// dbt's `graph` variable, set once the graph is built (see
-    /// [`crate::artifacts::manifest::graph_value`]); undefined while parsing.
-    pub graph: std::sync::OnceLock<Value>,
-    /// Models the SQL check stopped before they reach the database, with why
-    /// (see [`crate::lineage::check`]).
-    pub blocked: std::sync::OnceLock<BTreeMap<String, crate::diagnostic::Diagnostic>>,
 }
 
 /// How many nodes a parse rendered, and how many it took from the last
@@ -128,10 +120,7 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
         nodes: BTreeMap::new(),
         project,
         warnings: Vec::new(),
-        deferred: BTreeMap::new(),
         stats: ParseStats::default(),
-        graph: std::sync::OnceLock::new(),
-        blocked: std::sync::OnceLock::new(),
     };
     let cache = PartialParse::load(&parsed.project, partial);
     let outcomes: Vec<NodeOutcome> = parsed

@@ -44,6 +44,7 @@ impl Parsed {
         sql: Option<String>,
         extra: Vec<(&'static str, Value)>,
     ) -> Value {
+        let graph = scope.graph();
         NodeContext {
             scope,
             target: self.target.clone(),
@@ -56,7 +57,7 @@ impl Parsed {
             sql,
             invocation_id: &self.invocation.invocation_id,
             run_started_at: &self.invocation.run_started_at,
-            graph: self.graph.get().cloned().unwrap_or(Value::UNDEFINED),
+            graph,
             extra,
         }
         .into_value()

@@ -18,6 +18,7 @@ mod compat_packages;
 mod compat_postgres;
 mod compat_projects;
 mod compat_runtime;
+mod compile_once;
 mod cross_database;
 mod data_tests;
 mod dbt_utils;

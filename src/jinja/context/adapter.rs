@@ -14,28 +14,58 @@ use super::super::relation::relation_of;
 use super::statement::result_value;
 use super::{Phase, RenderScope, invalid, lock, split_kwargs};
 
-/// Whether a render asked the database about a relation that does not
-/// exist yet. The SQL such a render gives (a column list from
-/// `get_columns_in_relation`) is not what the model will run once its
-/// parents are built, so the SQL check before a build leaves it unchecked.
+/// Whether a render read the database, and whether it asked about a
+/// relation that does not exist yet. The SQL such a render gives (a column
+/// list from `get_columns_in_relation`, values from `run_query`) may not be
+/// what the model runs once its parents are built: the SQL check before a
+/// build leaves a model that missed a relation unchecked, and the run
+/// renders again a model whose check render read the database.
 pub mod introspection {
     use std::cell::Cell;
 
+    /// What a watched render did.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Seen {
+        /// It ran a query or read the catalog.
+        pub read_database: bool,
+        /// It read the columns of a relation that does not exist.
+        pub missing_relation: bool,
+    }
+
     thread_local! {
-        static MISSED: Cell<bool> = const { Cell::new(false) };
+        static SEEN: Cell<Seen> = const { Cell::new(Seen { read_database: false, missing_relation: false }) };
     }
 
-    pub(super) fn saw_missing_relation() {
-        MISSED.with(|m| m.set(true));
+    pub(crate) fn saw_missing_relation() {
+        SEEN.with(|s| {
+            s.set(Seen {
+                read_database: true,
+                missing_relation: true,
+            })
+        });
     }
 
-    /// Runs `f` (a render, on this thread) and says whether it read a
-    /// relation that does not exist.
-    pub fn watch<T>(f: impl FnOnce() -> T) -> (T, bool) {
-        let before = MISSED.with(|m| m.replace(false));
+    pub(crate) fn saw_database() {
+        SEEN.with(|s| {
+            let mut seen = s.get();
+            seen.read_database = true;
+            s.set(seen);
+        });
+    }
+
+    /// Runs `f` (a render, on this thread) and says what it read. A watch
+    /// inside another one leaves what it saw to the outer one too.
+    pub fn watch<T>(f: impl FnOnce() -> T) -> (T, Seen) {
+        let before = SEEN.with(|s| s.replace(Seen::default()));
         let result = f();
-        let missed = MISSED.with(|m| m.replace(before));
-        (result, missed)
+        let seen = SEEN.with(|s| s.get());
+        SEEN.with(|s| {
+            s.set(Seen {
+                read_database: before.read_database || seen.read_database,
+                missing_relation: before.missing_relation || seen.missing_relation,
+            })
+        });
+        (result, seen)
     }
 }
 
@@ -227,6 +257,7 @@ impl AdapterObject {
         let Some(connection) = &self.scope.connection else {
             return Ok(Value::from(()));
         };
+        introspection::saw_database();
         let found = lock(connection)
             .find_relation(database, schema, identifier)
             .map_err(|e| invalid(format!("reading the catalog of {schema}: {e}")))?;
@@ -246,6 +277,7 @@ impl AdapterObject {
         let Some(connection) = &self.scope.connection else {
             return Ok(Value::from(Vec::<Value>::new()));
         };
+        introspection::saw_database();
         let database = relation.database.clone().unwrap_or_default();
         let schema = relation.schema.clone().unwrap_or_default();
         let columns = lock(connection)
@@ -276,6 +308,7 @@ impl AdapterObject {
             .clone()
             .unwrap_or_else(|| self.target.database.clone());
         let schema = relation.schema.clone().unwrap_or_default();
+        introspection::saw_database();
         lock(&self.scope.executed).push(format!("-- create schema {schema}"));
         lock(connection)
             .create_schema(&database, &schema)
@@ -287,6 +320,7 @@ impl AdapterObject {
         let (Some(connection), Some(seed)) = (&self.scope.connection, &self.scope.seed) else {
             return Ok(Value::from(""));
         };
+        introspection::saw_database();
         lock(&self.scope.executed).push(format!(
             "-- {} rows loaded into {}",
             seed.rows.len(),

@@ -24,7 +24,7 @@ mod statement;
 pub use adapter::introspection;
 pub use config::Vars;
 pub use node::{NodeContext, set_which, which};
-pub use resolve::{RefTarget, Resolver};
+pub use resolve::{EphemeralSql, RefTarget, Resolver};
 pub use scope::{Captured, FailedStatement, Phase, RefCall, RenderScope, RunFlags, SeedData};
 
 use std::sync::Mutex;

@@ -28,7 +28,48 @@ pub struct Resolver {
     /// reads, by unique id: rendered once for the whole run, however many
     /// models inline it (a chain of them would otherwise render its upstream
     /// again for every link).
-    pub ephemeral_sql: std::sync::Mutex<HashMap<String, (String, Vec<String>)>>,
+    pub ephemeral_sql: std::sync::Mutex<HashMap<String, EphemeralSql>>,
+    /// dbt's `graph` variable, as the graph stage built it.
+    pub graph: Value,
+}
+
+/// An ephemeral model rendered once for the run: its SQL, the ephemeral
+/// models it reads, and whether its render read the database (then what it
+/// gives may change once its parents are rebuilt: see
+/// [`Resolver::forget_database_reads`]).
+#[derive(Debug, Clone)]
+pub struct EphemeralSql {
+    pub sql: String,
+    pub reads: Vec<String>,
+    pub read_database: bool,
+    /// What its `log()` calls said, until a node that inlines it runs.
+    pub log: Vec<String>,
+}
+
+impl Resolver {
+    /// Forgets the ephemeral models whose render read the database: the SQL
+    /// check renders before anything is built, and the run renders them
+    /// again once their parents are.
+    pub fn forget_database_reads(&self) {
+        self.ephemeral_sql
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, e| !e.read_database);
+    }
+
+    /// The `log()` lines of the ephemeral models `ids` not shown yet: each
+    /// ephemeral model's lines are shown once a run, when the first node
+    /// that inlines it runs (or compiles, in `kiln compile`).
+    pub fn take_ephemeral_log(&self, ids: &[String]) -> Vec<String> {
+        let mut cache = self.ephemeral_sql.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lines = Vec::new();
+        for id in ids {
+            if let Some(entry) = cache.get_mut(id) {
+                lines.append(&mut entry.log);
+            }
+        }
+        lines
+    }
 }
 
 /// What a `ref()` resolves to while compiling.

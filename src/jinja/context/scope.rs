@@ -109,6 +109,15 @@ impl RenderScope {
         }
     }
 
+    /// dbt's `graph`: what the graph stage built, once there is a resolver
+    /// (compiling and executing); undefined while parsing.
+    pub fn graph(&self) -> minijinja::Value {
+        self.resolver
+            .as_ref()
+            .map(|r| r.graph.clone())
+            .unwrap_or(minijinja::Value::UNDEFINED)
+    }
+
     pub fn with_resolver(mut self, resolver: Arc<Resolver>) -> Self {
         self.resolver = Some(resolver);
         self
@@ -169,6 +178,7 @@ impl RenderScope {
         let Some(connection) = &self.connection else {
             return Ok(None);
         };
+        super::introspection::saw_database();
         lock(&self.executed).push(sql.to_string());
         let mut conn = lock(connection);
         let outcome = if fetch {

@@ -1,4 +1,6 @@
-//! SQL checked before it runs: from a project's column lineage, an error for
+//! The SQL check, between `graph` and `exec`: SQL checked before it runs.
+//! It compiles the models a run selects (the run then uses that SQL: see
+//! [`check_project`]) and, from the project's column lineage, gives an error for
 //! each model that reads a column its upstream relation does not have (at
 //! the line of the model's own file that names it), and a warning for each
 //! model whose SQL kiln's parser cannot read (it runs unchecked: sqlparser
@@ -7,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::project::ProjectLineage;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::error::Location;
+use crate::lineage::project::ProjectLineage;
 use crate::parse::Parsed;
 
 /// What the check found.
@@ -19,6 +21,9 @@ pub struct CheckReport {
     pub errors: BTreeMap<String, Vec<Diagnostic>>,
     /// Models whose SQL kiln's parser cannot read (they run unchecked).
     pub warnings: BTreeMap<String, Diagnostic>,
+    /// The selected models compiled for the check whose SQL the run uses
+    /// as it is (see [`check_project`]).
+    pub compiled: BTreeMap<String, crate::compile::Compiled>,
 }
 
 pub fn check(parsed: &Parsed, lineage: &ProjectLineage) -> CheckReport {
@@ -69,7 +74,7 @@ pub fn check(parsed: &Parsed, lineage: &ProjectLineage) -> CheckReport {
         let Some(node) = parsed.nodes.get(id) else {
             continue;
         };
-        let compiled = crate::compile::compiled_path(parsed, node);
+        let compiled = parsed.compiled_path(node);
         let location = if failure.line > 0 {
             Location::at(
                 &compiled,
@@ -160,18 +165,29 @@ pub fn find_in_source(source: &str, word: &str) -> Option<(usize, usize)> {
 }
 
 /// The check of the `selected` models (and the models they read, whose
-/// columns they need), compiled as `build` compiles them: with
-/// `connection` when there is one, so that macros that read the catalog
-/// (`dbt_utils.star`) render as they will run. A model that does not
-/// compile here is left unchecked, never flagged.
+/// columns they need), compiled as the run will compile them: with the
+/// run's `resolver` and `connection` when there is one (so that macros that
+/// read the catalog, `dbt_utils.star`, render as they will run), and each
+/// selected model with the flags it runs with (an incremental model's
+/// incremental branch is what is checked). A model that does not compile
+/// here is left unchecked, never flagged.
+///
+/// The selected models whose render did not read the database come back in
+/// [`CheckReport::compiled`]: the run uses that SQL and does not render them
+/// again. One whose render did (its SQL may change once its parents are
+/// rebuilt) renders again when it runs; so do the ephemeral models it read.
 pub fn check_project(
     parsed: &Parsed,
     graph: &crate::graph::Graph,
     selected: &std::collections::BTreeSet<String>,
+    resolver: &std::sync::Arc<crate::jinja::context::Resolver>,
     connection: Option<crate::adapter::SharedConnection>,
+    full_refresh: bool,
 ) -> CheckReport {
+    use crate::compile::{Compiled, compile_node_inlining, run_flags};
+    use crate::jinja::context::{RunFlags, introspection};
+    use crate::jinja::functions::capturing_log_output;
     use rayon::prelude::*;
-    let resolver = crate::compile::resolver(parsed);
     // The selected models and what they read: nothing else is compiled (its
     // macros may query the database).
     let mut wanted: std::collections::BTreeSet<&str> =
@@ -194,32 +210,50 @@ pub fn check_project(
             )
         })
         .collect();
-    let compiled: BTreeMap<String, String> = models
+    let rendered: Vec<(String, Compiled, introspection::Seen)> = models
         .par_iter()
         .filter_map(|node| {
-            // The build renders each model again when it runs it; its log()
-            // lines are printed then, not twice.
-            let (compiled, read_missing) = crate::jinja::context::introspection::watch(|| {
-                crate::jinja::functions::without_log_output(|| {
-                    crate::compile::compile_node(
-                        parsed,
-                        &resolver,
-                        node,
-                        connection.clone(),
-                        crate::jinja::context::RunFlags::default(),
-                    )
+            let id = &node.node.unique_id;
+            let runs = selected.contains(id);
+            let flags = match (&connection, runs) {
+                (Some(connection), true) => run_flags(node, connection, full_refresh).ok()?,
+                _ => RunFlags::default(),
+            };
+            // Its log() lines are shown when it runs, not now.
+            let ((compiled, seen), log) = capturing_log_output(|| {
+                introspection::watch(|| {
+                    compile_node_inlining(parsed, resolver, node, connection.clone(), flags)
                 })
             });
-            // Rendered against a parent not built yet (a fresh schema), the
-            // SQL is not what will run: unchecked, like one that fails here.
-            if read_missing {
-                return None;
-            }
-            compiled.ok().map(|sql| (node.node.unique_id.clone(), sql))
+            let (sql, inlined) = compiled.ok()?;
+            let compiled = Compiled {
+                flags,
+                sql,
+                log,
+                inlined,
+            };
+            Some((id.clone(), compiled, seen))
         })
         .collect();
-    let lineage = super::project::analyze(parsed, graph, &compiled, None);
-    check(parsed, &lineage)
+    // Ephemeral SQL that read the database renders again in the run.
+    resolver.forget_database_reads();
+    let mut checked = BTreeMap::new();
+    let mut reusable = BTreeMap::new();
+    for (id, compiled, seen) in rendered {
+        // Rendered against a parent not built yet (a fresh schema), the SQL
+        // is not what will run: unchecked, like one that fails here.
+        if !seen.missing_relation {
+            checked.insert(id.clone(), compiled.sql.clone());
+        }
+        // Without a connection, what a query would have given is missing.
+        if connection.is_some() && !seen.read_database && selected.contains(&id) {
+            reusable.insert(id, compiled);
+        }
+    }
+    let lineage = crate::lineage::project::analyze(parsed, graph, &checked, None);
+    let mut report = check(parsed, &lineage);
+    report.compiled = reusable;
+    report
 }
 
 #[cfg(test)]

@@ -1,0 +1,153 @@
+//! The project's nodes and sources in dbt's manifest shape: the nodes of
+//! `target/manifest.json`, and the `graph` variable templates read (dbt's
+//! flat manifest), which the graph stage builds once.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use super::Graph;
+use crate::parse::{Parsed, ParsedNode};
+use crate::project::node::NodeKind;
+
+/// The project's sources as the manifest lists them, by unique id.
+pub fn sources_json(parsed: &Parsed) -> BTreeMap<&String, Json> {
+    parsed
+        .project
+        .sources
+        .iter()
+        .map(|(id, s)| {
+            let relation = crate::sql::Relation::new(
+                parsed.target.adapter,
+                &s.database,
+                &s.schema,
+                &s.identifier,
+            )
+            .with_quoting(s.quoting);
+            (
+                id,
+                json!({
+                    "database": s.database,
+                    "schema": s.schema,
+                    "name": s.name,
+                    "resource_type": "source",
+                    "package_name": s.package,
+                    "path": s.original_file_path,
+                    "original_file_path": s.original_file_path,
+                    "unique_id": s.unique_id,
+                    "fqn": [&s.package, &s.source_name, &s.name],
+                    "source_name": s.source_name,
+                    "identifier": s.identifier,
+                    "loaded_at_field": s.loaded_at_field,
+                    "freshness": s.freshness,
+                    "description": s.description,
+                    "columns": columns_json(&s.columns),
+                    "relation_name": relation.render(),
+                }),
+            )
+        })
+        .collect()
+}
+
+/// dbt's `graph` context variable: the manifest's nodes and sources, for
+/// templates that walk the project (`graph.nodes.values()`). Built only
+/// when some template mentions `graph`.
+pub(super) fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
+    let mentioned = parsed
+        .project
+        .macros
+        .iter()
+        .any(|m| m.source.contains("graph"))
+        || parsed
+            .nodes
+            .values()
+            .any(|n| n.node.raw_code.contains("graph"));
+    if !mentioned {
+        return minijinja::Value::UNDEFINED;
+    }
+    let nodes: BTreeMap<&String, Json> = parsed
+        .nodes
+        .iter()
+        .map(|(id, node)| (id, node_json(parsed, graph, node)))
+        .collect();
+    crate::jinja::json_value(&json!({
+        "nodes": nodes,
+        "sources": sources_json(parsed),
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "semantic_models": {},
+        "saved_queries": {},
+    }))
+}
+
+/// The columns a properties file describes, by name, as the manifest (and
+/// `graph`, which packages such as codegen read) gives them.
+fn columns_json(columns: &[crate::project::node::ColumnInfo]) -> BTreeMap<&String, Json> {
+    columns
+        .iter()
+        .map(|c| {
+            (
+                &c.name,
+                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
+            )
+        })
+        .collect()
+}
+
+pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
+    let n = &node.node;
+    let id = &n.unique_id;
+    let mut depends_on: Vec<&String> = graph
+        .parents
+        .get(id)
+        .into_iter()
+        .flatten()
+        .chain(graph.source_parents.get(id).into_iter().flatten())
+        .collect();
+    depends_on.sort();
+    let checksum = n.checksum(&parsed.project.root);
+    let columns = columns_json(&n.columns);
+    let relation_name = match n.kind {
+        NodeKind::Test => None,
+        NodeKind::Model if n.is_ephemeral() => None,
+        _ => Some(node.relation.render()),
+    };
+    let mut value = json!({
+        "database": node.relation.database,
+        "schema": node.relation.schema,
+        "name": n.name,
+        "resource_type": n.kind.resource_type(),
+        "package_name": n.package,
+        "path": n.path,
+        "original_file_path": n.original_file_path,
+        "unique_id": id,
+        "fqn": n.fqn,
+        "alias": node.relation.identifier(),
+        "checksum": {"name": "sha256", "checksum": checksum},
+        "config": n.config.0,
+        "tags": n.config.tags(),
+        "description": n.description,
+        "columns": columns,
+        "meta": n.config.get("meta").cloned().unwrap_or(json!({})),
+        "raw_code": n.raw_code,
+        "language": "sql",
+        "refs": node.refs.iter().map(|r| json!({"name": r.name, "package": r.package, "version": null})).collect::<Vec<_>>(),
+        "sources": node.sources.iter().map(|(s, t)| json!([s, t])).collect::<Vec<_>>(),
+        "depends_on": {"macros": [], "nodes": depends_on},
+        "compiled_path": (n.kind != NodeKind::Seed).then(|| parsed.compiled_path(node)),
+        "relation_name": relation_name,
+        "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
+    });
+    if let Some(test) = &n.test {
+        value["test_metadata"] = json!({
+            "name": test.name,
+            "kwargs": test.kwargs,
+            "namespace": test.namespace,
+        });
+        value["column_name"] = json!(test.column_name);
+        value["attached_node"] =
+            json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
+    }
+    value
+}
