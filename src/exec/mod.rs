@@ -1,6 +1,8 @@
-//! The executor: runs the selected nodes in dependency order on worker
-//! threads, each with its own connection, decides each test's status, and
-//! skips whatever is downstream of an error or a failed test.
+//! The executor: runs a [`Plan`] (what is selected, the run's resolver, the
+//! models the check blocked, the SQL compiled ahead) in dependency order
+//! ([`order`]) on worker threads, each with its own connection, decides each
+//! test's status, and skips whatever is downstream of an error or a failed
+//! test.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
