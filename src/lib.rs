@@ -2,31 +2,31 @@
 //! `project` (load) → `parse` → `graph` → `compile` → `exec` (with
 //! `materialize` and `adapter`) → `artifacts`.
 
-pub mod adapter;
-pub mod artifacts;
-pub mod cancel;
-pub mod check;
+pub(crate) mod adapter;
+pub(crate) mod artifacts;
+pub(crate) mod cancel;
+pub(crate) mod check;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod diagnostic;
-pub mod error;
-pub mod exec;
-pub mod exit_status;
-pub mod file_name;
-pub mod files;
-pub mod freshness;
+pub(crate) mod error;
+pub(crate) mod exec;
+pub(crate) mod exit_status;
+pub(crate) mod file_name;
+pub(crate) mod files;
+pub(crate) mod freshness;
 pub mod graph;
 pub mod jinja;
-pub mod jinja_base;
+pub(crate) mod jinja_base;
 pub mod lineage;
 pub mod lock;
 pub mod materialize;
-pub mod packages;
+pub(crate) mod packages;
 pub mod parse;
 pub mod project;
 pub mod secrets;
-pub mod sql;
+pub(crate) mod sql;
 
 pub use error::{Error, Result};
 

@@ -193,6 +193,3 @@ pub fn registry_of(state: &minijinja::State<'_, '_>) -> Option<Arc<MacroRegistry
         .downcast_object_ref::<RegistryHandle>()
         .map(|h| h.0.clone())
 }
-
-/// The environment shared by worker threads.
-pub type SharedEnv = Arc<JinjaEnv>;
