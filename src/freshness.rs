@@ -1,18 +1,81 @@
 //! Source freshness: how long ago each source table was last loaded
 //! (`max(loaded_at_field)` against the database's clock), judged against its
 //! `warn_after` and `error_after` criteria, as `dbt source freshness` does.
+//!
+//! The query is the `collect_freshness` macro's (`templates/macros/relations.sql`,
+//! dispatched as dbt dispatches it); a project macro of that name, or a
+//! `<adapter>__collect_freshness`, replaces it. It returns
+//! `load_result(...)` or a table whose first row is `max_loaded_at`,
+//! `snapshotted_at`.
 
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::NaiveDateTime;
+use minijinja::Value;
 use serde_json::Value as Json;
 
-use crate::adapter::{Adapter, Cell};
+use crate::adapter::{Adapter, SharedConnection};
+use crate::config::NodeConfig;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Result};
+use crate::jinja::context::{Phase, RenderScope};
 use crate::parse::Parsed;
-use crate::project::node::SourceTable;
+use crate::project::node::{Node, NodeKind, SourceTable};
 use crate::sql::Relation;
+
+/// Why a source table's freshness could not be judged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FreshnessError {
+    /// Its `freshness:` block is not one kiln can read.
+    Criteria(String),
+    /// The database refused the query `collect_freshness` ran.
+    Database(String),
+    /// `collect_freshness` failed to render (a project's own, most likely).
+    Template(String),
+    /// The query found no `loaded_at_field` value: the table is empty, or
+    /// the filter leaves no row.
+    NothingToJudge {
+        relation: String,
+        loaded_at_field: String,
+    },
+}
+
+impl FreshnessError {
+    pub fn code(&self) -> Code {
+        match self {
+            FreshnessError::Criteria(_) => Code::Config,
+            FreshnessError::Template(_) => Code::JinjaRender,
+            FreshnessError::Database(_) | FreshnessError::NothingToJudge { .. } => Code::Database,
+        }
+    }
+
+    /// The diagnostic for the table `name` (`source.table`) declared at `table`.
+    pub fn diagnostic(&self, name: &str, table: &SourceTable) -> Diagnostic {
+        Diagnostic::error(self.code(), format!("freshness of {name}: {self}"))
+            .at(table.location.clone())
+    }
+}
+
+impl fmt::Display for FreshnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FreshnessError::Criteria(message)
+            | FreshnessError::Database(message)
+            | FreshnessError::Template(message) => f.write_str(message),
+            FreshnessError::NothingToJudge {
+                relation,
+                loaded_at_field,
+            } => write!(
+                f,
+                "{relation} has no {loaded_at_field} to judge (is it empty?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FreshnessError {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FreshnessStatus {
@@ -79,24 +142,26 @@ pub struct Criteria {
 
 impl Criteria {
     /// Reads a `freshness:` block; an error says what is wrong with it.
-    pub fn read(value: &Json) -> std::result::Result<Criteria, String> {
-        let threshold = |key: &str| -> std::result::Result<Option<Threshold>, String> {
+    pub fn read(value: &Json) -> std::result::Result<Criteria, FreshnessError> {
+        let threshold = |key: &str| -> std::result::Result<Option<Threshold>, FreshnessError> {
             let Some(block) = value.get(key).filter(|v| !v.is_null()) else {
                 return Ok(None);
             };
             let count = block
                 .get("count")
                 .and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()))
-                .ok_or_else(|| format!("`{key}` needs a whole `count`"))?;
+                .ok_or_else(|| {
+                    FreshnessError::Criteria(format!("`{key}` needs a whole `count`"))
+                })?;
             let period = match block.get("period").and_then(Json::as_str) {
                 Some("minute") => Period::Minute,
                 Some("hour") => Period::Hour,
                 Some("day") => Period::Day,
                 other => {
-                    return Err(format!(
+                    return Err(FreshnessError::Criteria(format!(
                         "`{key}.period` must be minute, hour or day, not {}",
                         other.map(|p| format!("'{p}'")).unwrap_or("missing".into())
-                    ));
+                    )));
                 }
             };
             Ok(Some(Threshold { count, period }))
@@ -189,11 +254,11 @@ pub fn check(
     tables: &[&SourceTable],
     report: &mut dyn FnMut(&FreshnessResult, usize, usize),
 ) -> Result<Vec<FreshnessResult>> {
-    let mut connection = adapter.connect()?;
+    let connection: SharedConnection = Arc::new(Mutex::new(adapter.connect()?));
     let mut results = Vec::with_capacity(tables.len());
     for (index, table) in tables.iter().enumerate() {
         let started = Instant::now();
-        let mut result = check_one(parsed, connection.as_mut(), table);
+        let mut result = check_one(parsed, &connection, table);
         result.seconds = started.elapsed().as_secs_f64();
         report(&result, index + 1, tables.len());
         results.push(result);
@@ -203,7 +268,7 @@ pub fn check(
 
 fn check_one(
     parsed: &Parsed,
-    connection: &mut dyn crate::adapter::Connection,
+    connection: &SharedConnection,
     table: &SourceTable,
 ) -> FreshnessResult {
     let mut result = FreshnessResult {
@@ -217,20 +282,22 @@ fn check_one(
         seconds: 0.0,
         diagnostic: None,
     };
-    let fail =
-        |message: String| Diagnostic::error(Code::Database, message).at(table.location.clone());
-    let criteria = match table.freshness.as_ref().map(Criteria::read) {
-        Some(Ok(criteria)) => criteria,
-        Some(Err(message)) => {
-            result.diagnostic = Some(
-                Diagnostic::error(
-                    Code::Config,
-                    format!("freshness of {}: {message}", result.name),
-                )
-                .at(table.location.clone()),
-            );
-            return result;
-        }
+    match judge(parsed, connection, table, &mut result) {
+        Ok(status) => result.status = status,
+        Err(error) => result.diagnostic = Some(error.diagnostic(&result.name, table)),
+    }
+    result
+}
+
+/// Reads the table's criteria and last load into `result`; the verdict.
+fn judge(
+    parsed: &Parsed,
+    connection: &SharedConnection,
+    table: &SourceTable,
+    result: &mut FreshnessResult,
+) -> std::result::Result<FreshnessStatus, FreshnessError> {
+    let criteria = match &table.freshness {
+        Some(block) => Criteria::read(block)?,
         None => Criteria::default(),
     };
     result.criteria = criteria.clone();
@@ -242,46 +309,104 @@ fn check_one(
     )
     .with_quoting(table.quoting);
     let loaded_at = table.loaded_at_field.as_deref().unwrap_or_default();
-    let filter = criteria
-        .filter
-        .as_ref()
-        .map(|f| format!("\nwhere {f}"))
-        .unwrap_or_default();
-    let sql = format!(
-        "select cast(max({loaded_at}) as timestamp) as max_loaded_at,\n    cast(current_timestamp as timestamp) as snapshotted_at\nfrom {relation}{filter}"
-    );
-    let rows = match connection.query(&sql) {
-        Ok(rows) => rows,
-        Err(e) => {
-            result.diagnostic = Some(fail(format!(
-                "freshness of {}: {}",
-                result.name,
-                e.message.trim()
-            )));
-            return result;
-        }
-    };
-    let text = |cell: Option<&Cell>| match cell {
-        Some(Cell::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    };
-    let row = rows.rows.first();
-    result.max_loaded_at = text(row.and_then(|r| r.first()));
-    result.snapshotted_at = text(row.and_then(|r| r.get(1)));
+    let found = collect_freshness(parsed, connection, table, &relation, loaded_at, &criteria)?;
+    let (max_loaded_at, snapshotted_at) = first_row(&found);
+    result.max_loaded_at = max_loaded_at;
+    result.snapshotted_at = snapshotted_at;
     let (Some(max), Some(now)) = (
         result.max_loaded_at.as_deref().and_then(parse_timestamp),
         result.snapshotted_at.as_deref().and_then(parse_timestamp),
     ) else {
-        result.diagnostic = Some(fail(format!(
-            "freshness of {}: {relation} has no {loaded_at} to judge (is it empty?)",
-            result.name
-        )));
-        return result;
+        return Err(FreshnessError::NothingToJudge {
+            relation: relation.to_string(),
+            loaded_at_field: loaded_at.to_string(),
+        });
     };
     let age = (now - max).num_milliseconds() as f64 / 1000.0;
     result.age_seconds = Some(age);
-    result.status = criteria.judge(age);
-    result
+    Ok(criteria.judge(age))
+}
+
+/// Calls `collect_freshness(source, loaded_at_field, filter)` in a context
+/// of the source table's own; what it returned.
+fn collect_freshness(
+    parsed: &Parsed,
+    connection: &SharedConnection,
+    table: &SourceTable,
+    relation: &Relation,
+    loaded_at_field: &str,
+    criteria: &Criteria,
+) -> std::result::Result<Value, FreshnessError> {
+    let node = source_node(parsed, table);
+    let scope = Arc::new(
+        RenderScope::new(Phase::Execute, &node.unique_id, NodeConfig::default())
+            .with_connection(connection.clone()),
+    );
+    let ctx = parsed.context(&node, scope.clone(), relation.clone(), None, Vec::new());
+    let args = [
+        Value::from_object(relation.clone()),
+        Value::from(loaded_at_field),
+        Value::from(criteria.filter.clone()),
+    ];
+    parsed
+        .env
+        .call_macro("collect_freshness", &ctx, &args)
+        .map_err(|error| match scope.failed() {
+            Some(failed) => FreshnessError::Database(failed.error.message.trim().to_string()),
+            None => {
+                let error = crate::jinja::render::jinja_error(&error, &parsed.project.root, None);
+                let diagnostics: Vec<Diagnostic> = (&error).into();
+                FreshnessError::Template(
+                    diagnostics
+                        .into_iter()
+                        .next()
+                        .map(|d| d.message)
+                        .unwrap_or_else(|| error.to_string()),
+                )
+            }
+        })
+}
+
+/// The node a source table's freshness query renders as.
+fn source_node(parsed: &Parsed, table: &SourceTable) -> Node {
+    Node {
+        unique_id: table.unique_id.clone(),
+        kind: NodeKind::Model,
+        name: table.name.clone(),
+        package: parsed.project.config.name.clone(),
+        original_file_path: table.original_file_path.clone(),
+        path: table.original_file_path.clone(),
+        fqn: vec![
+            table.package.clone(),
+            table.source_name.clone(),
+            table.name.clone(),
+        ],
+        raw_code: String::new(),
+        config: NodeConfig::default(),
+        description: table.description.clone(),
+        columns: Vec::new(),
+        patch_path: None,
+        test: None,
+    }
+}
+
+/// The first two cells of the first row of what `collect_freshness`
+/// returned (`load_result(...)`, or its table), as text.
+fn first_row(found: &Value) -> (Option<String>, Option<String>) {
+    let present = |v: Value| (!v.is_none() && !v.is_undefined()).then_some(v);
+    let table = found
+        .get_attr("table")
+        .ok()
+        .and_then(present)
+        .unwrap_or_else(|| found.clone());
+    let row = table.get_item(&Value::from(0)).ok().and_then(present);
+    let cell = |i: i64| {
+        row.as_ref()
+            .and_then(|r| r.get_item(&Value::from(i)).ok())
+            .and_then(present)
+            .map(|v| v.to_string())
+    };
+    (cell(0), cell(1))
 }
 
 fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
@@ -324,6 +449,7 @@ mod tests {
         assert!(
             Criteria::read(&serde_json::json!({"warn_after": {"count": 1, "period": "week"}}))
                 .unwrap_err()
+                .to_string()
                 .contains("minute, hour or day")
         );
     }

@@ -107,4 +107,47 @@ fn an_empty_or_missing_table_is_an_error_naming_the_source(db: Db) {
 crate::on_each_adapter!(
     freshness_reports_pass_warn_and_error,
     an_empty_or_missing_table_is_an_error_naming_the_source,
+    a_project_collect_freshness_replaces_the_built_in_one,
 );
+
+/// A project's `collect_freshness` replaces kiln's, as in dbt: here it
+/// judges by another column than `loaded_at_field`, with `run_query`.
+fn a_project_collect_freshness_replaces_the_built_in_one(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write(
+        "models/events.sql",
+        "{{ config(materialized='table') }}\nselect cast(current_timestamp as timestamp) - interval '3 days' as loaded_at, cast(current_timestamp as timestamp) - interval '5 minutes' as updated_at\n",
+    );
+    f.write(
+        "models/sources.yml",
+        &f.sql(
+            "version: 2\nsources:\n  - name: raw\n    schema: '{schema}'\n    loaded_at_field: loaded_at\n    freshness:\n      error_after: {count: 1, period: day}\n    tables:\n      - name: events\n",
+        ),
+    );
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    let out = f.kiln(&["source", "freshness"]);
+    assert_eq!(out.code, 1, "by loaded_at it is stale\n{}", out.all());
+    f.write(
+        "macros/freshness.sql",
+        "{% macro collect_freshness(source, loaded_at_field, filter) %}\n  {{ return(run_query('select max(updated_at) as max_loaded_at, cast(current_timestamp as timestamp) as snapshotted_at from ' ~ source)) }}\n{% endmacro %}\n",
+    );
+    let out = f.kiln(&["source", "freshness"]);
+    assert_eq!(out.code, 0, "by updated_at it is fresh\n{}", out.all());
+    assert!(
+        out.stdout.contains("PASS  freshness of raw.events"),
+        "{}",
+        out.stdout
+    );
+    // One that fails to render is an error naming the source.
+    f.write(
+        "macros/freshness.sql",
+        "{% macro collect_freshness(source, loaded_at_field, filter) %}\n  {{ return(no_such_macro(source)) }}\n{% endmacro %}\n",
+    );
+    let out = f.kiln(&["source", "freshness"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("freshness of raw.events"),
+        "{}",
+        out.stderr
+    );
+}
