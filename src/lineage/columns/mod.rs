@@ -237,33 +237,15 @@ impl Catalog for CatalogMap {
 /// certainly do not exist.
 ///
 /// SQL that is not a single query (several statements, DDL) gives an empty
-/// lineage. `kind`'s dialect reads the SQL, and its rules name the columns
-/// of unaliased expressions ([`AdapterKind::unnamed_column`]).
-pub fn trace_for(
-    sql: &str,
-    kind: AdapterKind,
-    catalog: &dyn Catalog,
-) -> Result<ModelLineage, ParseFailure> {
-    trace_with(sql, kind.dialect(), kind, catalog)
-}
-
-/// [`trace_for`] the adapter whose SQL `dialect` reads; columns are named as
-/// DuckDB names them when no adapter's dialect is `dialect`.
+/// lineage. Unaliased expressions are named as the database whose SQL
+/// `dialect` reads names them ([`AdapterKind::unnamed_column`]; as DuckDB
+/// does for a dialect no adapter speaks).
 pub fn trace(
     sql: &str,
     dialect: &dyn Dialect,
     catalog: &dyn Catalog,
 ) -> Result<ModelLineage, ParseFailure> {
     let kind = AdapterKind::of_dialect(dialect).unwrap_or(AdapterKind::DuckDb);
-    trace_with(sql, dialect, kind, catalog)
-}
-
-fn trace_with(
-    sql: &str,
-    dialect: &dyn Dialect,
-    kind: AdapterKind,
-    catalog: &dyn Catalog,
-) -> Result<ModelLineage, ParseFailure> {
     let statements = Parser::parse_sql(dialect, sql).map_err(parse_failure)?;
     let query = match statements.as_slice() {
         [Statement::Query(query)] => query,

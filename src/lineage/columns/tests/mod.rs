@@ -4,7 +4,7 @@
 mod api;
 mod unknown;
 
-use super::{Catalog, CatalogMap, EdgeKind, ModelLineage, trace, trace_for};
+use super::{Catalog, CatalogMap, EdgeKind, ModelLineage, trace};
 use crate::adapter::AdapterKind;
 use sqlparser::dialect::DuckDbDialect;
 
@@ -30,11 +30,11 @@ fn catalog() -> CatalogMap {
 }
 
 fn duck(sql: &str) -> ModelLineage {
-    trace_for(sql, AdapterKind::DuckDb, &catalog()).expect("parses")
+    trace(sql, AdapterKind::DuckDb.dialect(), &catalog()).expect("parses")
 }
 
 fn pg(sql: &str) -> ModelLineage {
-    trace_for(sql, AdapterKind::Postgres, &catalog()).expect("parses")
+    trace(sql, AdapterKind::Postgres.dialect(), &catalog()).expect("parses")
 }
 
 fn names(lineage: &ModelLineage) -> Vec<&str> {
