@@ -199,10 +199,8 @@ pub fn materialize(
                 });
             }
             let test = match node.node.kind {
-                NodeKind::Test => Some(test_counts(&scope).map_err(|message| {
-                    NodeFailure::new(
-                        Diagnostic::error(Code::Database, message).at(Location::file(&run_file)),
-                    )
+                NodeKind::Test => Some(test_counts(&scope).map_err(|diagnostic| {
+                    NodeFailure::new(diagnostic.at(Location::file(&run_file)))
                 })?),
                 _ => None,
             };
@@ -238,21 +236,22 @@ pub fn materialize(
 }
 
 /// The one row of a test's `main` statement: failures, should_warn, should_error.
-fn test_counts(scope: &RenderScope) -> Result<TestCounts, String> {
+fn test_counts(scope: &RenderScope) -> Result<TestCounts, Diagnostic> {
     use crate::adapter::Cell;
-    let result = scope
-        .query_result("main")
-        .ok_or("the test materialization ran no `main` statement that fetched its result")?;
+    let wrong = |message: String| Diagnostic::error(Code::Database, message);
+    let result = scope.query_result("main").ok_or_else(|| {
+        wrong("the test materialization ran no `main` statement that fetched its result".into())
+    })?;
     let row = match result.rows.as_slice() {
         [row] if row.len() >= 3 => row,
         rows => {
-            return Err(format!(
+            return Err(wrong(format!(
                 "a test's query must return one row of failures, should_warn and should_error; it returned {} row(s)",
                 rows.len()
-            ));
+            )));
         }
     };
-    let number = |cell: &Cell| -> Result<i64, String> {
+    let number = |cell: &Cell| -> Result<i64, Diagnostic> {
         match cell {
             Cell::Null => Ok(0),
             Cell::Int(i) => Ok(*i),
@@ -262,7 +261,7 @@ fn test_counts(scope: &RenderScope) -> Result<TestCounts, String> {
                 .trim()
                 .parse::<f64>()
                 .map(|f| f as i64)
-                .map_err(|_| format!("the failure count '{t}' is not a number")),
+                .map_err(|_| wrong(format!("the failure count '{t}' is not a number"))),
         }
     };
     let truth = |cell: &Cell| match cell {
