@@ -336,11 +336,8 @@ impl Connection for CachedConnection {
 mod tests {
     use super::*;
 
-    /// The cache against a real (in-memory) DuckDB: what it answers is what
-    /// the catalog holds, after DDL, a rollback, and DDL it cannot follow.
     #[cfg(feature = "duckdb")]
-    #[test]
-    fn answers_as_the_catalog_does() {
+    fn memory_adapter() -> CachingAdapter {
         let target = crate::adapter::Target {
             profile_name: "p".into(),
             name: "dev".into(),
@@ -351,10 +348,18 @@ mod tests {
             settings: Default::default(),
             file: Default::default(),
         };
-        let adapter = CachingAdapter::new(
+        CachingAdapter::new(
             Box::new(super::super::duckdb::DuckDbAdapter::open(&target).unwrap()),
             "memory",
-        );
+        )
+    }
+
+    /// The cache against a real (in-memory) DuckDB: what it answers is what
+    /// the catalog holds, after DDL, a rollback, and DDL it cannot follow.
+    #[cfg(feature = "duckdb")]
+    #[test]
+    fn answers_as_the_catalog_does() {
+        let adapter = memory_adapter();
         let mut a = adapter.connect().unwrap();
         let mut b = adapter.connect().unwrap();
         let found = |c: &mut Box<dyn Connection>, name: &str| {
@@ -385,5 +390,36 @@ mod tests {
         assert_eq!(found(&mut b, "v"), Some(RelationType::View));
         a.execute("drop view \"memory\".\"main\".\"v\"").unwrap();
         assert_eq!(found(&mut b, "v"), None);
+    }
+
+    /// A batch that fails after its DDL ran leaves the cache asking the
+    /// database; a batch of DDL that succeeds is followed whole.
+    #[cfg(feature = "duckdb")]
+    #[test]
+    fn follows_batches_and_gives_up_on_failed_ones() {
+        let adapter = memory_adapter();
+        let mut a = adapter.connect().unwrap();
+        let mut b = adapter.connect().unwrap();
+        let found = |c: &mut Box<dyn Connection>, name: &str| {
+            c.find_relation("memory", "main", name)
+                .unwrap()
+                .map(|r| r.kind)
+        };
+        a.prefetch_relations("memory", "main").unwrap();
+        a.execute(
+            "create table \"memory\".\"main\".\"p\" as select 1 as x; \
+             create view \"memory\".\"main\".\"q\" as select * from \"memory\".\"main\".\"p\"",
+        )
+        .unwrap();
+        assert_eq!(found(&mut b, "p"), Some(RelationType::Table));
+        assert_eq!(found(&mut b, "q"), Some(RelationType::View));
+        assert!(!adapter.cache.lock().unwrap().bypassed);
+        let failed = a.execute(
+            "drop view \"memory\".\"main\".\"q\"; select * from \"memory\".\"main\".\"nope\"",
+        );
+        assert!(failed.is_err());
+        assert!(adapter.cache.lock().unwrap().bypassed);
+        assert_eq!(found(&mut b, "q"), None);
+        assert_eq!(found(&mut b, "p"), Some(RelationType::Table));
     }
 }
