@@ -8,6 +8,5 @@ pub mod profiles;
 pub mod yaml;
 pub mod yaml_locate;
 
-pub use dbt_project::DbtProject;
 pub use node_config::NodeConfig;
 pub use profiles::Target;

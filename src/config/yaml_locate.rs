@@ -21,23 +21,6 @@ impl Seg {
     }
 }
 
-/// `models[2].config.materialized`.
-pub fn display_path(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Item(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
 /// A found place: 1-based line and column, and the length of the key found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
@@ -271,9 +254,5 @@ sources:
             Some((3, 3))
         );
         assert_eq!(at(&[Seg::key("missing")]), None);
-        assert_eq!(
-            display_path(&[Seg::key("models"), Item(1), Seg::key("config")]),
-            "models[1].config"
-        );
     }
 }

@@ -43,10 +43,26 @@ struct CompiledNode {
 }
 
 /// Every model and test of the project at `dir` compiled for `target` of
-/// `profiles`, in unique-id order. Nothing is written: not even `target/`.
+/// `profiles`, in unique-id order. The project is compiled from a copy, so
+/// that nothing (not even a parse's `target/partial_parse.json`) is written
+/// into the repository.
 fn compile_project(dir: &Path, profiles: &Path, target: &str) -> Vec<CompiledNode> {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.expect("the fixture can be walked");
+        let relative = entry.path().strip_prefix(dir).expect("inside the fixture");
+        if relative.starts_with("target") {
+            continue;
+        }
+        let to = copy.path().join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("a folder of the copy");
+        } else {
+            std::fs::copy(entry.path(), &to).expect("a file of the copy");
+        }
+    }
     let project = Project::load(&LoadOptions {
-        project_dir: dir.to_path_buf(),
+        project_dir: copy.path().to_path_buf(),
         profiles_dir: Some(profiles.to_path_buf()),
         target: Some(target.to_string()),
         vars: BTreeMap::new(),

@@ -13,7 +13,7 @@ pub mod python_compat;
 pub mod relation;
 pub mod render;
 
-pub use crate::jinja_base::{config_renderer, functions, json_value};
+pub use crate::jinja_base::{functions, json_value};
 
 pub use environment::JinjaEnv;
 

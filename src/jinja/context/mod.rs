@@ -23,9 +23,9 @@ mod statement;
 
 pub use adapter::introspection;
 pub use config::Vars;
-pub use node::{NodeContext, set_which, which};
+pub use node::{NodeContext, set_which};
 pub use resolve::{EphemeralSql, RefTarget, Resolver};
-pub use scope::{Captured, FailedStatement, Phase, RefCall, RenderScope, RunFlags, SeedData};
+pub use scope::{Phase, RefCall, RenderScope, RunFlags, SeedData};
 
 use std::sync::Mutex;
 

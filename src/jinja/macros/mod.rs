@@ -12,7 +12,7 @@ mod source;
 
 use super::BUILTIN_PACKAGE;
 pub use function::{
-    MAX_MACRO_DEPTH, MacroFunction, MacroKwargs, MacroNamespace, NODE_PACKAGE_KEY, call_macro,
+    MacroFunction, MacroKwargs, MacroNamespace, NODE_PACKAGE_KEY, call_macro,
     calling_macro_package, node_package, package_of,
 };
 pub use registry::MacroRegistry;

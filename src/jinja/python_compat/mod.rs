@@ -39,7 +39,7 @@ mod tests;
 pub use collections::{MutableDict, MutableList, position};
 pub use datetime::datetime_value;
 pub use methods::unknown_method;
-pub use rewrite::{arithmetic_calls, mutable_literals};
+pub use rewrite::mutable_literals;
 
 use collections::mutable;
 use datetime::DatetimeModule;
