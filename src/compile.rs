@@ -259,7 +259,7 @@ fn render_node(
         Vec::new(),
     );
     let sql = if let Some(test) = &node.node.test {
-        let macro_name = crate::parse::generic_test_macro_name(test, &parsed.project.config.name);
+        let macro_name = test.macro_name(&parsed.project.config.name);
         render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)
             .map_err(|e| jinja_error(&e, &parsed.project.root, Some((&node.node.unique_id, ""))))?
     } else {

@@ -27,7 +27,7 @@ pub mod partial;
 mod paths;
 
 use checks::{check_test_config, keyword_location, test_error};
-pub use parsed::{generic_test_macro_name, model_value};
+pub use parsed::model_value;
 use partial::{Found, PartialParse, node_checksum};
 
 /// Facts of this invocation that templates can read.

@@ -135,7 +135,7 @@ impl Parsed {
     /// checking that it exists and takes the arguments the test gives it.
     pub(super) fn generic_test_macro(&self, node: &Node, test: &TestMetadata) -> Result<String> {
         let project = &self.project.config.name;
-        let macro_name = generic_test_macro_name(test, project);
+        let macro_name = test.macro_name(project);
         if let Some(namespace) = &test.namespace
             && namespace != project
             && !self.env.macros.packages.contains_key(namespace)
@@ -212,15 +212,6 @@ impl Parsed {
             .call_macro(name, &ctx, &[custom, model_value(node)])
             .map_err(|e| jinja_error(&e, &self.project.root, Some((&node.unique_id, ""))))?;
         Ok(Some(value.to_string().trim().to_string()))
-    }
-}
-
-/// The macro a generic test calls: `test_<name>`, or `<package>.test_<name>`
-/// for a test of an installed package (`dbt_utils.expression_is_true`).
-pub fn generic_test_macro_name(test: &TestMetadata, root_project: &str) -> String {
-    match &test.namespace {
-        Some(namespace) if namespace != root_project => format!("{namespace}.test_{}", test.name),
-        _ => format!("test_{}", test.name),
     }
 }
 

@@ -101,6 +101,27 @@ pub struct TestMetadata {
     pub config: BTreeMap<String, serde_json::Value>,
 }
 
+impl TestMetadata {
+    /// The macro as dbt writes its call in the test's `raw_code`:
+    /// `test_<name>`, or `<namespace>.test_<name>` (`dbt_utils.test_at_least_one`).
+    pub fn macro_call(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{namespace}.test_{}", self.name),
+            None => format!("test_{}", self.name),
+        }
+    }
+
+    /// The macro kiln calls for it: [`TestMetadata::macro_call`], without
+    /// the namespace when it is the root project's own (whose macros are
+    /// looked up by their bare names).
+    pub fn macro_name(&self, root_project: &str) -> String {
+        match &self.namespace {
+            Some(namespace) if namespace != root_project => self.macro_call(),
+            _ => format!("test_{}", self.name),
+        }
+    }
+}
+
 /// One table of a declared source.
 #[derive(Debug, Clone)]
 pub struct SourceTable {
@@ -148,4 +169,34 @@ pub struct Patch {
     /// A snapshot declared in YAML: the relation it snapshots, as written
     /// (`ref('orders')`, `source('raw', 'orders')`).
     pub relation: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestMetadata;
+
+    fn test(namespace: Option<&str>) -> TestMetadata {
+        TestMetadata {
+            name: "at_least_one".into(),
+            namespace: namespace.map(str::to_string),
+            kwargs: Default::default(),
+            column_name: None,
+            attached_to: "model.shop.orders".into(),
+            location: Default::default(),
+            config: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_test_names_its_macro_as_dbt_writes_it_and_as_kiln_looks_it_up() {
+        let packaged = test(Some("dbt_utils"));
+        assert_eq!(packaged.macro_call(), "dbt_utils.test_at_least_one");
+        assert_eq!(packaged.macro_name("shop"), "dbt_utils.test_at_least_one");
+        // The root project's own namespace: dbt's raw_code keeps it, the
+        // lookup does not need it.
+        let own = test(Some("shop"));
+        assert_eq!(own.macro_call(), "shop.test_at_least_one");
+        assert_eq!(own.macro_name("shop"), "test_at_least_one");
+        assert_eq!(test(None).macro_name("shop"), "test_at_least_one");
+    }
 }

@@ -176,10 +176,16 @@ pub fn generic_tests(
         if short != name && entry.name.is_none() && node_config.get("alias").is_none() {
             node_config.merge("alias", Json::String(short));
         }
-        let call = match &entry.namespace {
-            Some(ns) => format!("{ns}.test_{}", entry.test_name),
-            None => format!("test_{}", entry.test_name),
+        let metadata = TestMetadata {
+            name: entry.test_name,
+            namespace: entry.namespace,
+            kwargs: args,
+            column_name: test.column.clone(),
+            attached_to,
+            location: test.location.clone(),
+            config: own_config,
         };
+        let call = metadata.macro_call();
         tests.push(Node {
             unique_id,
             kind: NodeKind::Test,
@@ -193,15 +199,7 @@ pub fn generic_tests(
             description: entry.description.clone(),
             columns: Vec::new(),
             patch_path: None,
-            test: Some(TestMetadata {
-                name: entry.test_name,
-                namespace: entry.namespace,
-                kwargs: args,
-                column_name: test.column.clone(),
-                attached_to,
-                location: test.location.clone(),
-                config: own_config,
-            }),
+            test: Some(metadata),
         });
     }
     tests
