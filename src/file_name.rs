@@ -4,8 +4,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use md5::{Digest, Md5};
-
 /// The longest file name kiln writes, in bytes (file systems allow 255).
 const MAX_BYTES: usize = 200;
 
@@ -27,8 +25,7 @@ pub fn safe_file_name(name: &str) -> String {
         out = "_".repeat(out.len().max(1));
     }
     if out.len() > MAX_BYTES {
-        let digest = Md5::digest(name.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::digest::md5_hex(name);
         let mut cut = MAX_BYTES - hex.len() - 1;
         while !out.is_char_boundary(cut) {
             cut -= 1;

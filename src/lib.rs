@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compile;
 pub(crate) mod config;
 pub mod diagnostic;
+pub(crate) mod digest;
 pub(crate) mod error;
 pub(crate) mod exec;
 pub(crate) mod exit_status;

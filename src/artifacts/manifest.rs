@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
+use crate::digest::md5_hex;
 use crate::error::Result;
 use crate::files::write_file;
 use crate::graph::Graph;
 use crate::graph::manifest_nodes::{node_json, sources_json};
 use crate::parse::{Parsed, ParsedNode};
-use crate::project::data_tests::md5_hex;
 
 /// Writes `target/manifest.json`.
 pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {

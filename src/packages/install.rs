@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 use super::hub;
 use super::spec::{PackageSpec, Source};
@@ -222,7 +221,7 @@ pub fn install(
         return Ok(Vec::new());
     };
     let spec_text = std::fs::read(&file).unwrap_or_default();
-    let spec_hash = hex(&sha2::Sha256::digest(&spec_text));
+    let spec_hash = crate::digest::sha256_hex(spec_text.as_ref());
     let lock = read_lock_file(root);
     let pinned: BTreeMap<String, LockEntry> =
         if lock.kiln_spec_sha256.as_deref() == Some(&spec_hash) {
@@ -525,10 +524,6 @@ fn run(program: &str, args: &[&str], dir: Option<&Path>) -> std::result::Result<
             crate::secrets::redact(stderr.trim()).to_string(),
         ))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

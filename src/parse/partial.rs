@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::NodeConfig;
+use crate::digest::hex;
 use crate::jinja::context::RefCall;
 use crate::project::Project;
-use crate::project::data_tests::hex;
 use crate::project::node::Node;
 
 /// The file, under the target path.

@@ -4,9 +4,9 @@
 //! a project's test names do not change when it moves to kiln. The nodes
 //! they become are in `test_nodes.rs`; their SQL is in `templates/tests/`.
 
+use crate::digest::md5_hex;
 use std::collections::BTreeMap;
 
-use md5::{Digest, Md5};
 use serde_json::Value as Json;
 
 /// Keys of a test entry that are configs, not arguments of the test macro.
@@ -208,21 +208,6 @@ fn clean_arg(arg: &str) -> String {
         }
     }
     out
-}
-
-pub fn md5_hex(text: &str) -> String {
-    hex(&Md5::digest(text.as_bytes()))
-}
-
-/// Bytes as lowercase hexadecimal, as digests are shown.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 /// The last ten hex digits of the md5 of the test's name followed by its

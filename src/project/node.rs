@@ -71,12 +71,11 @@ impl Node {
     /// The sha256 of the node's code (of a seed's file under `root`), as
     /// dbt's manifest checksum, which `state:modified` compares.
     pub fn checksum(&self, root: &Path) -> String {
-        use sha2::{Digest, Sha256};
         match self.kind {
             NodeKind::Seed => std::fs::read(root.join(&self.original_file_path))
-                .map(|bytes| super::data_tests::hex(&Sha256::digest(&bytes)))
+                .map(|bytes| crate::digest::sha256_hex(&bytes))
                 .unwrap_or_default(),
-            _ => super::data_tests::hex(&Sha256::digest(self.raw_code.as_bytes())),
+            _ => crate::digest::sha256_hex(self.raw_code.as_bytes()),
         }
     }
 }
