@@ -277,7 +277,7 @@ impl DbtProject {
     /// the root project's directory (`prefix` is where the package lives,
     /// relative to it), the root's config trees over its own, and no
     /// warnings about its file (the package's author owns it).
-    pub fn as_package_of(mut self, root: &DbtProject, prefix: &Path) -> DbtProject {
+    pub fn into_package_of(mut self, root: &DbtProject, prefix: &Path) -> DbtProject {
         let rebase = |folders: &mut Vec<String>| {
             for folder in folders.iter_mut() {
                 *folder = crate::files::join_folder(prefix, folder);

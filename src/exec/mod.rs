@@ -178,7 +178,7 @@ pub fn run(
             scope.spawn(move || {
                 // Why this worker has no connection: its connection was
                 // lost and the one attempt to open a new one failed.
-                let mut unconnected: Option<Diagnostic> = None;
+                let mut unconnected: Option<Box<Diagnostic>> = None;
                 while let Ok(id) = job_rx.recv() {
                     if cancel::cancelled() {
                         let skip =
@@ -193,7 +193,7 @@ pub fn run(
                     }
                     if let Some(why) = &unconnected {
                         let failed = NodeResult {
-                            diagnostic: Some(why.clone()),
+                            diagnostic: Some(*why.clone()),
                             ..node_result(parsed, &id, Status::Error, why.summary(), 0.0)
                         };
                         if done_tx.send(failed).is_err() {
@@ -322,7 +322,7 @@ pub fn run(
 fn reconnect_if_lost(
     adapter: &dyn Adapter,
     connection: &SharedConnection,
-) -> std::result::Result<(), Diagnostic> {
+) -> std::result::Result<(), Box<Diagnostic>> {
     let mut current = connection.lock().unwrap_or_else(|p| p.into_inner());
     if !current.is_lost() {
         return Ok(());
@@ -332,12 +332,12 @@ fn reconnect_if_lost(
             *current = fresh;
             Ok(())
         }
-        Err(e) => Err(Diagnostic::error(
+        Err(e) => Err(Box::new(Diagnostic::error(
             crate::diagnostic::Code::Database,
             secrets::redact(&format!(
                 "not run: this worker lost its connection to the database and could not open a new one: {e}"
             )),
-        )),
+        ))),
     }
 }
 

@@ -236,9 +236,9 @@ pub fn materialize(
 }
 
 /// The one row of a test's `main` statement: failures, should_warn, should_error.
-fn test_counts(scope: &RenderScope) -> Result<TestCounts, Diagnostic> {
+fn test_counts(scope: &RenderScope) -> Result<TestCounts, Box<Diagnostic>> {
     use crate::adapter::Cell;
-    let wrong = |message: String| Diagnostic::error(Code::Database, message);
+    let wrong = |message: String| Box::new(Diagnostic::error(Code::Database, message));
     let result = scope.query_result("main").ok_or_else(|| {
         wrong("the test materialization ran no `main` statement that fetched its result".into())
     })?;
@@ -251,7 +251,7 @@ fn test_counts(scope: &RenderScope) -> Result<TestCounts, Diagnostic> {
             )));
         }
     };
-    let number = |cell: &Cell| -> Result<i64, Diagnostic> {
+    let number = |cell: &Cell| -> Result<i64, Box<Diagnostic>> {
         match cell {
             Cell::Null => Ok(0),
             Cell::Int(i) => Ok(*i),

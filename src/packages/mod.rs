@@ -17,7 +17,7 @@ use crate::jinja_base::config_renderer::ConfigRenderer;
 use spec::Source;
 
 /// The packages of the project `config` in `root`, each as seen from `root`
-/// (see [`DbtProject::as_package_of`]), sorted by name.
+/// (see [`DbtProject::into_package_of`]), sorted by name.
 pub fn installed(
     root: &Path,
     config: &DbtProject,
@@ -41,7 +41,7 @@ pub fn installed(
         add(
             &mut found,
             config,
-            package.as_package_of(config, &prefix),
+            package.into_package_of(config, &prefix),
             &prefix,
         )?;
     }
@@ -84,7 +84,7 @@ pub fn installed(
                         add(
                             &mut found,
                             config,
-                            package.as_package_of(config, path),
+                            package.into_package_of(config, path),
                             path,
                         )?;
                     }
