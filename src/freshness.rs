@@ -20,7 +20,7 @@ use crate::adapter::{Adapter, SharedConnection};
 use crate::config::NodeConfig;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Result};
-use crate::jinja::context::{Phase, RenderScope};
+use crate::jinja::context::{Phase, RenderScope, Resolver};
 use crate::parse::Parsed;
 use crate::project::node::{Node, NodeKind, SourceTable};
 use crate::sql::Relation;
@@ -250,6 +250,7 @@ pub fn tables_to_check<'a>(parsed: &'a Parsed, selected: &[String]) -> Vec<&'a S
 /// Checks each table on one connection, telling `report` of each result.
 pub fn check(
     parsed: &Parsed,
+    resolver: &Arc<Resolver>,
     adapter: &dyn Adapter,
     tables: &[&SourceTable],
     report: &mut dyn FnMut(&FreshnessResult, usize, usize),
@@ -258,7 +259,7 @@ pub fn check(
     let mut results = Vec::with_capacity(tables.len());
     for (index, table) in tables.iter().enumerate() {
         let started = Instant::now();
-        let mut result = check_one(parsed, &connection, table);
+        let mut result = check_one(parsed, resolver, &connection, table);
         result.seconds = started.elapsed().as_secs_f64();
         report(&result, index + 1, tables.len());
         results.push(result);
@@ -268,6 +269,7 @@ pub fn check(
 
 fn check_one(
     parsed: &Parsed,
+    resolver: &Arc<Resolver>,
     connection: &SharedConnection,
     table: &SourceTable,
 ) -> FreshnessResult {
@@ -282,7 +284,7 @@ fn check_one(
         seconds: 0.0,
         diagnostic: None,
     };
-    match judge(parsed, connection, table, &mut result) {
+    match judge(parsed, resolver, connection, table, &mut result) {
         Ok(status) => result.status = status,
         Err(error) => result.diagnostic = Some(error.diagnostic(&result.name, table)),
     }
@@ -292,6 +294,7 @@ fn check_one(
 /// Reads the table's criteria and last load into `result`; the verdict.
 fn judge(
     parsed: &Parsed,
+    resolver: &Arc<Resolver>,
     connection: &SharedConnection,
     table: &SourceTable,
     result: &mut FreshnessResult,
@@ -309,7 +312,9 @@ fn judge(
     )
     .with_quoting(table.quoting);
     let loaded_at = table.loaded_at_field.as_deref().unwrap_or_default();
-    let found = collect_freshness(parsed, connection, table, &relation, loaded_at, &criteria)?;
+    let found = collect_freshness(
+        parsed, resolver, connection, table, &relation, loaded_at, &criteria,
+    )?;
     let (max_loaded_at, snapshotted_at) = first_row(&found);
     result.max_loaded_at = max_loaded_at;
     result.snapshotted_at = snapshotted_at;
@@ -331,6 +336,7 @@ fn judge(
 /// of the source table's own; what it returned.
 fn collect_freshness(
     parsed: &Parsed,
+    resolver: &Arc<Resolver>,
     connection: &SharedConnection,
     table: &SourceTable,
     relation: &Relation,
@@ -340,6 +346,7 @@ fn collect_freshness(
     let node = source_node(parsed, table);
     let scope = Arc::new(
         RenderScope::new(Phase::Execute, &node.unique_id, NodeConfig::default())
+            .with_resolver(resolver.clone())
             .with_connection(connection.clone()),
     );
     let ctx = parsed.context(&node, scope.clone(), relation.clone(), None, Vec::new());

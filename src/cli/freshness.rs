@@ -34,11 +34,19 @@ pub fn run(global: &GlobalArgs, command: &SourceCommand) -> Result<i32> {
     if tables.is_empty() {
         return Err(freshness::nothing_to_check());
     }
+    // As in dbt, the graph is linked first: a project override of
+    // collect_freshness may call ref() and source(), and read `graph`.
+    let graph = super::build_graph(&parsed)?;
+    let resolver = crate::compile::resolver(&parsed, graph.template_value, &Default::default());
     let adapter = adapter::for_target(&parsed.target)?;
     let started = std::time::Instant::now();
-    let results = freshness::check(&parsed, adapter.as_ref(), &tables, &mut |r, i, n| {
-        output::freshness_line(r, i, n)
-    })?;
+    let results = freshness::check(
+        &parsed,
+        &resolver,
+        adapter.as_ref(),
+        &tables,
+        &mut |r, i, n| output::freshness_line(r, i, n),
+    )?;
     let path = args
         .output
         .clone()

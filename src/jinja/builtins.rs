@@ -15,6 +15,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/macros/relations.sql"),
     ),
     (
+        "kiln://macros/freshness.sql",
+        include_str!("../../templates/macros/freshness.sql"),
+    ),
+    (
         "kiln://macros/cross_database/dates.sql",
         include_str!("../../templates/macros/cross_database/dates.sql"),
     ),

@@ -138,6 +138,19 @@ fn a_project_collect_freshness_replaces_the_built_in_one(db: Db) {
         "{}",
         out.stdout
     );
+    // It may read the project's models with ref(), as dbt links the graph
+    // before it checks freshness: here the load times come from `events`.
+    f.write(
+        "macros/freshness.sql",
+        "{% macro collect_freshness(source, loaded_at_field, filter) %}\n  {{ return(run_query('select max(updated_at) as max_loaded_at, cast(current_timestamp as timestamp) as snapshotted_at from ' ~ ref('events'))) }}\n{% endmacro %}\n",
+    );
+    let out = f.kiln(&["source", "freshness"]);
+    assert_eq!(
+        out.code,
+        0,
+        "ref() resolves in collect_freshness\n{}",
+        out.all()
+    );
     // One that fails to render is an error naming the source.
     f.write(
         "macros/freshness.sql",
