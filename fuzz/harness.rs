@@ -86,7 +86,7 @@ fn load_parse_compile(dir: &Path, vars: Option<&str>) {
         let parsed = kiln::parse::parse(project)?;
         let graph = Graph::build(&parsed)?;
         let selection = kiln::graph::select::select(&parsed, &graph, &[], &[])?;
-        kiln::compile::compile_selected(&parsed, &graph, &selection.ids)?;
+        kiln::compile::compile_selected(&parsed, &graph, &selection.ids, false)?;
         Ok(())
     })();
     if let Err(error) = &outcome {

@@ -40,9 +40,21 @@ pub fn resolver(
     graph: Value,
     deferred: &BTreeMap<String, Relation>,
 ) -> Arc<Resolver> {
+    resolver_with(parsed, graph, deferred, false)
+}
+
+/// [`resolver`]; with `empty` (`--empty`), every ref and source reads no
+/// rows, so a build creates each relation with its columns and nothing in it.
+pub fn resolver_with(
+    parsed: &Parsed,
+    graph: Value,
+    deferred: &BTreeMap<String, Relation>,
+    empty: bool,
+) -> Arc<Resolver> {
     let mut resolver = Resolver {
         root: parsed.project.config.name.clone(),
         graph,
+        empty,
         ..Resolver::default()
     };
     for node in crate::graph::referable(parsed) {
@@ -333,8 +345,14 @@ pub fn compile_selected(
     parsed: &Parsed,
     graph: &Graph,
     selected: &std::collections::BTreeSet<String>,
+    empty: bool,
 ) -> Result<BTreeMap<String, String>> {
-    let resolver = resolver(parsed, graph.template_value.clone(), &BTreeMap::new());
+    let resolver = resolver_with(
+        parsed,
+        graph.template_value.clone(),
+        &BTreeMap::new(),
+        empty,
+    );
     let nodes: Vec<&ParsedNode> = graph
         .order
         .iter()

@@ -113,6 +113,16 @@ impl AdapterKind {
         }
     }
 
+    /// Whether a subquery in FROM must have an alias (PostgreSQL before 16
+    /// says so): `--empty`'s subquery of a ref then gets dbt's
+    /// `_dbt_limit_subq_<name>`, as dbt-postgres writes it; DuckDB's has none.
+    pub fn requires_subquery_alias(self) -> bool {
+        match self {
+            AdapterKind::DuckDb => false,
+            AdapterKind::Postgres => true,
+        }
+    }
+
     /// Identifiers are stored lower-case unless quoted.
     pub fn default_schema(self) -> &'static str {
         match self {

@@ -56,6 +56,19 @@ pub fn run_nodes(
     which: Which,
     explicit: Option<std::collections::BTreeSet<String>>,
 ) -> Result<i32> {
+    if args.empty && matches!(which, Which::Seed | Which::Test) {
+        // dbt has no `--empty` for these: a test that reads no rows always
+        // passes, a seed is loaded whole.
+        // A wrong argument, told as clap tells one (exit 2).
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "--empty applies to build, run, snapshot and compile, not {}\n",
+                which.name()
+            ),
+        )
+        .exit();
+    }
     let project = load_project(global)?;
     let _lock = ProjectLock::acquire(&project.target_dir())?;
     let parsed = parse_project(global, project)?;
@@ -88,7 +101,8 @@ pub fn run_nodes(
     } else {
         None
     };
-    let resolver = crate::compile::resolver(&parsed, graph.template_value.clone(), &deferred);
+    let resolver =
+        crate::compile::resolver_with(&parsed, graph.template_value.clone(), &deferred, args.empty);
     let check = (!args.no_check && which != Which::Seed).then(|| {
         // Models whose SQL reads columns that do not exist never reach the
         // database: they fail here, and what reads them is skipped.

@@ -18,6 +18,10 @@ pub struct CompileArgs {
     /// Skip kiln's SQL check (for SQL its parser misreads).
     #[arg(long)]
     pub no_check: bool,
+    /// Every ref and source reads no rows (`(select * from x where false
+    /// limit 0)`), as dbt's `--empty` compiles them.
+    #[arg(long)]
+    pub empty: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
@@ -26,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
     let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
     let selected = select_nodes(&parsed, &graph, &args.selection)?;
-    let compiled = compile_selected(&parsed, &graph, &selected);
+    let compiled = compile_selected(&parsed, &graph, &selected, args.empty);
     // Written once the nodes compiled, with their compiled code (and without
     // it when compiling failed: the parse is still worth having).
     let none = std::collections::BTreeMap::new();

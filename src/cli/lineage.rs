@@ -100,7 +100,7 @@ pub fn project_lineage(
         .filter(|n| matches!(n.node.kind, NodeKind::Model | NodeKind::Snapshot))
         .map(|n| n.node.unique_id.clone())
         .collect();
-    let compiled = crate::compile::compile_selected(parsed, graph, &models)?;
+    let compiled = crate::compile::compile_selected(parsed, graph, &models, false)?;
     let lineage = crate::lineage::project::analyze(parsed, graph, &compiled, database);
     Ok((compiled, lineage))
 }

@@ -117,6 +117,10 @@ pub struct RunArgs {
     /// Refs to nodes not selected read the relations the `--state` run built.
     #[arg(long, requires = "state")]
     pub defer: bool,
+    /// Every ref and source reads no rows, so each model is built with its
+    /// columns and nothing in it (a schema-only build, as dbt's `--empty`).
+    #[arg(long)]
+    pub empty: bool,
     /// Also write the data tests' results to PATH as JUnit XML.
     #[arg(long, value_name = "PATH")]
     pub junit_xml: Option<std::path::PathBuf>,

@@ -18,6 +18,9 @@ pub struct Relation {
     /// Which parts are quoted (dbt's `quoting:`); unquoted parts are written
     /// as they are, and the database folds their case.
     pub quote: [bool; 3],
+    /// `--empty`: a ref or source that reads no rows, rendered as
+    /// `(select * from <name> where false limit 0)` as dbt renders it.
+    pub empty: bool,
 }
 
 impl Relation {
@@ -35,6 +38,7 @@ impl Relation {
             adapter,
             include: [true, true, true],
             quote: [true, true, true],
+            empty: false,
         }
     }
 
@@ -48,6 +52,7 @@ impl Relation {
             adapter,
             include: [false, false, true],
             quote: [false, false, false],
+            empty: false,
         }
     }
 
@@ -73,10 +78,30 @@ impl Relation {
         other
     }
 
-    /// The quoted, dotted name.
+    /// The same relation read as no rows (`--empty`).
+    pub fn emptied(&self) -> Relation {
+        let mut other = self.clone();
+        other.empty = true;
+        other
+    }
+
+    /// The quoted, dotted name; for a relation read as no rows (`--empty`),
+    /// dbt's subquery of it.
     pub fn render(&self) -> String {
         if self.kind == Some(RelationType::Cte) {
             return self.identifier().to_string();
+        }
+        if self.empty {
+            let name = Relation {
+                empty: false,
+                ..self.clone()
+            };
+            let subquery = format!("(select * from {} where false limit 0)", name.render());
+            return if self.adapter.requires_subquery_alias() {
+                format!("{subquery} _dbt_limit_subq_{}", self.identifier())
+            } else {
+                subquery
+            };
         }
         let parts = [&self.database, &self.schema, &self.identifier];
         let mut out = Vec::with_capacity(3);
@@ -108,6 +133,22 @@ mod tests {
         let r = Relation::new(AdapterKind::DuckDb, "shop", "main", "orders");
         assert_eq!(r.render(), r#""shop"."main"."orders""#);
         assert_eq!(r.with_suffix("__dbt_tmp").identifier(), "orders__dbt_tmp");
+    }
+
+    #[test]
+    fn an_emptied_relation_is_dbts_subquery_of_no_rows() {
+        let duck = Relation::new(AdapterKind::DuckDb, "shop", "main", "orders").emptied();
+        assert_eq!(
+            duck.render(),
+            r#"(select * from "shop"."main"."orders" where false limit 0)"#
+        );
+        // PostgreSQL wants an alias on a subquery in FROM; dbt-postgres's.
+        let pg = Relation::new(AdapterKind::Postgres, "db", "raw", "orders").emptied();
+        assert_eq!(
+            pg.render(),
+            r#"(select * from "db"."raw"."orders" where false limit 0) _dbt_limit_subq_orders"#
+        );
+        assert_eq!(pg.identifier(), "orders");
     }
 
     #[test]

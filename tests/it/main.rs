@@ -23,6 +23,7 @@ mod cross_database;
 mod data_tests;
 mod dbt_utils;
 mod diagnostics;
+mod empty;
 mod errors;
 mod example_project;
 mod freshness;

@@ -31,6 +31,8 @@ pub struct Resolver {
     pub ephemeral_sql: std::sync::Mutex<HashMap<String, EphemeralSql>>,
     /// dbt's `graph` variable, as the graph stage built it.
     pub graph: Value,
+    /// `--empty`: every ref and source reads no rows.
+    pub empty: bool,
 }
 
 /// An ephemeral model rendered once for the run: its SQL, the ephemeral
@@ -160,7 +162,13 @@ impl Object for RefFunction {
                             &format!("__dbt__cte__{}", call.name),
                         )))
                     }
-                    Some(RefTarget::Relation(relation)) => Ok(Value::from_object(relation.clone())),
+                    Some(RefTarget::Relation(relation)) => {
+                        Ok(Value::from_object(if resolver.empty {
+                            relation.emptied()
+                        } else {
+                            relation.clone()
+                        }))
+                    }
                     None => Err(invalid(format!(
                         "ref('{}') is not a model or seed of this project, or was not found while parsing",
                         call.name
@@ -220,7 +228,11 @@ impl Object for SourceFunction {
                     &self.package,
                     &resolver.root,
                 ) {
-                    Some(relation) => Ok(Value::from_object(relation.clone())),
+                    Some(relation) => Ok(Value::from_object(if resolver.empty {
+                        relation.emptied()
+                    } else {
+                        relation.clone()
+                    })),
                     None => Err(invalid(format!(
                         "source('{source}', '{table}') is not declared in a properties file"
                     ))),
