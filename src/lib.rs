@@ -20,7 +20,7 @@ pub(crate) mod freshness;
 pub mod graph;
 pub(crate) mod jinja;
 pub(crate) mod jinja_base;
-pub mod lineage;
+pub(crate) mod lineage;
 pub mod lock;
 pub mod materialize;
 pub(crate) mod packages;

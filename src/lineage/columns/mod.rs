@@ -51,6 +51,7 @@ mod tracer;
 mod tests;
 
 use crate::adapter::AdapterKind;
+#[cfg(test)]
 use names::parts_equal;
 use serde::Serialize;
 use shape::Item;
@@ -180,11 +181,14 @@ where
 /// `"test"."main"."orders"` all match `["test", "main", "orders"]`. A name
 /// that matches several entries is unknown, unless exactly one of them matches
 /// with all its parts.
+/// Only the tests build one: the project's lineage has its own catalog.
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
 pub struct CatalogMap {
     relations: Vec<(Vec<String>, Vec<String>)>,
 }
 
+#[cfg(test)]
 impl CatalogMap {
     pub fn new() -> Self {
         Self::default()
@@ -203,6 +207,7 @@ impl CatalogMap {
     }
 }
 
+#[cfg(test)]
 impl Catalog for CatalogMap {
     fn columns(&self, relation: &[String]) -> Option<Vec<String>> {
         if relation.is_empty() {
