@@ -1,6 +1,6 @@
 //! `kiln docs generate`: `target/index.html`, one self-contained page with
 //! the interactive lineage graph (the template is `templates/docs/`: index.html,
-//! docs.css and docs.js, written into one page),
+//! docs.css, graph.js and panel.js, written into one page),
 //! and `target/catalog.json` with the column types the database reports.
 //! `kiln docs serve` serves them on 127.0.0.1.
 
@@ -20,15 +20,19 @@ use crate::project::node::NodeKind;
 /// where its style sheet and script go (see [`template`]).
 const HTML: &str = include_str!("../../templates/docs/index.html");
 const CSS: &str = include_str!("../../templates/docs/docs.css");
-/// The script, with `/*KILN_DOCS_DATA*/null` where the project's data goes.
-const JS: &str = include_str!("../../templates/docs/docs.js");
+/// The script's two parts, one scope: the graph and the panel (the HTML
+/// holds `/*KILN_DOCS_DATA*/null`, where the project's data goes).
+const GRAPH_JS: &str = include_str!("../../templates/docs/graph.js");
+const PANEL_JS: &str = include_str!("../../templates/docs/panel.js");
 const PLACEHOLDER: &str = "/*KILN_DOCS_DATA*/null";
 
 /// The page as one self-contained file: the HTML with its style sheet and
 /// script written in, the data still to come.
 fn template() -> String {
+    // One function around both parts: their names stay off `window`.
+    let script = format!("(function () {{\n{GRAPH_JS}\n{PANEL_JS}}})();\n");
     HTML.replacen("/*KILN_DOCS_CSS*/\n", CSS, 1)
-        .replacen("/*KILN_DOCS_JS*/\n", JS, 1)
+        .replacen("/*KILN_DOCS_JS*/\n", &script, 1)
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fill the kiln docs template with a JSON data file, the way `kiln docs generate`
-# does: the style sheet and script (templates/docs/docs.css, docs.js) are written
+# does: the style sheet and script (templates/docs/docs.css, graph.js + panel.js) are written
 # into templates/docs/index.html in place of its /*KILN_DOCS_CSS*/ and
 # /*KILN_DOCS_JS*/ lines, then the exact text /*KILN_DOCS_DATA*/null is replaced
 # by the JSON, with every "<" written as \u003c so that text such as "</script>"
@@ -27,10 +27,12 @@ def read(name):
         return f.read()
 
 template = read("index.html")
-for marker, part in (("/*KILN_DOCS_CSS*/\n", "docs.css"), ("/*KILN_DOCS_JS*/\n", "docs.js")):
+# As src/cli/docs.rs joins them: the two script parts in one function.
+script = "(function () {\n" + read("graph.js") + "\n" + read("panel.js") + "})();\n"
+for marker, part in (("/*KILN_DOCS_CSS*/\n", read("docs.css")), ("/*KILN_DOCS_JS*/\n", script)):
     if template.count(marker) != 1:
         sys.exit(f"render_sample: expected the line {marker.strip()} once in index.html")
-    template = template.replace(marker, read(part), 1)
+    template = template.replace(marker, part, 1)
 count = template.count(placeholder)
 if count != 1:
     sys.exit(f"render_sample: expected the placeholder {placeholder} once in {templates}, found it {count} times")
