@@ -400,7 +400,12 @@ mod template_tests {
         assert!(!page.contains("/*KILN_DOCS_CSS*/") && !page.contains("/*KILN_DOCS_JS*/"));
         assert_eq!(page.matches(super::PLACEHOLDER).count(), 1);
         assert!(page.contains(&format!("<style>\n{}</style>\n", super::CSS)));
-        assert!(page.contains(&format!("<script>\n{}</script>\n", super::JS)));
+        assert!(page.contains(&format!(
+            "<script>\nconst DATA = {};\n(function () {{\n{}\n{}}})();\n</script>\n",
+            super::PLACEHOLDER,
+            super::GRAPH_JS,
+            super::PANEL_JS
+        )));
         assert!(page.starts_with("<!doctype html>") && page.ends_with("</html>\n"));
     }
 }
