@@ -235,8 +235,10 @@ pub fn check_project(
             Some((id.clone(), compiled, seen))
         })
         .collect();
-    // Ephemeral SQL that read the database renders again in the run.
-    resolver.forget_database_reads();
+    // Ephemeral SQL that read the database renders again in the run, and
+    // so does every model that inlines it (whichever model rendered it
+    // first, the others found it cached).
+    let stale = resolver.forget_database_reads();
     let mut checked = BTreeMap::new();
     let mut reusable = BTreeMap::new();
     for (id, compiled, seen) in rendered {
@@ -246,7 +248,8 @@ pub fn check_project(
             checked.insert(id.clone(), compiled.sql.clone());
         }
         // Without a connection, what a query would have given is missing.
-        if connection.is_some() && !seen.read_database && selected.contains(&id) {
+        let inlines_stale = compiled.inlined.iter().any(|e| stale.contains(e));
+        if connection.is_some() && !seen.read_database && !inlines_stale && selected.contains(&id) {
             reusable.insert(id, compiled);
         }
     }

@@ -131,3 +131,35 @@ fn run_operation_refuses_a_project_with_a_cycle_as_dbt_does() {
     assert!(out.all().contains("cycle"), "{}", out.all());
     assert!(!out.all().contains("hello ran"), "{}", out.all());
 }
+
+#[test]
+fn models_inlining_an_ephemeral_model_that_queries_render_again_after_its_parents() {
+    let f = Fixture::new();
+    f.write(
+        "models/a.sql",
+        "{{ config(materialized='table') }}select 1 as v\n",
+    );
+    f.write(
+        "models/e.sql",
+        "{{ config(materialized='ephemeral') }}\
+         {% set found = run_query('select v from ' ~ ref('a')) %}\
+         select {{ found.rows[0][0] if execute and found else 0 }} as v\n",
+    );
+    for model in ["x", "y"] {
+        f.write(
+            &format!("models/{model}.sql"),
+            "{{ config(materialized='table') }}select v from {{ ref('e') }}\n",
+        );
+    }
+    assert_eq!(f.kiln(&["build"]).code, 0);
+    f.write(
+        "models/a.sql",
+        "{{ config(materialized='table') }}select 2 as v\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // Only one of x and y rendered `e` in the check; both read it again in
+    // the run, after `a` holds 2.
+    assert_eq!(f.query("select v from x"), vec![vec!["2".to_string()]]);
+    assert_eq!(f.query("select v from y"), vec![vec!["2".to_string()]]);
+}

@@ -49,14 +49,19 @@ pub struct EphemeralSql {
 }
 
 impl Resolver {
-    /// Forgets the ephemeral models whose render read the database: the SQL
-    /// check renders before anything is built, and the run renders them
-    /// again once their parents are.
-    pub fn forget_database_reads(&self) {
-        self.ephemeral_sql
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, e| !e.read_database);
+    /// Forgets the ephemeral models whose render read the database, and
+    /// says which they were: the SQL check renders before anything is
+    /// built, and the run renders them (and what inlines them) again once
+    /// their parents are.
+    pub fn forget_database_reads(&self) -> std::collections::BTreeSet<String> {
+        let mut cache = self.ephemeral_sql.lock().unwrap_or_else(|p| p.into_inner());
+        let forgotten = cache
+            .iter()
+            .filter(|(_, e)| e.read_database)
+            .map(|(id, _)| id.clone())
+            .collect();
+        cache.retain(|_, e| !e.read_database);
+        forgotten
     }
 
     /// The `log()` lines of the ephemeral models `ids` not shown yet: each
