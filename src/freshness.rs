@@ -392,6 +392,7 @@ fn source_node(parsed: &Parsed, table: &SourceTable) -> Node {
         config: NodeConfig::default(),
         description: table.description.clone(),
         columns: Vec::new(),
+        constraints: Vec::new(),
         patch_path: None,
         test: None,
     }

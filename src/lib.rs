@@ -9,6 +9,7 @@ pub(crate) mod check;
 pub mod cli;
 pub mod compile;
 pub(crate) mod config;
+pub(crate) mod contract;
 pub mod diagnostic;
 pub(crate) mod digest;
 pub(crate) mod error;

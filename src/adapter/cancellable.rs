@@ -138,6 +138,10 @@ impl Connection for CancellableConnection {
         self.guarded(|c| c.list_columns(database, schema, identifier))
     }
 
+    fn describe_query(&mut self, sql: &str) -> std::result::Result<Vec<CatalogColumn>, DbError> {
+        self.guarded(|c| c.describe_query(sql))
+    }
+
     fn create_schema(&mut self, database: &str, schema: &str) -> std::result::Result<(), DbError> {
         self.guarded(|c| c.create_schema(database, schema))
     }

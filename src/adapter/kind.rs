@@ -18,6 +18,16 @@ pub enum UnnamedColumn<'e> {
     ColumnOf(&'e Expr),
 }
 
+/// How a database treats a constraint in a table's DDL, as dbt classes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintSupport {
+    Enforced,
+    /// In the DDL, but not checked (dbt warns, `warn_unenforced`).
+    NotEnforced,
+    /// Left out of the DDL (dbt warns, `warn_unsupported`).
+    NotSupported,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdapterKind {
     DuckDb,
@@ -40,6 +50,50 @@ impl AdapterKind {
         match self {
             AdapterKind::DuckDb => "duckdb",
             AdapterKind::Postgres => "postgres",
+        }
+    }
+
+    /// A column type as a contract compares it, from what the database
+    /// describes for a query: DuckDB's `DESCRIBE` type as it is
+    /// (`INTEGER`, `DECIMAL(10,2)`); PostgreSQL's type name (`int4`) as the
+    /// family dbt-postgres reports it in (psycopg2's: `INTEGER`, `STRING`,
+    /// `DECIMAL`; its `STRING` shown as `TEXT`, as dbt's Column does), so
+    /// `varchar(10)` and `text` are both `TEXT`.
+    pub fn contract_type(self, described: &str) -> String {
+        match self {
+            AdapterKind::DuckDb => described.to_string(),
+            AdapterKind::Postgres => match described {
+                "bool" => "BOOLEAN",
+                "bytea" => "BINARY",
+                "char" | "name" | "text" | "bpchar" | "varchar" => "TEXT",
+                "int8" => "LONGINTEGER",
+                "int2" | "int4" => "INTEGER",
+                "oid" => "ROWID",
+                "json" => "JSON",
+                "jsonb" => "JSONB",
+                "float4" | "float8" => "FLOAT",
+                "date" => "DATE",
+                "time" | "timetz" => "TIME",
+                "timestamp" => "DATETIME",
+                "timestamptz" => "DATETIMETZ",
+                "interval" => "INTERVAL",
+                "numeric" => "DECIMAL",
+                other => return other.to_ascii_uppercase(),
+            }
+            .to_string(),
+        }
+    }
+
+    /// Whether the database enforces a constraint type (`not_null`,
+    /// `unique`, `primary_key`, `foreign_key`, `check`) in a table's DDL:
+    /// dbt-duckdb and dbt-postgres both enforce all five.
+    pub fn constraint_support(self, constraint_type: &str) -> ConstraintSupport {
+        match (self, constraint_type) {
+            (
+                AdapterKind::DuckDb | AdapterKind::Postgres,
+                "not_null" | "unique" | "primary_key" | "foreign_key" | "check",
+            ) => ConstraintSupport::Enforced,
+            _ => ConstraintSupport::NotSupported,
         }
     }
 
@@ -188,6 +242,34 @@ mod tests {
         match &select.projection[0] {
             SelectItem::UnnamedExpr(expr) => expr.clone(),
             other => panic!("not an unnamed expression: {other}"),
+        }
+    }
+
+    #[test]
+    fn contract_types_are_named_as_dbt_names_them() {
+        // dbt-postgres 1.9 on the same columns: psycopg2's type families,
+        // STRING shown as TEXT; dbt-duckdb: DESCRIBE's type as it is.
+        let pg = AdapterKind::Postgres;
+        assert_eq!(pg.contract_type("varchar"), "TEXT");
+        assert_eq!(pg.contract_type("text"), "TEXT");
+        assert_eq!(pg.contract_type("int4"), "INTEGER");
+        assert_eq!(pg.contract_type("int8"), "LONGINTEGER");
+        assert_eq!(pg.contract_type("numeric"), "DECIMAL");
+        assert_eq!(pg.contract_type("timestamptz"), "DATETIMETZ");
+        assert_eq!(pg.contract_type("uuid"), "UUID");
+        assert_eq!(
+            AdapterKind::DuckDb.contract_type("DECIMAL(10,2)"),
+            "DECIMAL(10,2)"
+        );
+        for kind in AdapterKind::ALL {
+            assert_eq!(
+                kind.constraint_support("check"),
+                ConstraintSupport::Enforced
+            );
+            assert_eq!(
+                kind.constraint_support("custom"),
+                ConstraintSupport::NotSupported
+            );
         }
     }
 

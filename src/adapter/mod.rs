@@ -283,6 +283,25 @@ pub trait Connection: Send {
             .collect())
     }
 
+    /// The columns a query would return, named and typed as a contract
+    /// compares them ([`AdapterKind::contract_type`]), without running it:
+    /// DuckDB describes it (`DESCRIBE (<sql>)`).
+    fn describe_query(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
+        let kind = self.kind();
+        Ok(self
+            .query(&format!("describe ({sql})"))?
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [Cell::Text(name), Cell::Text(data_type), ..] => Some(CatalogColumn {
+                    name: name.clone(),
+                    data_type: kind.contract_type(data_type),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError>;
 
     /// Whether the connection is gone (the server closed it, the network

@@ -10,7 +10,10 @@ use postgres::types::Type;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::Target;
-use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, QueryResult, SchemaLock};
+use super::{
+    Adapter, AdapterKind, CatalogColumn, Cell, Connection, DbError, LoadColumn, QueryResult,
+    SchemaLock,
+};
 use crate::error::{Error, Result};
 use crate::secrets;
 
@@ -213,6 +216,19 @@ impl Connection for PostgresConnection {
         self.client
             .batch_execute(sql)
             .map_err(|e| self.error(e, sql))
+    }
+
+    /// PostgreSQL describes a prepared statement: its columns' types.
+    fn describe_query(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
+        let statement = self.client.prepare(sql).map_err(|e| self.error(e, sql))?;
+        Ok(statement
+            .columns()
+            .iter()
+            .map(|c| CatalogColumn {
+                name: c.name().to_string(),
+                data_type: AdapterKind::Postgres.contract_type(c.type_().name()),
+            })
+            .collect())
     }
 
     /// Runs `sql` as a simple query (any statement, any column type, values

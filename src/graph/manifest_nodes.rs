@@ -89,7 +89,15 @@ fn columns_json(columns: &[crate::project::node::ColumnInfo]) -> BTreeMap<&Strin
         .map(|c| {
             (
                 &c.name,
-                json!({"name": c.name, "description": c.description, "data_type": c.data_type, "meta": {}, "tags": [], "quote": c.quote}),
+                json!({
+                    "name": c.name,
+                    "description": c.description,
+                    "data_type": c.data_type,
+                    "meta": {},
+                    "tags": [],
+                    "quote": c.quote,
+                    "constraints": c.constraints.iter().map(|k| crate::contract::constraint_json(k, false)).collect::<Vec<_>>(),
+                }),
             )
         })
         .collect()
@@ -139,6 +147,14 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "relation_name": relation_name,
         "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
     });
+    if n.kind == NodeKind::Model {
+        value["contract"] = crate::contract::contract_json(&n.config);
+        value["constraints"] = n
+            .constraints
+            .iter()
+            .map(|k| crate::contract::constraint_json(k, true))
+            .collect();
+    }
     if let Some(test) = &n.test {
         value["test_metadata"] = json!({
             "name": test.name,

@@ -15,6 +15,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/macros/relations.sql"),
     ),
     (
+        "kiln://macros/contracts.sql",
+        include_str!("../../templates/macros/contracts.sql"),
+    ),
+    (
         "kiln://macros/freshness.sql",
         include_str!("../../templates/macros/freshness.sql"),
     ),

@@ -163,6 +163,45 @@ impl Object for Exceptions {
                 ErrorKind::InvalidOperation,
                 format!("{RAISED_PREFIX}{message}"),
             )),
+            // A contract that failed: dbt's table of the columns that differ.
+            "raise_contract_error" => {
+                let columns = |i: usize| -> Vec<crate::contract::ContractColumn> {
+                    args.get(i)
+                        .and_then(|v| v.try_iter().ok())
+                        .into_iter()
+                        .flatten()
+                        .map(|c| crate::contract::ContractColumn {
+                            name: attr(&c, "name"),
+                            data_type: attr(&c, "data_type"),
+                        })
+                        .collect()
+                };
+                Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "{RAISED_PREFIX}{}",
+                        crate::contract::mismatch_message(&columns(0), &columns(1))
+                    ),
+                ))
+            }
+            "column_type_missing" => {
+                let names: Vec<String> = args
+                    .first()
+                    .and_then(|v| v.try_iter().ok())
+                    .into_iter()
+                    .flatten()
+                    .map(|v| format!("'{v}'"))
+                    .collect();
+                Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "{RAISED_PREFIX}Contracted models require data_type to be defined for \
+                         each column. Please ensure that the column name and data_type are \
+                         defined within the YAML configuration for the [{}] column(s).",
+                        names.join(", ")
+                    ),
+                ))
+            }
             "warn" => {
                 eprintln!("warning: {}", secrets::redact(&message));
                 Ok(Value::from(""))
@@ -170,6 +209,18 @@ impl Object for Exceptions {
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }
+}
+
+/// A field of a dict or an attribute of an object, as text ("" if none).
+fn attr(value: &Value, name: &str) -> String {
+    value
+        .get_item(&Value::from(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_none())
+        .or_else(|| value.get_attr(name).ok())
+        .filter(|v| !v.is_undefined() && !v.is_none())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 /// `fromjson(text, default)`.

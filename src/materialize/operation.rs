@@ -35,6 +35,7 @@ fn operation_node(parsed: &Parsed, name: &str) -> Node {
         config: NodeConfig::default(),
         description: String::new(),
         columns: Vec::new(),
+        constraints: Vec::new(),
         patch_path: None,
         test: None,
     }

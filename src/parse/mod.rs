@@ -275,6 +275,28 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
         }
         refs = captured.refs;
         sources = captured.sources;
+        // A foreign key's `to:` is a ref or source of the model, as in dbt.
+        for (function, mut args) in crate::contract::foreign_key_targets(&node) {
+            match (function, args.len()) {
+                ("ref", 1 | 2) => {
+                    let name = args.pop().unwrap_or_default();
+                    let call = crate::jinja::context::RefCall {
+                        package: args.pop(),
+                        name,
+                    };
+                    if !refs.contains(&call) {
+                        refs.push(call);
+                    }
+                }
+                ("source", 2) => {
+                    let table = (args[0].clone(), args[1].clone());
+                    if !sources.contains(&table) {
+                        sources.push(table);
+                    }
+                }
+                _ => {}
+            }
+        }
         node.config = scope.config();
         // A test's properties-file entry wins over its macro's `config()`.
         if let Some(test) = &node.test {

@@ -218,15 +218,28 @@ impl Parsed {
 /// `model` (and the `node` argument of naming macros) as templates see it.
 pub fn model_value(node: &Node) -> Value {
     let config: BTreeMap<&String, &serde_json::Value> = node.config.0.iter().collect();
-    let columns: BTreeMap<&str, serde_json::Value> = node
+    // In the order the properties file lists them, as a contracted table's
+    // DDL writes them.
+    let columns: serde_json::Map<String, serde_json::Value> = node
         .columns
         .iter()
         .map(|c| {
             (
-                c.name.as_str(),
-                serde_json::json!({"name": c.name, "description": c.description, "data_type": c.data_type}),
+                c.name.clone(),
+                serde_json::json!({
+                    "name": c.name,
+                    "description": c.description,
+                    "data_type": c.data_type,
+                    "quote": c.quote,
+                    "constraints": c.constraints.iter().map(|k| crate::contract::constraint_json(k, false)).collect::<Vec<_>>(),
+                }),
             )
         })
+        .collect();
+    let constraints: Vec<serde_json::Value> = node
+        .constraints
+        .iter()
+        .map(|k| crate::contract::constraint_json(k, true))
         .collect();
     crate::jinja::json_value(&serde_json::json!({
         "unique_id": node.unique_id,
@@ -240,6 +253,8 @@ pub fn model_value(node: &Node) -> Value {
         "tags": node.config.tags(),
         "config": config,
         "columns": columns,
+        "constraints": constraints,
+        "contract": crate::contract::contract_json(&node.config),
         "raw_code": node.raw_code,
     }))
 }

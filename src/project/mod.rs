@@ -294,6 +294,7 @@ fn load_package(
                 config: node_config,
                 description: patch.description.clone(),
                 columns: patch.columns.clone(),
+                constraints: patch.constraints.clone(),
                 patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
                 test: None,
             };
@@ -387,6 +388,7 @@ impl PartialEq for Patch {
             && self.columns == other.columns
             && self.file == other.file
             && self.relation == other.relation
+            && self.constraints == other.constraints
     }
 }
 

@@ -32,6 +32,8 @@ pub struct ColumnInfo {
     pub name: String,
     pub description: String,
     pub data_type: Option<String>,
+    /// Its `constraints:` as written (`type`, `expression`, `to`, ...).
+    pub constraints: Vec<serde_json::Value>,
     /// `quote: true`: the name is quoted in SQL kiln writes (tests).
     pub quote: bool,
 }
@@ -56,6 +58,8 @@ pub struct Node {
     pub config: NodeConfig,
     pub description: String,
     pub columns: Vec<ColumnInfo>,
+    /// Model-level `constraints:` from its properties file.
+    pub constraints: Vec<serde_json::Value>,
     /// The properties file that described this node.
     pub patch_path: Option<PathBuf>,
     /// For a generic data test: which test, on what, with which arguments.
@@ -168,6 +172,8 @@ pub struct Patch {
     /// A snapshot declared in YAML: the relation it snapshots, as written
     /// (`ref('orders')`, `source('raw', 'orders')`).
     pub relation: Option<String>,
+    /// Model-level `constraints:` as written.
+    pub constraints: Vec<serde_json::Value>,
 }
 
 #[cfg(test)]

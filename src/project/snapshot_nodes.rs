@@ -106,6 +106,7 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
                 config: node_config,
                 description: String::new(),
                 columns: Vec::new(),
+                constraints: Vec::new(),
                 patch_path: None,
                 test: None,
             });
@@ -148,6 +149,7 @@ pub fn yaml_snapshots(
             config: node_config,
             description: String::new(),
             columns: Vec::new(),
+            constraints: Vec::new(),
             patch_path: None,
             test: None,
         });

@@ -73,6 +73,7 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
             raw_code,
             description: String::new(),
             columns: Vec::new(),
+            constraints: Vec::new(),
             patch_path: None,
             test: None,
         });
@@ -198,6 +199,7 @@ pub fn generic_tests(
             config: node_config,
             description: entry.description.clone(),
             columns: Vec::new(),
+            constraints: Vec::new(),
             patch_path: None,
             test: Some(metadata),
         });

@@ -1,13 +1,30 @@
 {#- The DDL that materializations are made of. A project macro of the same
     name replaces any of these. -#}
 
+{#- With an enforced contract the SQL's columns are checked first, and the
+    table is created from its declared columns and constraints, then
+    filled: two statements. -#}
 {% macro create_table_as(temporary, relation, compiled_code) -%}
+{%- if contract_enforced() -%}
+{%- do get_assert_columns_equivalent(compiled_code) -%}
+create {% if temporary %}temporary {% endif %}table {{ relation }}
+{{ get_table_columns_and_constraints() }};
+insert into {{ relation }} {{ get_column_names() }}
+(
+{{ get_select_subquery(compiled_code) }}
+)
+{%- else -%}
 create {% if temporary %}temporary {% endif %}table {{ relation }} as (
 {{ compiled_code }}
 )
+{%- endif -%}
 {%- endmacro %}
 
+{#- A view has no constraints; a contracted one has its columns checked. -#}
 {% macro create_view_as(relation, compiled_code) -%}
+{%- if contract_enforced() -%}
+{%- do get_assert_columns_equivalent(compiled_code) -%}
+{%- endif -%}
 create view {{ relation }} as (
 {{ compiled_code }}
 )

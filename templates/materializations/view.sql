@@ -4,6 +4,7 @@
     {%- set target_relation = this.incorporate(type='view') -%}
     {%- set existing_relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- set intermediate_relation = make_temp_relation(target_relation) -%}
+    {{ warn_view_constraints() }}
     {{ drop_leftover(intermediate_relation) }}
     {{ run_hooks(pre_hooks) }}
     {% call statement('main') -%}

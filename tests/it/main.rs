@@ -19,6 +19,7 @@ mod compat_postgres;
 mod compat_projects;
 mod compat_runtime;
 mod compile_once;
+mod contracts;
 mod cross_database;
 mod data_tests;
 mod dbt_utils;

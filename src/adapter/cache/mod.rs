@@ -310,6 +310,10 @@ impl Connection for CachedConnection {
         self.inner.list_columns(database, schema, identifier)
     }
 
+    fn describe_query(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
+        self.inner.describe_query(sql)
+    }
+
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
         self.inner.create_schema(database, schema)
     }

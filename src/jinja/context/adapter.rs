@@ -187,6 +187,65 @@ impl Object for AdapterObject {
                     .ok_or_else(|| invalid("adapter.get_columns_in_relation() takes a relation"))?;
                 self.get_columns_in_relation(&relation)
             }
+            // The columns a query would return, typed as a contract
+            // compares them (dbt's `get_column_schema_from_query`).
+            "get_column_schema_from_query" => {
+                let sql = arg(0, "sql")?.map(|v| v.to_string()).unwrap_or_default();
+                self.get_column_schema_from_query(&sql)
+            }
+            "render_raw_columns_constraints" => {
+                let columns = arg(0, "raw_columns")?.unwrap_or_default();
+                let columns: Vec<serde_json::Value> = match serde_json::to_value(&columns) {
+                    Ok(serde_json::Value::Object(map)) => map.into_iter().map(|(_, v)| v).collect(),
+                    Ok(serde_json::Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
+                let mut warnings = Vec::new();
+                let targets = resolve_targets(
+                    state,
+                    columns.iter().flat_map(|c| {
+                        c.get("constraints")
+                            .and_then(serde_json::Value::as_array)
+                            .cloned()
+                            .unwrap_or_default()
+                    }),
+                );
+                let to = |target: &str| lookup_target(&targets, target);
+                let rendered = columns
+                    .iter()
+                    .map(|c| {
+                        crate::contract::column_ddl(self.target.adapter, c, &to, &mut warnings)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(invalid)?;
+                warn_all(&warnings);
+                Ok(Value::from(rendered))
+            }
+            "render_raw_model_constraints" => {
+                let constraints = arg(0, "raw_constraints")?.unwrap_or_default();
+                let constraints: Vec<serde_json::Value> = match serde_json::to_value(&constraints) {
+                    Ok(serde_json::Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
+                let mut warnings = Vec::new();
+                let targets = resolve_targets(state, constraints.iter().cloned());
+                let to = |target: &str| lookup_target(&targets, target);
+                let mut rendered = Vec::new();
+                for c in &constraints {
+                    if let Some(ddl) = crate::contract::model_constraint_ddl(
+                        self.target.adapter,
+                        c,
+                        &to,
+                        &mut warnings,
+                    )
+                    .map_err(invalid)?
+                    {
+                        rendered.push(ddl);
+                    }
+                }
+                warn_all(&warnings);
+                Ok(Value::from(rendered))
+            }
             "load_csv_rows" => {
                 let relation = arg(0, "relation")?
                     .as_ref()
@@ -297,6 +356,26 @@ impl AdapterObject {
         ))
     }
 
+    /// `adapter.get_column_schema_from_query(sql)`: the columns `sql` gives,
+    /// as Column objects whose `data_type` is the contract's type.
+    fn get_column_schema_from_query(&self, sql: &str) -> Result<Value, Error> {
+        let Some(connection) = &self.scope.connection else {
+            return Ok(Value::from(Vec::<Value>::new()));
+        };
+        introspection::saw_database();
+        let columns = lock(connection)
+            .describe_query(sql)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Value::from(
+            columns
+                .into_iter()
+                .map(|c| {
+                    crate::jinja::api::Column::value(&c.name, &c.data_type, self.target.adapter)
+                })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
     /// `adapter.create_schema(relation)`: the relation's schema, made if
     /// it is missing; nothing without a connection.
     fn create_schema(&self, relation: &Relation) -> Result<Value, Error> {
@@ -377,4 +456,55 @@ fn call_named_macro(state: &State<'_, '_>, name: &str, args: &[Value]) -> Result
         .ok_or_else(|| invalid(format!("adapter.{name}(): no macro named '{name}'")))?
         .clone();
     crate::jinja::macros::call_macro(state.env(), &def, args)
+}
+
+/// A foreign key's `to:` (`ref('orders')`, `source('raw', 'orders')`) as
+/// the relation it names, resolved as the node's own `ref` and `source` do.
+fn resolve_to(state: &mut State<'_, '_>, target: &str) -> Result<String, String> {
+    let (function, args) = crate::contract::parse_ref_or_source(target).ok_or_else(|| {
+        format!("Invalid 'ref' or 'source' syntax on foreign key constraint 'to': {target}.")
+    })?;
+    let callable = state
+        .lookup(function)
+        .ok_or_else(|| format!("{function}() is not available to resolve {target}"))?;
+    let args: Vec<Value> = args.into_iter().map(Value::from).collect();
+    callable
+        .call(state, &args)
+        .map(|relation| relation.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Warnings found rendering constraints, as `exceptions.warn` prints them.
+fn warn_all(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// Each foreign key's `to:` among `constraints`, resolved (or why not).
+fn resolve_targets(
+    state: &mut State<'_, '_>,
+    constraints: impl Iterator<Item = serde_json::Value>,
+) -> Vec<(String, Result<String, String>)> {
+    let mut targets: Vec<(String, Result<String, String>)> = Vec::new();
+    for constraint in constraints {
+        if let Some(target) = constraint.get("to").and_then(serde_json::Value::as_str)
+            && !targets.iter().any(|(t, _)| t == target)
+        {
+            let resolved = resolve_to(state, target);
+            targets.push((target.to_string(), resolved));
+        }
+    }
+    targets
+}
+
+fn lookup_target(
+    targets: &[(String, Result<String, String>)],
+    target: &str,
+) -> Result<String, String> {
+    targets
+        .iter()
+        .find(|(t, _)| t == target)
+        .map(|(_, resolved)| resolved.clone())
+        .unwrap_or_else(|| Err(format!("unresolved foreign key target {target}")))
 }

@@ -72,6 +72,7 @@ pub(super) fn column_infos(columns: Option<Vec<ColumnProps>>) -> Vec<ColumnInfo>
             quote: c.quote.unwrap_or(false),
             description: c.description.unwrap_or_default(),
             data_type: c.data_type,
+            constraints: c.constraints.iter().flatten().map(to_json).collect(),
         })
         .collect()
 }
@@ -94,5 +95,6 @@ pub(super) fn to_patch(
         file: relative.to_path_buf(),
         location,
         relation: None,
+        constraints: Vec::new(),
     }
 }

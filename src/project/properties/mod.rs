@@ -47,6 +47,12 @@ struct NodeProps {
     data_tests: Option<Vec<Yaml>>,
     #[serde(default)]
     tests: Option<Vec<Yaml>>,
+    /// Model-level constraints (dbt 1.5).
+    #[serde(default)]
+    constraints: Option<Vec<Yaml>>,
+    /// `contract:` beside `config:`, which dbt moves into the config.
+    #[serde(default)]
+    contract: Option<Yaml>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +62,9 @@ struct ColumnProps {
     description: Option<String>,
     #[serde(default)]
     data_type: Option<String>,
+    /// Column-level constraints (dbt 1.5).
+    #[serde(default)]
+    constraints: Option<Vec<Yaml>>,
     /// Quote the column's name in its tests.
     #[serde(default)]
     quote: Option<bool>,
@@ -284,6 +293,13 @@ impl Properties {
                     location,
                 );
                 patch.relation = props.relation;
+                patch.constraints = props.constraints.iter().flatten().map(to_json).collect();
+                if let Some(contract) = props.contract {
+                    patch
+                        .config
+                        .entry("contract".to_string())
+                        .or_insert_with(|| to_json(&contract));
+                }
                 target.insert(props.name, patch);
             }
         }
