@@ -13,7 +13,7 @@ use crate::adapter::SharedConnection;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::jinja::context::{
-    EphemeralSql, Phase, RefTarget, RenderScope, Resolver, RunFlags, introspection,
+    EphemeralSql, Phase, RefTarget, RenderScope, Resolver, RunFlags, introspection, with_overrides,
 };
 use crate::jinja::environment::node_template;
 use crate::jinja::functions::{capturing_log_output, replay_log_output};
@@ -21,6 +21,7 @@ use crate::jinja::generic_test::render_generic_test;
 use crate::jinja::render::jinja_error;
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
+use crate::project::unit_tests::Overrides;
 use crate::sql::Relation;
 
 /// How many times this process rendered a node to compile it (the count
@@ -110,7 +111,7 @@ pub fn compile_node_inlining(
     let (sql, ephemerals) = if node.node.is_ephemeral() {
         render_ephemeral(parsed, resolver, node, &connection)?
     } else {
-        render_node(parsed, resolver, node, connection.clone(), flags)?
+        render_node(parsed, resolver, node, connection.clone(), flags, None)?
     };
     let mut inlined: Vec<String> = Vec::new();
     if node.node.is_ephemeral() {
@@ -126,6 +127,45 @@ pub fn compile_node_inlining(
     }
     inlined.extend(done);
     Ok((inject_ctes(&sql, &ctes), inlined))
+}
+
+/// How a unit test renders the model it tests: `{{ this }}` as the fixture
+/// given for it, and the macros, vars and env vars it overrides.
+pub struct UnitRender<'a> {
+    pub this: Relation,
+    pub overrides: &'a Overrides,
+}
+
+/// The SQL of the model a unit test tests, rendered with `resolver` (whose
+/// refs and sources name the test's fixtures) as [`UnitRender`] says, with
+/// the ephemeral models it reads inlined.
+pub fn compile_for_unit_test(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    model: &ParsedNode,
+    connection: SharedConnection,
+    flags: RunFlags,
+    unit: &UnitRender,
+) -> Result<String> {
+    let (sql, ephemerals) = render_node(
+        parsed,
+        resolver,
+        model,
+        Some(connection.clone()),
+        flags,
+        Some(unit),
+    )?;
+    let connection = Some(connection);
+    let mut ctes = Vec::new();
+    let mut done = BTreeSet::new();
+    for id in ephemerals {
+        add_cte(parsed, resolver, &id, &connection, &mut ctes, &mut done)?;
+    }
+    Ok(if ctes.is_empty() {
+        sql
+    } else {
+        inject_ctes(&sql, &ctes)
+    })
 }
 
 /// Adds the CTE of the ephemeral model `id` after those of the ephemeral
@@ -178,6 +218,7 @@ fn render_ephemeral(
                 node,
                 connection.clone(),
                 RunFlags::default(),
+                None,
             )
         })
     });
@@ -250,6 +291,7 @@ fn render_node(
     node: &ParsedNode,
     connection: Option<SharedConnection>,
     flags: RunFlags,
+    unit: Option<&UnitRender>,
 ) -> Result<(String, Vec<String>)> {
     RENDERS.fetch_add(1, Ordering::Relaxed);
     let mut scope = RenderScope::new(
@@ -263,13 +305,11 @@ fn render_node(
         scope = scope.with_connection(connection);
     }
     let scope = Arc::new(scope);
-    let ctx = parsed.context(
-        &node.node,
-        scope.clone(),
-        node.relation.clone(),
-        None,
-        Vec::new(),
-    );
+    let this = unit.map_or_else(|| node.relation.clone(), |u| u.this.clone());
+    let mut ctx = parsed.context(&node.node, scope.clone(), this, None, Vec::new());
+    if let Some(unit) = unit {
+        ctx = with_overrides(&ctx, &parsed.vars, &node.node.package, unit.overrides);
+    }
     let sql = if let Some(test) = &node.node.test {
         let macro_name = test.macro_name(&parsed.project.config.name);
         render_generic_test(&parsed.env, &macro_name, &test.kwargs, &ctx)

@@ -7,6 +7,16 @@ use serde_json::{Value as Json, json};
 use crate::adapter::AdapterKind;
 use crate::adapter::kind::ConstraintSupport;
 
+/// The constraint types dbt knows, in its order.
+pub const CONSTRAINT_TYPES: &[&str] = &[
+    "check",
+    "not_null",
+    "unique",
+    "primary_key",
+    "foreign_key",
+    "custom",
+];
+
 /// A column as a contract compares it: its name and its type as the
 /// database names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -395,6 +395,7 @@ fn source_node(parsed: &Parsed, table: &SourceTable) -> Node {
         constraints: Vec::new(),
         patch_path: None,
         test: None,
+        unit: None,
     }
 }
 

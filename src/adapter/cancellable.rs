@@ -142,6 +142,13 @@ impl Connection for CancellableConnection {
         self.guarded(|c| c.describe_query(sql))
     }
 
+    fn query_column_types(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Vec<CatalogColumn>, DbError> {
+        self.guarded(|c| c.query_column_types(sql))
+    }
+
     fn create_schema(&mut self, database: &str, schema: &str) -> std::result::Result<(), DbError> {
         self.guarded(|c| c.create_schema(database, schema))
     }

@@ -284,10 +284,23 @@ pub trait Connection: Send {
     }
 
     /// The columns a query would return, named and typed as a contract
-    /// compares them ([`AdapterKind::contract_type`]), without running it:
-    /// DuckDB describes it (`DESCRIBE (<sql>)`).
+    /// compares them ([`AdapterKind::contract_type`]), without running it.
     fn describe_query(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
         let kind = self.kind();
+        Ok(self
+            .query_column_types(sql)?
+            .into_iter()
+            .map(|c| CatalogColumn {
+                data_type: kind.contract_type(&c.data_type),
+                ..c
+            })
+            .collect())
+    }
+
+    /// The columns a query would return with the types the database gives
+    /// them, each one `cast(x as <type>)` accepts, without running it:
+    /// DuckDB describes it (`DESCRIBE (<sql>)`).
+    fn query_column_types(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
         Ok(self
             .query(&format!("describe ({sql})"))?
             .rows
@@ -295,7 +308,7 @@ pub trait Connection: Send {
             .filter_map(|row| match row.as_slice() {
                 [Cell::Text(name), Cell::Text(data_type), ..] => Some(CatalogColumn {
                     name: name.clone(),
-                    data_type: kind.contract_type(data_type),
+                    data_type: data_type.clone(),
                 }),
                 _ => None,
             })

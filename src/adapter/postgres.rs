@@ -219,14 +219,14 @@ impl Connection for PostgresConnection {
     }
 
     /// PostgreSQL describes a prepared statement: its columns' types.
-    fn describe_query(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
+    fn query_column_types(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
         let statement = self.client.prepare(sql).map_err(|e| self.error(e, sql))?;
         Ok(statement
             .columns()
             .iter()
             .map(|c| CatalogColumn {
                 name: c.name().to_string(),
-                data_type: AdapterKind::Postgres.contract_type(c.type_().name()),
+                data_type: c.type_().name().to_string(),
             })
             .collect())
     }

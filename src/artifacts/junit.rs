@@ -1,5 +1,5 @@
 //! JUnit XML for test results (`--junit-xml PATH`), which CI systems show
-//! as a test report: one `<testcase>` per data test, failures and errors
+//! as a test report: one `<testcase>` per data test and unit test, failures and errors
 //! with dbt's message, warnings passing with the message kept.
 
 use std::path::Path;
@@ -10,12 +10,12 @@ use crate::files::write_file;
 use crate::project::node::NodeKind;
 use crate::secrets;
 
-/// Writes the data tests of `results` to `path` as JUnit XML.
+/// Writes the data tests and unit tests of `results` to `path` as JUnit XML.
 pub fn write_junit(path: &Path, command: &str, results: &RunResults) -> Result<()> {
     let mut tests: Vec<_> = results
         .results
         .iter()
-        .filter(|r| r.kind == NodeKind::Test)
+        .filter(|r| matches!(r.kind, NodeKind::Test | NodeKind::UnitTest))
         .collect();
     tests.sort_by(|a, b| a.unique_id.cmp(&b.unique_id));
     let count = |statuses: &[Status]| {
@@ -53,6 +53,11 @@ pub fn write_junit(path: &Path, command: &str, results: &RunResults) -> Result<(
             r.seconds
         ));
         let body = match r.status {
+            // A unit test's failure is its diff.
+            Status::Fail if r.kind == NodeKind::UnitTest => format!(
+                "      <failure type=\"fail\" message=\"unit test {} failed\">{message}</failure>\n",
+                escape(&r.name)
+            ),
             Status::Fail => format!(
                 "      <failure type=\"fail\" message=\"{message}\">{}</failure>\n",
                 failures_text(r.failures)

@@ -12,8 +12,9 @@ use crate::digest::md5_hex;
 use crate::error::Result;
 use crate::files::write_file;
 use crate::graph::Graph;
-use crate::graph::manifest_nodes::{node_json, sources_json};
+use crate::graph::manifest_nodes::{node_json, sources_json, unit_test_json};
 use crate::parse::{Parsed, ParsedNode};
+use crate::project::node::NodeKind;
 
 /// Writes `target/manifest.json`.
 pub fn write_manifest(parsed: &Parsed, graph: &Graph) -> Result<()> {
@@ -31,7 +32,16 @@ pub fn write_manifest_compiled(
     let project = &parsed.project.config.name;
     // Each node is serialized on its own, in parallel: the nodes of a large
     // project are never all held as JSON values at once.
-    let nodes: Vec<(&String, &ParsedNode)> = parsed.nodes.iter().collect();
+    let nodes: Vec<(&String, &ParsedNode)> = parsed
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.node.kind != NodeKind::UnitTest)
+        .collect();
+    let unit_tests: BTreeMap<&String, Json> = parsed
+        .nodes
+        .iter()
+        .filter_map(|(id, n)| Some((id, unit_test_json(parsed, n)?)))
+        .collect();
     let nodes: Vec<String> = nodes
         .into_par_iter()
         .map(|(id, node)| {
@@ -104,7 +114,7 @@ pub fn write_manifest_compiled(
         "group_map": {},
         "saved_queries": {},
         "semantic_models": {},
-        "unit_tests": {},
+        "unit_tests": unit_tests,
     });
     let metadata = json!({
         "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",

@@ -1,6 +1,7 @@
 //! `kiln ls`: the selected nodes, one a line, in unique-id order as `dbt ls`
 //! prints them.
 
+use crate::project::node::NodeKind;
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_OK, GlobalArgs, SelectArgs, load_project, parse_project, select_nodes};
@@ -37,6 +38,10 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
         .iter()
         .map(|id| &parsed.nodes[id].node)
         .map(|n| match args.output {
+            // dbt prints a unit test as `unit_test:<package>.<name>`.
+            LsOutput::Selector if n.kind == NodeKind::UnitTest => {
+                format!("unit_test:{}.{}", n.package, n.name)
+            }
             LsOutput::Selector => n.fqn.join("."),
             LsOutput::Name => n.name.clone(),
             LsOutput::Path => n.original_file_path.to_string_lossy().to_string(),

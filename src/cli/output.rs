@@ -237,6 +237,11 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
     let label = match result.kind {
         NodeKind::Seed => format!("seed {}", result.display_name),
         NodeKind::Test => format!("test {}", result.name),
+        // dbt: `PASS orders::test_x`, and `SKIP unit_test test_x`.
+        NodeKind::UnitTest if result.status == Status::Skipped => {
+            format!("unit_test {}", result.name)
+        }
+        NodeKind::UnitTest => result.display_name.clone(),
         NodeKind::Snapshot => format!("snapshot {}", result.display_name),
         NodeKind::Model => {
             format!("{} model {}", result.materialized, result.display_name)
@@ -356,7 +361,7 @@ pub fn summary(results: &RunResults) {
                 r.file,
             ));
             if let Some(path) = &r.compiled_path
-                && r.kind == NodeKind::Test
+                && matches!(r.kind, NodeKind::Test | NodeKind::UnitTest)
             {
                 text.push_str(&format!("    compiled code at {}\n", path.display()));
             }

@@ -14,6 +14,7 @@ use crate::config::NodeConfig;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+use crate::materialize::unit_test::{UnitOutcome, run_unit_test};
 use crate::materialize::{Options, TestCounts, materialize};
 use crate::parse::Parsed;
 use crate::project::node::NodeKind;
@@ -346,6 +347,7 @@ fn describe_upstream(parsed: &Parsed, id: &str) -> String {
     let node = &parsed.nodes[id].node;
     match node.kind {
         NodeKind::Test => format!("test {} failed", node.name),
+        NodeKind::UnitTest => format!("unit test {} failed", node.name),
         kind => format!("upstream {} {} failed", kind.resource_type(), node.name),
     }
 }
@@ -366,6 +368,13 @@ fn run_node(
     let node = &parsed.nodes[id];
     let start = Instant::now();
     let started_at = now();
+    if node.node.kind == NodeKind::UnitTest && !plan.blocked.contains_key(id) {
+        let outcome = run_unit_test(parsed, &plan.resolver, node, connection);
+        let mut result = unit_test_result(parsed, id, outcome, start.elapsed().as_secs_f64());
+        result.timing = Some((started_at, now()));
+        result.thread_id = thread_id.to_string();
+        return result;
+    }
     let outcome = match plan.blocked.get(id) {
         Some(diagnostic) => Err(crate::materialize::NodeFailure {
             diagnostic: Box::new(diagnostic.clone()),
@@ -413,6 +422,39 @@ fn run_node(
     result.timing = timing;
     result.thread_id = thread_id.to_string();
     result
+}
+
+/// A unit test's result: `pass`, `fail` with the diff as its message, or
+/// the error that stopped it.
+fn unit_test_result(
+    parsed: &Parsed,
+    id: &str,
+    outcome: std::result::Result<UnitOutcome, crate::materialize::NodeFailure>,
+    seconds: f64,
+) -> NodeResult {
+    match outcome {
+        Ok(unit) if unit.passed => NodeResult {
+            compiled_code: Some(unit.compiled_code),
+            failures: Some(0),
+            ..node_result(parsed, id, Status::Pass, "PASS".into(), seconds)
+        },
+        // As a failed data test: the summary shows the message, the diff.
+        Ok(unit) => NodeResult {
+            compiled_code: Some(unit.compiled_code),
+            failures: Some(1),
+            ..node_result(parsed, id, Status::Fail, unit.diff, seconds)
+        },
+        Err(failure) => NodeResult {
+            diagnostic: Some(*failure.diagnostic.clone()),
+            ..node_result(
+                parsed,
+                id,
+                Status::Error,
+                secrets::redact(&failure.diagnostic.summary()),
+                seconds,
+            )
+        },
+    }
 }
 
 fn now() -> String {
@@ -468,15 +510,21 @@ fn node_result(
         unique_id: id.to_string(),
         name: node.node.name.clone(),
         kind: node.node.kind,
-        relation: (node.node.kind != NodeKind::Test).then(|| node.relation.render()),
-        display_name: format!(
-            "{}.{}",
-            node.relation.schema.as_deref().unwrap_or_default(),
-            node.relation.identifier()
-        ),
+        relation: (!matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest))
+            .then(|| node.relation.render()),
+        display_name: match &node.node.unit {
+            // As dbt prints a unit test: `orders::test_name`.
+            Some(unit) => format!("{}::{}", unit.model, node.node.name),
+            None => format!(
+                "{}.{}",
+                node.relation.schema.as_deref().unwrap_or_default(),
+                node.relation.identifier()
+            ),
+        },
         materialized: match node.node.kind {
             NodeKind::Seed => "seed".into(),
             NodeKind::Test => "test".into(),
+            NodeKind::UnitTest => "unit".into(),
             NodeKind::Snapshot => "snapshot".into(),
             NodeKind::Model => node.node.config.materialized().to_string(),
         },

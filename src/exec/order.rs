@@ -2,7 +2,8 @@
 //! waits for. Edges run through unselected nodes (a selected grandparent
 //! still comes first), and in `build` a node also waits for the tests of
 //! the models it reads, as dbt's build does: a test gates every node
-//! downstream of all the nodes it tests.
+//! downstream of all the nodes it tests. A unit test waits for what its
+//! model reads, and the model for its unit tests, as in dbt's build.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +28,22 @@ impl Order {
     ) -> Order {
         let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for id in selected {
-            deps.insert(id.clone(), nearest_selected_ancestors(graph, selected, id));
+            // A unit test reads what its model reads, and runs before it.
+            let reads = match &parsed.nodes[id].node.unit {
+                Some(unit) => &unit.model_id,
+                None => id,
+            };
+            deps.insert(
+                id.clone(),
+                nearest_selected_ancestors(graph, selected, reads),
+            );
+        }
+        for id in selected {
+            if let Some(unit) = &parsed.nodes[id].node.unit
+                && let Some(model) = deps.get_mut(&unit.model_id)
+            {
+                model.insert(id.clone());
+            }
         }
         if tests_gate {
             let mut descendants: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -56,7 +72,10 @@ impl Order {
                     });
                 }
                 for node in gated.unwrap_or_default() {
-                    if selected.contains(&node) && parsed.nodes[&node].node.kind != NodeKind::Test {
+                    let kind = parsed.nodes[&node].node.kind;
+                    if selected.contains(&node)
+                        && !matches!(kind, NodeKind::Test | NodeKind::UnitTest)
+                    {
                         deps.entry(node).or_default().insert(test.clone());
                     }
                 }

@@ -65,9 +65,11 @@ pub(super) fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
     if !mentioned {
         return minijinja::Value::UNDEFINED;
     }
+    // Unit tests are not in dbt's `graph.nodes`.
     let nodes: BTreeMap<&String, Json> = parsed
         .nodes
         .iter()
+        .filter(|(_, node)| node.node.kind != NodeKind::UnitTest)
         .map(|(id, node)| (id, node_json(parsed, graph, node)))
         .collect();
     crate::jinja::json_value(&json!({
@@ -166,4 +168,43 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
             json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
     }
     value
+}
+
+/// A unit test as the manifest's `unit_tests` section gives it (dbt 1.10's
+/// fields: the model, `given` and `expect` as written, `overrides`, config).
+pub fn unit_test_json(parsed: &Parsed, node: &ParsedNode) -> Option<Json> {
+    let n = &node.node;
+    let unit = n.unit.as_ref()?;
+    let mut config = n.config.0.clone();
+    config
+        .entry("tags".to_string())
+        .or_insert_with(|| json!(n.config.tags()));
+    config
+        .entry("meta".to_string())
+        .or_insert_with(|| json!({}));
+    config.entry("enabled".to_string()).or_insert(json!(true));
+    Some(json!({
+        "database": node.relation.database,
+        "schema": node.relation.schema,
+        "name": n.name,
+        "resource_type": "unit_test",
+        "package_name": n.package,
+        "path": n.path,
+        "original_file_path": n.original_file_path,
+        "unique_id": n.unique_id,
+        "fqn": n.fqn,
+        "description": n.description,
+        "model": unit.model,
+        "given": unit.given.iter().map(|g| g.written.clone()).collect::<Vec<_>>(),
+        "expect": unit.expect_written,
+        "overrides": unit.overrides_written,
+        "depends_on": {"macros": [], "nodes": [unit.model_id]},
+        "config": config,
+        "checksum": null,
+        "schema_version": null,
+        "created_at": 0.0,
+        "versions": null,
+        "version": null,
+        "compiled_path": parsed.compiled_path(node),
+    }))
 }

@@ -148,7 +148,7 @@ pub fn referable(parsed: &Parsed) -> Vec<&ParsedNode> {
     let mut ordered: Vec<&ParsedNode> = parsed
         .nodes
         .values()
-        .filter(|n| n.node.kind != NodeKind::Test)
+        .filter(|n| !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
         .collect();
     ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
     ordered
@@ -203,7 +203,8 @@ fn shared_relations(parsed: &Parsed) -> Vec<Error> {
     let mut built: BTreeMap<String, &ParsedNode> = BTreeMap::new();
     let mut errors = Vec::new();
     for node in parsed.nodes.values() {
-        if node.node.kind == NodeKind::Test || node.node.is_ephemeral() {
+        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) || node.node.is_ephemeral()
+        {
             continue;
         }
         let name = node.relation.render().to_lowercase();

@@ -4,6 +4,7 @@
 
 pub mod operation;
 pub mod seed_csv;
+pub mod unit_test;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,6 +94,7 @@ pub fn materialize(
     let materialized = match node.node.kind {
         NodeKind::Seed => "seed".to_string(),
         NodeKind::Test => "test".to_string(),
+        NodeKind::UnitTest => "unit".to_string(),
         NodeKind::Snapshot => "snapshot".to_string(),
         NodeKind::Model => node.node.config.materialized().to_string(),
     };
@@ -122,7 +124,7 @@ pub fn materialize(
     let flags = run_flags(node, &connection, options.full_refresh).map_err(fail)?;
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
-        NodeKind::Model | NodeKind::Test | NodeKind::Snapshot => {
+        NodeKind::Model | NodeKind::Test | NodeKind::Snapshot | NodeKind::UnitTest => {
             let (sql, inlined) = match precompiled.filter(|c| c.flags == flags) {
                 Some(compiled) => {
                     replay_log_output(&compiled.log);
@@ -212,7 +214,7 @@ pub fn materialize(
             Ok(Materialized {
                 message: match node.node.kind {
                     NodeKind::Seed => format!("INSERT {}", seed_rows),
-                    NodeKind::Test => "OK".to_string(),
+                    NodeKind::Test | NodeKind::UnitTest => "OK".to_string(),
                     NodeKind::Snapshot => "SNAPSHOT".to_string(),
                     NodeKind::Model if flags.is_incremental => "INSERT".to_string(),
                     NodeKind::Model if materialized == "incremental" => "CREATE TABLE".to_string(),

@@ -38,6 +38,7 @@ fn operation_node(parsed: &Parsed, name: &str) -> Node {
         constraints: Vec::new(),
         patch_path: None,
         test: None,
+        unit: None,
     }
 }
 

@@ -104,6 +104,108 @@ pub(super) fn keyword_location(text: &str, key: &str, file: &std::path::Path) ->
     Location::file(file)
 }
 
+/// A model's constraints as dbt checks them when it parses the model: with
+/// an enforced contract each model-level constraint has a known type, and a
+/// primary key is on one column or on the model, not both.
+pub(super) fn check_constraints(parsed: &Parsed, node: &Node) -> Result<()> {
+    let file = node.patch_path.as_ref().unwrap_or(&node.original_file_path);
+    let location = Location::file(parsed.project.display_path(file));
+    let type_of = |c: &serde_json::Value| {
+        c.get("type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    if crate::contract::enforced(&node.config)
+        && node.constraints.iter().any(|c| {
+            !type_of(c).is_some_and(|t| crate::contract::CONSTRAINT_TYPES.contains(&t.as_str()))
+        })
+    {
+        let types: Vec<String> = crate::contract::CONSTRAINT_TYPES
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect();
+        return Err(Error::config(
+            location,
+            format!(
+                "Invalid constraint type on model {}: Type must be one of [{}]",
+                node.name,
+                types.join(", ")
+            ),
+        ));
+    }
+    let primary_key = |c: &serde_json::Value| type_of(c).as_deref() == Some("primary_key");
+    let pk_columns: Vec<String> = node
+        .columns
+        .iter()
+        .filter(|c| c.constraints.iter().any(primary_key))
+        .map(|c| format!("'{}'", c.name))
+        .collect();
+    let mut errors = Vec::new();
+    if pk_columns.len() > 1 {
+        errors.push(format!(
+            "Found {} columns ([{}]) with primary key constraints defined. Primary keys for \
+             multiple columns must be defined as a model level constraint.",
+            pk_columns.len(),
+            pk_columns.join(", ")
+        ));
+    }
+    if !pk_columns.is_empty() && node.constraints.iter().any(primary_key) {
+        errors.push(
+            "Primary key constraints defined at the model level and the columns level. Primary \
+             keys can be defined at the model level or the column level, not both."
+                .to_string(),
+        );
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config(
+        location,
+        format!(
+            "Primary key constraint error: ({})\n{}",
+            node.original_file_path.display(),
+            errors.join("\n")
+        ),
+    ))
+}
+
+/// A unit test of an incremental model says which way it renders, as dbt
+/// requires: `overrides: {macros: {is_incremental: ...}}`, and with `true`
+/// a `this` input (the rows already in the table).
+pub(super) fn check_unit_test(parsed: &Parsed, node: &Node) -> Result<()> {
+    let Some(unit) = &node.unit else {
+        return Ok(());
+    };
+    let Some(model) = parsed.nodes.get(&unit.model_id) else {
+        return Ok(());
+    };
+    if model.node.config.materialized() != "incremental" {
+        return Ok(());
+    }
+    let error = |message: String| Err(Error::config(unit.location.clone(), message));
+    match unit.overrides.macros.get("is_incremental") {
+        Some(serde_json::Value::Bool(true)) => {
+            let has_this = unit
+                .given
+                .iter()
+                .any(|g| g.target == crate::project::unit_tests::Input::This);
+            if has_this {
+                Ok(())
+            } else {
+                error(format!(
+                    "Unit test '{}' for incremental model '{}' must have a 'this' input",
+                    node.name, unit.model
+                ))
+            }
+        }
+        Some(serde_json::Value::Bool(false)) => Ok(()),
+        _ => error(format!(
+            "Boolean override for 'is_incremental' must be provided for unit test '{}' in model '{}'",
+            node.name, unit.model
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_condition;

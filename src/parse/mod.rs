@@ -131,7 +131,10 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
         .into_par_iter()
         .map(|node| {
             let checksum = node_checksum(node);
-            if let Some(found) = cache.reuse(node, &checksum) {
+            // A unit test renders nothing: it is parsed afresh.
+            if node.kind != NodeKind::UnitTest
+                && let Some(found) = cache.reuse(node, &checksum)
+            {
                 let result = reparse_node(&parsed, node, found);
                 return NodeOutcome {
                     result,
@@ -196,10 +199,12 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
         .nodes
         .values()
         .filter(|n| {
+            let disabled = |id: &str| parsed.project.disabled.contains_key(id);
             n.node
                 .test
                 .as_ref()
-                .is_some_and(|t| parsed.project.disabled.contains_key(&t.attached_to))
+                .is_some_and(|t| disabled(&t.attached_to))
+                || n.node.unit.as_ref().is_some_and(|u| disabled(&u.model_id))
         })
         .map(|n| n.node.unique_id.clone())
         .collect();
@@ -207,6 +212,11 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
         if let Some(test) = parsed.nodes.remove(&id) {
             parsed.project.nodes.remove(&id);
             parsed.project.disabled.insert(id, test.node);
+        }
+    }
+    for node in parsed.nodes.values() {
+        if let Err(e) = checks::check_unit_test(&parsed, &node.node) {
+            errors.push(e);
         }
     }
     if let Some(error) = Error::from_many(errors) {
@@ -245,7 +255,13 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
     let mut node = node.clone();
     let mut refs = Vec::new();
     let mut sources = Vec::new();
-    if node.kind != NodeKind::Seed {
+    if let Some(unit) = &node.unit {
+        // A unit test reads the model it tests (dbt's `depends_on`).
+        refs.push(crate::jinja::context::RefCall {
+            package: None,
+            name: unit.model.clone(),
+        });
+    } else if node.kind != NodeKind::Seed {
         let (scope, ctx) = parsed.parse_context(&node);
         match &node.test {
             Some(test) => {
@@ -310,6 +326,9 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
         }
         if node.kind == NodeKind::Test {
             check_test_config(parsed, &node)?;
+        }
+        if node.kind == NodeKind::Model {
+            checks::check_constraints(parsed, &node)?;
         }
     }
     let relation = parsed.relation_for(&node)?;

@@ -28,7 +28,17 @@ impl Parsed {
             .join(folder)
             .join(&node.node.package)
             .join(inside);
-        if node.node.test.is_some() {
+        if let Some(unit) = &node.node.unit {
+            // dbt: `<properties file>/<the model's folder>/<test name>.sql`.
+            let folder = self
+                .nodes
+                .get(&unit.model_id)
+                .and_then(|m| m.node.original_file_path.parent().map(|p| p.to_path_buf()))
+                .unwrap_or_default();
+            path.join(crate::file_name::plain_components(&folder)).join(
+                crate::file_name::safe_file_name(&format!("{}.sql", node.node.name)),
+            )
+        } else if node.node.test.is_some() {
             // A generic test's file is named by the test (its `name:` included),
             // which must stay one file name under its properties file's folder.
             path.join(crate::file_name::safe_file_name(

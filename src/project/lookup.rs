@@ -40,6 +40,26 @@ impl<T> ByPackage<T> {
         }
     }
 
+    /// [`ByPackage::find`], to change what it finds.
+    pub fn find_mut(
+        &mut self,
+        name: &str,
+        package: Option<&str>,
+        calling: &str,
+        root: &str,
+    ) -> Option<&mut T> {
+        let packages = self.by_name.get_mut(name)?;
+        let key = match package {
+            Some(package) => package.to_string(),
+            None => [root, calling]
+                .into_iter()
+                .find(|p| packages.contains_key(*p))
+                .map(str::to_string)
+                .or_else(|| packages.keys().next().cloned())?,
+        };
+        packages.get_mut(&key)
+    }
+
     /// Every name, for did-you-mean help.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name
@@ -67,5 +87,11 @@ mod tests {
         assert_eq!(names.find("calendar", None, "shop", "shop"), Some(&3));
         assert_eq!(names.find("orders", Some("pkg"), "shop", "shop"), Some(&2));
         assert_eq!(names.find("calendar", Some("shop"), "shop", "shop"), None);
+        *names.find_mut("calendar", None, "shop", "shop").unwrap() = 4;
+        assert_eq!(
+            names.find("calendar", Some("pkg"), "shop", "shop"),
+            Some(&4)
+        );
+        assert!(names.find_mut("nothing", None, "shop", "shop").is_none());
     }
 }

@@ -9,6 +9,7 @@ pub mod node;
 pub mod properties;
 pub mod snapshot_nodes;
 mod test_nodes;
+pub mod unit_tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -147,6 +148,7 @@ impl Project {
             NodeKind::Seed => "seeds",
             NodeKind::Snapshot => "snapshots",
             NodeKind::Test => "data_tests",
+            NodeKind::UnitTest => "unit_tests",
         };
         self.config
             .config_trees
@@ -268,7 +270,9 @@ fn load_package(
                         continue;
                     }
                 },
-                NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot => String::new(),
+                NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot | NodeKind::UnitTest => {
+                    String::new()
+                }
             };
             let relative = discovery::relative_to_folder(&file, folders);
             let fqn = discovery::fqn(&config.name, &relative, &name);
@@ -297,6 +301,7 @@ fn load_package(
                 constraints: patch.constraints.clone(),
                 patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
                 test: None,
+                unit: None,
             };
             if node.config.enabled() {
                 nodes.insert(node.unique_id.clone(), node);
@@ -368,7 +373,15 @@ fn load_package(
             renderer,
             errors,
         ));
-    for test in tests {
+    let unit_tests = unit_tests::unit_test_nodes(
+        root,
+        config,
+        &properties.unit_tests,
+        &nodes,
+        &disabled,
+        errors,
+    );
+    for test in tests.chain(unit_tests) {
         if test.config.enabled() {
             nodes.insert(test.unique_id.clone(), test);
         } else {

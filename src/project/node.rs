@@ -12,6 +12,8 @@ pub enum NodeKind {
     Seed,
     Snapshot,
     Test,
+    /// A unit test (dbt 1.8): a model's SQL run on given rows.
+    UnitTest,
 }
 
 impl NodeKind {
@@ -22,6 +24,7 @@ impl NodeKind {
             NodeKind::Seed => "seed",
             NodeKind::Snapshot => "snapshot",
             NodeKind::Test => "test",
+            NodeKind::UnitTest => "unit_test",
         }
     }
 }
@@ -64,6 +67,8 @@ pub struct Node {
     pub patch_path: Option<PathBuf>,
     /// For a generic data test: which test, on what, with which arguments.
     pub test: Option<TestMetadata>,
+    /// For a unit test: the model it tests, its given and expected rows.
+    pub unit: Option<Box<crate::project::unit_tests::UnitTestSpec>>,
 }
 
 impl Node {

@@ -109,6 +109,7 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
                 constraints: Vec::new(),
                 patch_path: None,
                 test: None,
+                unit: None,
             });
         }
     }
@@ -152,6 +153,7 @@ pub fn yaml_snapshots(
             constraints: Vec::new(),
             patch_path: None,
             test: None,
+            unit: None,
         });
     }
     nodes

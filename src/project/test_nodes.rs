@@ -76,6 +76,7 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
             constraints: Vec::new(),
             patch_path: None,
             test: None,
+            unit: None,
         });
     }
     tests
@@ -202,6 +203,7 @@ pub fn generic_tests(
             constraints: Vec::new(),
             patch_path: None,
             test: Some(metadata),
+            unit: None,
         });
     }
     tests

@@ -47,7 +47,50 @@ crate::on_each_adapter!(
     an_incremental_model_with_a_contract_checks_new_columns,
     a_contracted_view_is_checked_and_its_constraints_warned,
     a_column_without_data_type_is_an_error,
+    a_contract_set_in_dbt_project_or_config_is_enforced,
 );
+
+/// Output as words, without the line wrapping and gutter of a diagnostic.
+fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// Parse-time checks need no database.
+#[test]
+fn a_bad_constraint_type_or_two_primary_key_columns_fail_the_parse() {
+    let f = Fixture::new_on(Db::DuckDb);
+    f.write("models/m.sql", "select 1 as id, 2 as b\n");
+    // dbt 1.10's words on the same fixture.
+    f.write(
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: m\n    config:\n      contract: {enforced: true}\n    constraints:\n      - type: bogus\n    columns:\n      - {name: id, data_type: integer}\n      - {name: b, data_type: integer}\n",
+    );
+    let out = f.kiln(&["ls"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        flat(&out.all()).contains("Invalid constraint type on model m: Type must be one of ['check', 'not_null', 'unique', 'primary_key', 'foreign_key', 'custom']"),
+        "{}",
+        out.all()
+    );
+    f.write(
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: m\n    config:\n      contract: {enforced: true}\n    columns:\n      - {name: id, data_type: integer, constraints: [{type: primary_key}]}\n      - {name: b, data_type: integer, constraints: [{type: primary_key}]}\n",
+    );
+    let out = f.kiln(&["ls"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    let all = flat(&out.all());
+    assert!(
+        all.contains("Primary key constraint error: (models/m.sql)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Found 2 columns (['id', 'b']) with primary key constraints defined. Primary keys for multiple columns must be defined as a model level constraint."),
+        "{all}"
+    );
+}
 
 fn a_contract_that_holds_builds_the_table(db: Db) {
     let f = project(db);
@@ -329,4 +372,44 @@ fn a_column_without_data_type_is_an_error(db: Db) {
         "{}",
         out.all()
     );
+}
+
+fn a_contract_set_in_dbt_project_or_config_is_enforced(db: Db) {
+    let f = project(db);
+    let columns = "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: id\n        data_type: text\n";
+    f.write("models/schema.yml", columns);
+    // In dbt_project.yml.
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\nmodels:\n  proj:\n    +contract:\n      enforced: true\n",
+    );
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("missing in contract"), "{}", out.all());
+    // Off in config(), which wins.
+    f.write(
+        "models/orders.sql",
+        &GOOD_SQL.replace(
+            "materialized='table'",
+            "materialized='table', contract={'enforced': false}",
+        ),
+    );
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // `contract:` beside `config:` in the properties file.
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\n",
+    );
+    f.write("models/orders.sql", GOOD_SQL);
+    f.write(
+        "models/schema.yml",
+        &columns.replace(
+            "    columns:",
+            "    contract:\n      enforced: true\n    columns:",
+        ),
+    );
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("missing in contract"), "{}", out.all());
 }

@@ -42,3 +42,4 @@ mod postgres;
 mod selection;
 mod snapshot_models;
 mod state;
+mod unit_tests;

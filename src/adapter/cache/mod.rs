@@ -314,6 +314,10 @@ impl Connection for CachedConnection {
         self.inner.describe_query(sql)
     }
 
+    fn query_column_types(&mut self, sql: &str) -> Result<Vec<CatalogColumn>, DbError> {
+        self.inner.query_column_types(sql)
+    }
+
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
         self.inner.create_schema(database, schema)
     }

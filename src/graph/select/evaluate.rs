@@ -101,7 +101,7 @@ fn tests_of(parsed: &Parsed, graph: &Graph, ids: &BTreeSet<String>) -> BTreeSet<
     parsed
         .nodes
         .values()
-        .filter(|n| n.node.kind == NodeKind::Test)
+        .filter(|n| matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
         .filter(|n| tested_by(graph, &n.node.unique_id).any(|p| ids.contains(p)))
         .map(|n| n.node.unique_id.clone())
         .collect()
@@ -136,7 +136,7 @@ pub(super) fn with_tests(
             parsed
                 .nodes
                 .get(id)
-                .is_some_and(|n| n.node.kind == NodeKind::Test)
+                .is_some_and(|n| matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
         })
         .filter(|id| match mode {
             Indirect::Eager | Indirect::Empty => false,
@@ -297,15 +297,21 @@ fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
         Some("fqn") => fqn_match(value, &node.fqn),
         Some("resource_type") => node.kind.resource_type() == value,
         Some("package") => glob(value, &node.package),
-        Some("test_type") => {
-            node.kind == NodeKind::Test
-                && match value {
-                    "generic" | "schema" => node.test.is_some(),
-                    "singular" => node.test.is_none(),
-                    // dbt 1.10: every data test, generic or singular.
-                    "data" => true,
-                    _ => false,
-                }
+        Some("test_type") => match node.kind {
+            NodeKind::Test => match value {
+                "generic" | "schema" => node.test.is_some(),
+                "singular" => node.test.is_none(),
+                // dbt 1.10: every data test, generic or singular.
+                "data" => true,
+                _ => false,
+            },
+            NodeKind::UnitTest => value == "unit",
+            _ => false,
+        },
+        // `unit_test:name`, or its fqn (`unit_test:shop.orders.test_x`).
+        Some("unit_test") => {
+            node.kind == NodeKind::UnitTest
+                && (glob(value, &node.name) || fqn_match(value, &node.fqn))
         }
         Some("test_name") => node.test.as_ref().is_some_and(|t| glob(value, &t.name)),
         Some(method) if method.starts_with("config.") => {

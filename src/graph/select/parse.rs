@@ -15,6 +15,7 @@ const METHODS: &[&str] = &[
     "source",
     "test_type",
     "test_name",
+    "unit_test",
     "package",
     "state",
     "result",
@@ -28,7 +29,6 @@ const DBT_METHODS: &[&str] = &[
     "saved_query",
     "semantic_model",
     "source_status",
-    "unit_test",
     "version",
     "access",
 ];

@@ -82,7 +82,7 @@ pub(super) struct VarFunction {
 }
 
 /// Vars from `--vars` and dbt_project.yml.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Vars {
     pub cli: BTreeMap<String, Json>,
     pub project: BTreeMap<String, Json>,

@@ -12,11 +12,13 @@
 //! - `config`: `config()` and `var()`, with the [`Vars`];
 //! - `adapter`: the `adapter` object, and the [`introspection`] watcher;
 //! - `statement`: `statement`, `load_result` and `run_query`;
-//! - `node`: the [`NodeContext`] that builds a node's context from them.
+//! - `node`: the [`NodeContext`] that builds a node's context from them;
+//! - `overrides`: a unit test's macros, vars and env vars over that context.
 
 mod adapter;
 mod config;
 mod node;
+mod overrides;
 mod resolve;
 mod scope;
 mod statement;
@@ -24,6 +26,7 @@ mod statement;
 pub use adapter::introspection;
 pub use config::Vars;
 pub use node::{NodeContext, set_which};
+pub use overrides::with_overrides;
 pub use resolve::{EphemeralSql, RefTarget, Resolver};
 pub use scope::{Phase, RefCall, RenderScope, RunFlags, SeedData};
 

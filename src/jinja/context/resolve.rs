@@ -49,6 +49,20 @@ pub struct EphemeralSql {
 }
 
 impl Resolver {
+    /// The same names resolved to the same relations, with nothing rendered
+    /// yet: a unit test's resolver, where it then points its inputs at its
+    /// fixtures.
+    pub fn fresh_copy(&self) -> Resolver {
+        Resolver {
+            root: self.root.clone(),
+            refs: self.refs.clone(),
+            sources: self.sources.clone(),
+            ephemeral_sql: Default::default(),
+            graph: self.graph.clone(),
+            empty: false,
+        }
+    }
+
     /// Forgets the ephemeral models whose render read the database, and
     /// says which they were: the SQL check renders before anything is
     /// built, and the run renders them (and what inlines them) again once

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
 use super::node::{ColumnInfo, Patch};
+use super::unit_tests::{DeclaredUnitTest, UnitTestProps};
 use crate::config::yaml::{from_text, parse_yaml, to_json};
 use crate::config::yaml_locate::{Locator, Seg};
 use crate::diagnostic::Diagnostic;
@@ -29,6 +30,8 @@ struct PropertiesFile {
     snapshots: Option<Vec<NodeProps>>,
     #[serde(default)]
     sources: Option<Vec<SourceProps>>,
+    #[serde(default)]
+    unit_tests: Option<Vec<UnitTestProps>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +220,8 @@ pub struct Properties {
     pub sources: Vec<DeclaredSource>,
     /// Generic tests of models, seeds, sources and their columns.
     pub tests: Vec<DeclaredTest>,
+    /// The `unit_tests:` entries.
+    pub unit_tests: Vec<DeclaredUnitTest>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
 }
@@ -302,6 +307,10 @@ impl Properties {
                 }
                 target.insert(props.name, patch);
             }
+        }
+        for (i, props) in file.unit_tests.unwrap_or_default().into_iter().enumerate() {
+            self.unit_tests
+                .push(DeclaredUnitTest::new(props, relative, i, &at));
         }
         for (i, source) in file.sources.unwrap_or_default().into_iter().enumerate() {
             for (j, table) in source.tables.unwrap_or_default().into_iter().enumerate() {
@@ -418,19 +427,18 @@ mod tests {
             .iter()
             .map(|w| (w.message.clone(), w.location.as_ref().and_then(|l| l.line)))
             .collect();
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(
-            found[0].0,
-            "models/schema.yml declares 2 unit tests under `unit_tests:` (t1, t2), which kiln ignores; kiln does not run unit tests yet: they are neither run nor counted"
-        );
-        assert_eq!(found[0].1, Some(4));
+        // Unit tests are read (and run), so only the exposures warn.
+        assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[1]
+            found[0]
                 .0
                 .contains("declares 1 exposure under `exposures:` (dash)"),
             "{found:?}"
         );
-        assert_eq!(found[1].1, Some(9));
+        assert_eq!(found[0].1, Some(9));
+        let names: Vec<&str> = props.unit_tests.iter().map(|t| t.name()).collect();
+        assert_eq!(names, ["t1", "t2"]);
+        assert_eq!(props.unit_tests[1].location.line, Some(7));
     }
 
     #[test]

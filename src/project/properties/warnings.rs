@@ -20,12 +20,6 @@ use crate::error::Location;
 /// (yet): each entry's singular and plural, and what is lost.
 const UNUSED_SECTIONS: &[(&str, &str, &str, &str)] = &[
     (
-        "unit_tests",
-        "unit test",
-        "unit tests",
-        "kiln does not run unit tests yet: they are neither run nor counted",
-    ),
-    (
         "semantic_models",
         "semantic model",
         "semantic models",
