@@ -12,7 +12,7 @@ use crate::digest::md5_hex;
 use crate::error::Result;
 use crate::files::write_file;
 use crate::graph::Graph;
-use crate::graph::manifest_nodes::{node_json, sources_json, unit_test_json};
+use crate::graph::manifest_nodes::{groups_json, node_json, sources_json, unit_test_json};
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
 
@@ -100,18 +100,19 @@ pub fn write_manifest_compiled(
         parent_map.entry(id).or_default();
         child_map.entry(id).or_default();
     }
+    let (groups, group_map) = groups_json(parsed);
     let rest = json!({
         "sources": sources,
         "macros": macros,
         "docs": {},
         "exposures": {},
         "metrics": {},
-        "groups": {},
+        "groups": groups,
         "selectors": {},
         "disabled": parsed.project.disabled.keys().map(|k| (k.clone(), json!([]))).collect::<BTreeMap<_, _>>(),
         "parent_map": parent_map,
         "child_map": child_map,
-        "group_map": {},
+        "group_map": group_map,
         "saved_queries": {},
         "semantic_models": {},
         "unit_tests": unit_tests,

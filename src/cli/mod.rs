@@ -77,7 +77,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct SelectArgs {
-    /// Nodes to include, in dbt's syntax: names, fqns, n+name+n, @name, method:value (tag, path, file, fqn, config.<key>, resource_type, source, test_type, test_name, package); a,b intersects.
+    /// Nodes to include, in dbt's syntax: names, fqns, n+name+n, @name, method:value (tag, path, file, fqn, config.<key>, resource_type, source, test_type, test_name, unit_test, group, access, package); a,b intersects.
     #[arg(long, short = 's', num_args = 1.., alias = "models", short_alias = 'm')]
     pub select: Vec<String>,
     /// Nodes to leave out, in the same syntax.

@@ -60,6 +60,10 @@ struct RawProject {
     dispatch: Option<Vec<DispatchEntry>>,
     #[serde(default)]
     quoting: Option<ProjectQuoting>,
+    /// dbt 1.6: the project's protected models are not refable from
+    /// other packages.
+    #[serde(default)]
+    restrict_access: Option<bool>,
 }
 
 /// `quoting:` of dbt_project.yml: which parts of a model's, seed's and
@@ -110,6 +114,9 @@ pub struct DbtProject {
     pub packages_install_path: String,
     /// `dispatch:`: the search order of `adapter.dispatch` per namespace.
     pub dispatch: Vec<DispatchEntry>,
+    /// `restrict-access: true`: a protected model is refable only from
+    /// its own package.
+    pub restrict_access: bool,
     /// `quoting:`: whether the database, schema and identifier of the
     /// relations the project builds are quoted (all by default).
     pub quoting: [bool; 3],
@@ -208,6 +215,7 @@ impl DbtProject {
                 .packages_install_path
                 .unwrap_or_else(|| "dbt_packages".into()),
             dispatch: raw.dispatch.unwrap_or_default(),
+            restrict_access: raw.restrict_access.unwrap_or(false),
             quoting: {
                 let q = raw.quoting.unwrap_or_default();
                 [q.database, q.schema, q.identifier].map(|part| part.unwrap_or(true))

@@ -77,7 +77,7 @@ pub(super) fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
         "sources": sources_json(parsed),
         "exposures": {},
         "metrics": {},
-        "groups": {},
+        "groups": groups_json(parsed).0,
         "semantic_models": {},
         "saved_queries": {},
     }))
@@ -149,7 +149,9 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "relation_name": relation_name,
         "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
     });
+    value["group"] = json!(n.config.get_str("group"));
     if n.kind == NodeKind::Model {
+        value["access"] = json!(n.config.get_str("access").unwrap_or("protected"));
         value["contract"] = crate::contract::contract_json(&n.config);
         value["constraints"] = n
             .constraints
@@ -168,6 +170,48 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
             json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
     }
     value
+}
+
+/// The manifest's `groups` (by unique id `group.<package>.<name>`, the
+/// owner with dbt's `name` and `email` keys) and `group_map` (each group's
+/// nodes).
+pub fn groups_json(parsed: &Parsed) -> (BTreeMap<String, Json>, BTreeMap<String, Vec<String>>) {
+    let mut groups = BTreeMap::new();
+    for (package, group) in &parsed.project.groups {
+        let id = format!("group.{package}.{}", group.name);
+        let mut owner = json!({"email": null, "name": null});
+        if let Json::Object(given) = &group.owner {
+            for (k, v) in given {
+                owner[k] = v.clone();
+            }
+        }
+        let path = group
+            .file
+            .components()
+            .skip(1)
+            .collect::<std::path::PathBuf>();
+        groups.insert(
+            id.clone(),
+            json!({
+                "name": group.name,
+                "resource_type": "group",
+                "package_name": package,
+                "path": path,
+                "original_file_path": group.file,
+                "unique_id": id,
+                "owner": owner,
+                "description": group.description,
+                "config": {"meta": {}},
+            }),
+        );
+    }
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, node) in &parsed.nodes {
+        if let Some(group) = node.node.config.get_str("group") {
+            map.entry(group.to_string()).or_default().push(id.clone());
+        }
+    }
+    (groups, map)
 }
 
 /// A unit test as the manifest's `unit_tests` section gives it (dbt 1.10's

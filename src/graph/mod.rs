@@ -57,6 +57,12 @@ impl Graph {
             for call in &node.refs {
                 match resolve_ref(parsed, &by_name, call, &node.node.package) {
                     Ok(parent) => {
+                        if let Err(message) = access_allows(parsed, node, &parent) {
+                            errors.push(Error::config(
+                                call_location(parsed, node, &call.name),
+                                message,
+                            ));
+                        }
                         if parents
                             .entry(id.clone())
                             .or_default()
@@ -194,6 +200,50 @@ fn resolve_ref(
         format!("ref('{}') does not match any model or seed", call.name),
         did_you_mean(&call.name, by_name.names()),
     ))
+}
+
+/// Whether `node` may ref `parent` under the parent's `access` (dbt 1.5):
+/// a private model only from its own group, a protected one from another
+/// package only when its package does not `restrict-access`. Tests may
+/// read anything. The error is dbt's.
+fn access_allows(parsed: &Parsed, node: &ParsedNode, parent: &str) -> Result<(), String> {
+    if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) {
+        return Ok(());
+    }
+    let Some(target) = parsed.nodes.get(parent) else {
+        return Ok(());
+    };
+    let config = &target.node.config;
+    let denied = |access: &str, scope: &str, kind: &str| {
+        Err(format!(
+            "Node {} attempted to reference node {parent}, which is not allowed because the referenced node is {access} to the '{scope}' {kind}.",
+            node.node.unique_id
+        ))
+    };
+    match config.get_str("access").unwrap_or("protected") {
+        "private" => {
+            let group = config.get_str("group");
+            if group.is_some() && node.node.config.get_str("group") == group {
+                Ok(())
+            } else {
+                denied("private", group.unwrap_or_default(), "group")
+            }
+        }
+        "protected" if target.node.package != node.node.package => {
+            let restricted = parsed
+                .project
+                .packages
+                .iter()
+                .chain(std::iter::once(&parsed.project.config))
+                .any(|p| p.name == target.node.package && p.restrict_access);
+            if restricted {
+                denied("protected", &target.node.package, "package")
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Two nodes that would build the same relation (a package's model named as

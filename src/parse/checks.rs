@@ -169,6 +169,47 @@ pub(super) fn check_constraints(parsed: &Parsed, node: &Node) -> Result<()> {
     ))
 }
 
+/// A model's `access` is private, protected or public, and its `group` one
+/// the properties files declare (dbt's checks and words).
+pub(super) fn check_access(parsed: &Parsed, node: &Node) -> Result<()> {
+    let file = node.patch_path.as_ref().unwrap_or(&node.original_file_path);
+    let location = || Location::file(parsed.project.display_path(file));
+    if let Some(access) = node.config.get("access") {
+        let text = access
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| access.to_string());
+        if !matches!(text.as_str(), "private" | "protected" | "public") {
+            return Err(Error::config(
+                location(),
+                format!(
+                    "Node {} has an invalid value ({text}) for the access field",
+                    node.unique_id
+                ),
+            ));
+        }
+    }
+    if let Some(group) = node.config.get_str("group") {
+        let known: Vec<&str> = parsed
+            .project
+            .groups
+            .iter()
+            .map(|(_, g)| g.name.as_str())
+            .collect();
+        if !known.contains(&group) {
+            let list: Vec<String> = known.iter().map(|g| format!("'{g}'")).collect();
+            return Err(Error::config(
+                location(),
+                format!(
+                    "Invalid group '{group}', expected one of [{}]",
+                    list.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A unit test of an incremental model says which way it renders, as dbt
 /// requires: `overrides: {macros: {is_incremental: ...}}`, and with `true`
 /// a `this` input (the rows already in the table).

@@ -330,6 +330,9 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
         if node.kind == NodeKind::Model {
             checks::check_constraints(parsed, &node)?;
         }
+        if node.kind != NodeKind::Seed {
+            checks::check_access(parsed, &node)?;
+        }
     }
     let relation = parsed.relation_for(&node)?;
     Ok(ParsedNode {

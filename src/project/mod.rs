@@ -51,6 +51,8 @@ pub struct Project {
     pub warnings: Vec<Diagnostic>,
     /// The installed packages, their folders seen from `root`.
     pub packages: Vec<DbtProject>,
+    /// The `groups:` of every properties file, with the package of each.
+    pub groups: Vec<(String, properties::DeclaredGroup)>,
 }
 
 /// What the root project and its packages hold, gathered together.
@@ -60,6 +62,7 @@ struct Content {
     disabled: BTreeMap<String, Node>,
     sources: BTreeMap<String, SourceTable>,
     macros: Vec<MacroFile>,
+    groups: Vec<(String, properties::DeclaredGroup)>,
 }
 
 impl Project {
@@ -120,6 +123,7 @@ impl Project {
             macros: content.macros,
             warnings,
             packages,
+            groups: content.groups,
         })
     }
 
@@ -392,6 +396,12 @@ fn load_package(
     content.disabled.append(&mut disabled);
     content.sources.extend(sources);
     content.macros.extend(macros);
+    content.groups.extend(
+        properties
+            .groups
+            .into_iter()
+            .map(|g| (config.name.clone(), g)),
+    );
 }
 
 impl PartialEq for Patch {

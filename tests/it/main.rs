@@ -11,6 +11,7 @@
 
 mod common;
 
+mod access;
 mod cancel;
 mod compat_codegen;
 mod compat_leniency;

@@ -308,6 +308,11 @@ fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
             NodeKind::UnitTest => value == "unit",
             _ => false,
         },
+        Some("group") => node.config.get_str("group").is_some_and(|g| glob(value, g)),
+        Some("access") => {
+            node.kind == NodeKind::Model
+                && node.config.get_str("access").unwrap_or("protected") == value
+        }
         // `unit_test:name`, or its fqn (`unit_test:shop.orders.test_x`).
         Some("unit_test") => {
             node.kind == NodeKind::UnitTest

@@ -16,6 +16,8 @@ const METHODS: &[&str] = &[
     "test_type",
     "test_name",
     "unit_test",
+    "group",
+    "access",
     "package",
     "state",
     "result",
@@ -24,13 +26,11 @@ const METHODS: &[&str] = &[
 /// Selector methods dbt has that kiln does not implement yet.
 const DBT_METHODS: &[&str] = &[
     "exposure",
-    "group",
     "metric",
     "saved_query",
     "semantic_model",
     "source_status",
     "version",
-    "access",
 ];
 
 /// One criterion: `@`, `n+`, the method and value, `+n`.

@@ -32,6 +32,30 @@ struct PropertiesFile {
     sources: Option<Vec<SourceProps>>,
     #[serde(default)]
     unit_tests: Option<Vec<UnitTestProps>>,
+    #[serde(default)]
+    groups: Option<Vec<GroupProps>>,
+}
+
+/// A `groups:` entry (dbt 1.5): a name and who owns it.
+#[derive(Debug, Deserialize)]
+struct GroupProps {
+    name: String,
+    #[serde(default)]
+    owner: Option<Yaml>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// A group a properties file declares.
+#[derive(Debug, Clone)]
+pub struct DeclaredGroup {
+    pub name: String,
+    /// `owner:` as written (`name`, `email`, ...).
+    pub owner: serde_json::Value,
+    pub description: Option<String>,
+    /// The properties file, relative to the project.
+    pub file: PathBuf,
+    pub location: Location,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +80,12 @@ struct NodeProps {
     /// `contract:` beside `config:`, which dbt moves into the config.
     #[serde(default)]
     contract: Option<Yaml>,
+    /// `access:` and `group:` beside `config:` (dbt 1.5's place), moved
+    /// into the config as dbt 1.10 does.
+    #[serde(default)]
+    access: Option<Yaml>,
+    #[serde(default)]
+    group: Option<Yaml>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +252,8 @@ pub struct Properties {
     pub tests: Vec<DeclaredTest>,
     /// The `unit_tests:` entries.
     pub unit_tests: Vec<DeclaredUnitTest>,
+    /// The `groups:` entries.
+    pub groups: Vec<DeclaredGroup>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
 }
@@ -299,14 +331,39 @@ impl Properties {
                 );
                 patch.relation = props.relation;
                 patch.constraints = props.constraints.iter().flatten().map(to_json).collect();
-                if let Some(contract) = props.contract {
-                    patch
-                        .config
-                        .entry("contract".to_string())
-                        .or_insert_with(|| to_json(&contract));
+                for (key, value) in [
+                    ("contract", props.contract),
+                    ("access", props.access),
+                    ("group", props.group),
+                ] {
+                    if let Some(value) = value {
+                        patch
+                            .config
+                            .entry(key.to_string())
+                            .or_insert_with(|| to_json(&value));
+                    }
                 }
                 target.insert(props.name, patch);
             }
+        }
+        for (i, group) in file.groups.unwrap_or_default().into_iter().enumerate() {
+            let location = at(&[Seg::key("groups"), Seg::Item(i), Seg::key("name")]);
+            if let Some(first) = self.groups.iter().find(|g| g.name == group.name) {
+                return Err(Error::config(
+                    location,
+                    format!(
+                        "group '{}' is declared twice: here and in {}",
+                        group.name, first.location
+                    ),
+                ));
+            }
+            self.groups.push(DeclaredGroup {
+                name: group.name,
+                owner: group.owner.as_ref().map(to_json).unwrap_or_default(),
+                description: group.description,
+                file: relative.to_path_buf(),
+                location,
+            });
         }
         for (i, props) in file.unit_tests.unwrap_or_default().into_iter().enumerate() {
             self.unit_tests

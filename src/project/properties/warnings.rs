@@ -44,12 +44,6 @@ const UNUSED_SECTIONS: &[(&str, &str, &str, &str)] = &[
         "kiln does not read exposures: they are not in the lineage, the manifest or selection",
     ),
     (
-        "groups",
-        "group",
-        "groups",
-        "kiln does not read groups: access and ownership are not checked",
-    ),
-    (
         "analyses",
         "analysis",
         "analyses",
