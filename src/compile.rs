@@ -308,7 +308,13 @@ fn render_node(
     let this = unit.map_or_else(|| node.relation.clone(), |u| u.this.clone());
     let mut ctx = parsed.context(&node.node, scope.clone(), this, None, Vec::new());
     if let Some(unit) = unit {
-        ctx = with_overrides(&ctx, &parsed.vars, &node.node.package, unit.overrides);
+        ctx = with_overrides(
+            &ctx,
+            &parsed.env.env,
+            &parsed.vars,
+            &node.node.package,
+            unit.overrides,
+        );
     }
     let sql = if let Some(test) = &node.node.test {
         let macro_name = test.macro_name(&parsed.project.config.name);

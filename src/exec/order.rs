@@ -38,11 +38,25 @@ impl Order {
                 nearest_selected_ancestors(graph, selected, reads),
             );
         }
+        let mut units_of: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
         for id in selected {
-            if let Some(unit) = &parsed.nodes[id].node.unit
-                && let Some(model) = deps.get_mut(&unit.model_id)
-            {
-                model.insert(id.clone());
+            if let Some(unit) = &parsed.nodes[id].node.unit {
+                units_of.entry(&unit.model_id).or_default().push(id);
+                if let Some(model) = deps.get_mut(&unit.model_id) {
+                    model.insert(id.clone());
+                }
+            }
+        }
+        // In `build`, dbt runs a model's unit tests one after another and
+        // skips the rest (and the model) once one fails: each waits for the
+        // one before it (kiln's order: by name).
+        if tests_gate {
+            for units in units_of.values() {
+                for pair in units.windows(2) {
+                    if let Some(later) = deps.get_mut(pair[1]) {
+                        later.insert(pair[0].clone());
+                    }
+                }
             }
         }
         if tests_gate {

@@ -50,6 +50,21 @@ impl Object for Relation {
         };
         match method {
             "render" => Ok(Value::from(Relation::render(self))),
+            // dbt's `relation.information_schema('columns')`: the database's
+            // `INFORMATION_SCHEMA` (and a view of it), the database quoted as
+            // the relation's is.
+            "information_schema" => {
+                let view = args.first().and_then(Value::as_str);
+                let mut info = Relation::new(
+                    self.adapter,
+                    self.database.clone().unwrap_or_default(),
+                    "INFORMATION_SCHEMA",
+                    view.unwrap_or_default(),
+                )
+                .with_quoting([self.quote[0], false, false]);
+                info.include = [self.database.is_some(), true, view.is_some()];
+                Ok(Value::from_object(info))
+            }
             "include" => {
                 let mut other = (**self).clone();
                 for (i, part) in ["database", "schema", "identifier"].iter().enumerate() {

@@ -142,7 +142,27 @@ fn test_configs_are_rendered(db: Db) {
     );
 }
 
+/// `relation.information_schema('columns')`, which audit_helper's
+/// `compare_relation_columns` reads: the database's INFORMATION_SCHEMA.
+fn a_relations_information_schema_is_queryable(db: Db) {
+    let f = Fixture::new_on(db);
+    f.write("models/base.sql", "select 1 as id, 2 as amount\n");
+    f.write(
+        "models/columns_of_base.sql",
+        "{% set r = ref('base') %}\nselect count(*) as n from {{ r.information_schema('columns') }}\nwhere table_name = 'base' and table_schema = '{{ r.schema }}'\n",
+    );
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(f.query("select n from {schema}.columns_of_base"), [["2"]]);
+    let compiled = f.read("target/compiled/proj/models/columns_of_base.sql");
+    assert!(
+        compiled.contains(".INFORMATION_SCHEMA.columns"),
+        "{compiled}"
+    );
+}
+
 crate::on_each_adapter!(
+    a_relations_information_schema_is_queryable,
     the_project_builds_with_dbts_statuses,
     a_packages_dbt_project_renders_target,
     test_configs_are_rendered,

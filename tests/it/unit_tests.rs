@@ -262,6 +262,18 @@ fn a_failing_unit_test_shows_the_diff_and_skips_its_model_and_what_reads_it(db: 
         "{xml}"
     );
     assert!(xml.contains("failures=\"1\""), "{xml}");
+    // In build, a model's unit tests run one after another (by name, here)
+    // and, as in dbt, those after a failed one are skipped.
+    f.write(
+        "models/wrong.yml",
+        &WRONG.replace("orders_wrong", "orders_a_wrong"),
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let statuses = f.statuses();
+    assert_eq!(statuses["unit_test.proj.orders.orders_a_wrong"], "fail");
+    assert_eq!(statuses["unit_test.proj.orders.orders_csv"], "skipped");
+    assert_eq!(statuses["unit_test.proj.inc_orders.inc_full"], "pass");
 }
 
 fn a_unit_test_whose_input_relation_is_missing_errors(db: Db) {
@@ -411,4 +423,33 @@ fn a_wrong_unit_test_is_an_error_at_its_line_in_dbts_words() {
         assert!(words.contains(&message), "{message}\n{}", out.all());
         assert!(out.all().contains("models/more.yml:"), "{}", out.all());
     }
+}
+
+/// `overrides: macros:` names a package's macro as dbt does, `pkg.macro`:
+/// the model (and the macros it calls) get the value given; the package's
+/// other macros stay its own.
+#[test]
+fn a_package_qualified_macro_override_replaces_that_macro_only() {
+    let f = Fixture::new();
+    f.write(
+        "macros/codes.sql",
+        "{% macro region_code() %}'eu'{% endmacro %}\n{% macro channel_code() %}'web'{% endmacro %}\n{% macro both() %}{{ proj.region_code() }} as region, {{ proj.channel_code() }} as channel{% endmacro %}\n",
+    );
+    f.write("models/base.sql", "select 1 as id\n");
+    f.write(
+        "models/coded.sql",
+        "select id, {{ both() }} from {{ ref('base') }}\n",
+    );
+    f.write(
+        "models/unit.yml",
+        "version: 2\nunit_tests:\n  - name: coded_region\n    model: coded\n    overrides:\n      macros:\n        proj.region_code: \"'us'\"\n    given:\n      - input: ref('base')\n        rows: [{id: 1}]\n    expect:\n      rows: [{id: 1, region: us, channel: web}]\n",
+    );
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    let out = f.kiln(&["test"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("PASS  coded::coded_region"),
+        "{}",
+        out.stdout
+    );
 }
