@@ -59,14 +59,16 @@ pub fn resolver_with(
         ..Resolver::default()
     };
     for node in crate::graph::referable(parsed) {
-        let (package, name) = (&node.node.package, &node.node.name);
+        let package = &node.node.package;
         let target = if node.node.is_ephemeral() {
             RefTarget::Ephemeral(node.node.unique_id.clone())
         } else {
             let relation = deferred.get(&node.node.name).unwrap_or(&node.relation);
             RefTarget::Relation(relation.clone())
         };
-        resolver.refs.insert(package, name, target);
+        for name in node.node.ref_names() {
+            resolver.refs.insert(package, &name, target.clone());
+        }
     }
     for source in parsed.project.sources.values() {
         resolver.sources.insert(

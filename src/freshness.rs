@@ -396,6 +396,7 @@ fn source_node(parsed: &Parsed, table: &SourceTable) -> Node {
         patch_path: None,
         test: None,
         unit: None,
+        version: None,
     }
 }
 

@@ -142,7 +142,13 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "meta": n.config.get("meta").cloned().unwrap_or(json!({})),
         "raw_code": n.raw_code,
         "language": "sql",
-        "refs": node.refs.iter().map(|r| json!({"name": r.name, "package": r.package, "version": null})).collect::<Vec<_>>(),
+        "refs": node.refs.iter().map(|r| {
+            let (name, version) = match r.name.rsplit_once(".v") {
+                Some((name, v)) => (name, Some(version_json(v))),
+                None => (r.name.as_str(), None),
+            };
+            json!({"name": name, "package": r.package, "version": version})
+        }).collect::<Vec<_>>(),
         "sources": node.sources.iter().map(|(s, t)| json!([s, t])).collect::<Vec<_>>(),
         "depends_on": {"macros": [], "nodes": depends_on},
         "compiled_path": (n.kind != NodeKind::Seed).then(|| parsed.compiled_path(node)),
@@ -150,6 +156,12 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
     });
     value["group"] = json!(n.config.get_str("group"));
+    if n.kind == NodeKind::Model {
+        let version = n.version.as_deref();
+        value["version"] = json!(version.map(|v| version_json(&v.v)));
+        value["latest_version"] = json!(version.map(|v| version_json(&v.latest)));
+        value["deprecation_date"] = json!(version.and_then(|v| v.deprecation_date.clone()));
+    }
     if n.kind == NodeKind::Model {
         value["access"] = json!(n.config.get_str("access").unwrap_or("protected"));
         value["contract"] = crate::contract::contract_json(&n.config);
@@ -170,6 +182,14 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
             json!((!test.attached_to.starts_with("source.")).then_some(&test.attached_to));
     }
     value
+}
+
+/// A version as dbt's manifest writes it: a number when it is one.
+fn version_json(v: &str) -> Json {
+    v.parse::<i64>()
+        .map(Json::from)
+        .or_else(|_| v.parse::<f64>().map(Json::from))
+        .unwrap_or_else(|_| Json::from(v))
 }
 
 /// The manifest's `groups` (by unique id `group.<package>.<name>`, the

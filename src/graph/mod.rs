@@ -39,7 +39,9 @@ impl Graph {
     pub fn build(parsed: &Parsed) -> Result<Graph> {
         let mut by_name: ByPackage<&ParsedNode> = ByPackage::default();
         for node in referable(parsed) {
-            by_name.insert(&node.node.package, &node.node.name, node);
+            for name in node.node.ref_names() {
+                by_name.insert(&node.node.package, &name, node);
+            }
         }
         let mut dag = DiGraph::new();
         let mut index = BTreeMap::new();

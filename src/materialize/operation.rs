@@ -39,6 +39,7 @@ fn operation_node(parsed: &Parsed, name: &str) -> Node {
         patch_path: None,
         test: None,
         unit: None,
+        version: None,
     }
 }
 

@@ -98,12 +98,18 @@ impl Parsed {
             };
         let alias = match self.naming_macro(node, "generate_alias_name", config.get_str("alias"))? {
             Some(name) => name,
-            None => config
+            None => match config
                 .get_str("alias")
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
-                .unwrap_or(&node.name)
-                .to_string(),
+            {
+                Some(alias) => alias.to_string(),
+                // A version is built as `<name>_v<v>`, as dbt names it.
+                None => match &node.version {
+                    Some(v) => format!("{}_v{}", node.name, v.v.replace('.', "_")),
+                    None => node.name.clone(),
+                },
+            },
         };
         Ok(self.as_quoted(database, schema, alias))
     }

@@ -232,6 +232,7 @@ fn load_package(
     let mut disabled = BTreeMap::new();
     let mut names: BTreeMap<(NodeKind, String), PathBuf> = BTreeMap::new();
 
+    let versioned = versioned_files(&properties.models);
     let model_files = discovery::find_files(root, &config.model_paths, &["sql"], errors);
     let seed_files = discovery::find_files(root, &config.seed_paths, &["csv"], errors);
     for (kind, files, folders, tree, patches) in [
@@ -279,19 +280,67 @@ fn load_package(
                 }
             };
             let relative = discovery::relative_to_folder(&file, folders);
-            let fqn = discovery::fqn(&config.name, &relative, &name);
+            let mut fqn = discovery::fqn(&config.name, &relative, &name);
+            // A version of a versioned model: named as the model, `.v<v>`.
+            let version = match versioned.get(&name) {
+                Some((model, v)) if kind == NodeKind::Model => Some((model.clone(), (*v).clone())),
+                _ => None,
+            };
+            let name = version.as_ref().map_or(name, |(model, _)| model.clone());
+            if let Some((_, v)) = &version {
+                fqn.pop();
+                fqn.push(name.clone());
+                fqn.push(format!("v{}", v.v));
+            }
             let mut node_config = NodeConfig::default();
             for level in config.config_levels(tree, &fqn) {
                 node_config.merge_all(&level);
             }
             let mut patch = patches.get(&name).cloned().unwrap_or_default();
+            let model_version = version.as_ref().map(|(_, v)| {
+                patch.config.extend(v.config.clone());
+                patch.columns = version_columns(&patch.columns, v);
+                Box::new(node::ModelVersion {
+                    v: v.v.clone(),
+                    latest: latest_version(&patch),
+                    deprecation_date: v
+                        .deprecation_date
+                        .clone()
+                        .or_else(|| patch.deprecation_date.clone()),
+                })
+            });
             if let Err(error) = test_nodes::render_config(&mut patch.config, renderer) {
                 errors.push(error.at(patch.location.clone()));
                 continue;
             }
             node_config.merge_all(&patch.config);
+            let unique_id = match &model_version {
+                Some(v) => format!("model.{}.{}.v{}", config.name, name, v.v),
+                None => format!("{}.{}.{}", kind.resource_type(), config.name, name),
+            };
+            if let Some(v) = &model_version
+                && let Some(date) = &v.deprecation_date
+                && deprecated(date)
+            {
+                warnings.push(
+                    Diagnostic::warning(
+                        Code::Config,
+                        format!(
+                            "Model {name}.v{} has passed its deprecation date of {}. This model should be disabled or removed.",
+                            v.v,
+                            // As dbt writes it: a date is its midnight in UTC.
+                            if date.len() == 10 {
+                                format!("{date}T00:00:00+00:00")
+                            } else {
+                                date.clone()
+                            }
+                        ),
+                    )
+                    .at(patch.location.clone()),
+                );
+            }
             let node = Node {
-                unique_id: format!("{}.{}.{}", kind.resource_type(), config.name, name),
+                unique_id,
                 kind,
                 name,
                 package: config.name.clone(),
@@ -306,6 +355,7 @@ fn load_package(
                 patch_path: (patch != Patch::default()).then(|| patch.file.clone()),
                 test: None,
                 unit: None,
+                version: model_version,
             };
             if node.config.enabled() {
                 nodes.insert(node.unique_id.clone(), node);
@@ -317,7 +367,8 @@ fn load_package(
     for (kind, patches) in [("model", &properties.models), ("seed", &properties.seeds)] {
         for (name, patch) in patches {
             let id = format!("{kind}.{}.{name}", config.name);
-            if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
+            if !nodes.contains_key(&id) && !disabled.contains_key(&id) && patch.versions.is_empty()
+            {
                 let known: Vec<&str> = nodes
                     .values()
                     .filter(|n| n.kind.resource_type() == kind)
@@ -412,7 +463,72 @@ impl PartialEq for Patch {
             && self.file == other.file
             && self.relation == other.relation
             && self.constraints == other.constraints
+            && self.versions == other.versions
+            && self.latest_version == other.latest_version
     }
+}
+
+/// The files of versioned models' versions, by name without `.sql`
+/// (`defined_in`, else `<model>_v<v>`): the model and the version.
+fn versioned_files(
+    models: &BTreeMap<String, Patch>,
+) -> BTreeMap<String, (String, &node::VersionPatch)> {
+    let mut files = BTreeMap::new();
+    for (name, patch) in models {
+        for version in &patch.versions {
+            let file = version
+                .defined_in
+                .clone()
+                .unwrap_or_else(|| format!("{name}_v{}", version.v));
+            files.insert(file, (name.clone(), version));
+        }
+    }
+    files
+}
+
+/// A model's `latest_version`, else its highest version.
+fn latest_version(patch: &Patch) -> String {
+    patch.latest_version.clone().unwrap_or_else(|| {
+        patch
+            .versions
+            .iter()
+            .map(|v| v.v.clone())
+            .max_by(|a, b| node::compare_versions(a, b))
+            .unwrap_or_default()
+    })
+}
+
+/// A version's columns: the model's it includes (all, or those named),
+/// less those it excludes, then its own over them.
+fn version_columns(
+    model: &[node::ColumnInfo],
+    version: &node::VersionPatch,
+) -> Vec<node::ColumnInfo> {
+    let mut columns: Vec<node::ColumnInfo> = model
+        .iter()
+        .filter(|c| {
+            version
+                .include
+                .as_ref()
+                .is_none_or(|names| names.contains(&c.name))
+                && !version.exclude.contains(&c.name)
+        })
+        .cloned()
+        .collect();
+    for own in &version.columns {
+        match columns.iter_mut().find(|c| c.name == own.name) {
+            Some(existing) => *existing = own.clone(),
+            None => columns.push(own.clone()),
+        }
+    }
+    columns
+}
+
+/// Whether a `deprecation_date` (a date, or a date and time) is past.
+fn deprecated(date: &str) -> bool {
+    let day = date.get(..10).unwrap_or(date);
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .is_ok_and(|d| d < chrono::Utc::now().date_naive())
 }
 
 fn read_properties(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Properties {

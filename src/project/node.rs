@@ -69,6 +69,56 @@ pub struct Node {
     pub test: Option<TestMetadata>,
     /// For a unit test: the model it tests, its given and expected rows.
     pub unit: Option<Box<crate::project::unit_tests::UnitTestSpec>>,
+    /// For a version of a versioned model (dbt 1.5): which, and the latest.
+    pub version: Option<Box<ModelVersion>>,
+}
+
+/// A version of a model: `versions: - v: 2` in its properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersion {
+    /// `v`, as text (`2`, `1.1`).
+    pub v: String,
+    /// The model's `latest_version` (else its highest `v`).
+    pub latest: String,
+    /// `deprecation_date`, the version's own else the model's.
+    pub deprecation_date: Option<String>,
+}
+
+impl ModelVersion {
+    /// `latest`, `prerelease` (above the latest) or `old` (below it), as
+    /// the `version:` selector names them.
+    pub fn kind(&self) -> &'static str {
+        match compare_versions(&self.v, &self.latest) {
+            std::cmp::Ordering::Equal => "latest",
+            std::cmp::Ordering::Greater => "prerelease",
+            std::cmp::Ordering::Less => "old",
+        }
+    }
+}
+
+/// Versions compared as numbers where they are, else as text.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+        _ => a.cmp(b),
+    }
+}
+
+impl Node {
+    /// The names a `ref()` finds this node by: `name`, and for a version
+    /// `name.v<v>` (`ref('m', v=2)`), the bare name only for the latest.
+    pub fn ref_names(&self) -> Vec<String> {
+        match &self.version {
+            None => vec![self.name.clone()],
+            Some(version) => {
+                let mut names = vec![format!("{}.v{}", self.name, version.v)];
+                if version.kind() == "latest" {
+                    names.push(self.name.clone());
+                }
+                names
+            }
+        }
+    }
 }
 
 impl Node {
@@ -179,6 +229,25 @@ pub struct Patch {
     pub relation: Option<String>,
     /// Model-level `constraints:` as written.
     pub constraints: Vec<serde_json::Value>,
+    /// `versions:` of a model, and its `latest_version`.
+    pub versions: Vec<VersionPatch>,
+    pub latest_version: Option<String>,
+    pub deprecation_date: Option<String>,
+}
+
+/// One `versions:` entry of a model's properties.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VersionPatch {
+    pub v: String,
+    /// The file's name without `.sql` (default `<model>_v<v>`).
+    pub defined_in: Option<String>,
+    pub config: BTreeMap<String, serde_json::Value>,
+    /// `include` of the model's columns: `None` for all.
+    pub include: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    /// The version's own columns.
+    pub columns: Vec<ColumnInfo>,
+    pub deprecation_date: Option<String>,
 }
 
 #[cfg(test)]

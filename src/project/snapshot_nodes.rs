@@ -110,6 +110,7 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
                 patch_path: None,
                 test: None,
                 unit: None,
+                version: None,
             });
         }
     }
@@ -154,6 +155,7 @@ pub fn yaml_snapshots(
             patch_path: None,
             test: None,
             unit: None,
+            version: None,
         });
     }
     nodes

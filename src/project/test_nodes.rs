@@ -77,6 +77,7 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
             patch_path: None,
             test: None,
             unit: None,
+            version: None,
         });
     }
     tests
@@ -204,6 +205,7 @@ pub fn generic_tests(
             patch_path: None,
             test: Some(metadata),
             unit: None,
+            version: None,
         });
     }
     tests

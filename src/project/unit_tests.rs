@@ -326,6 +326,7 @@ pub fn unit_test_nodes(
             patch_path: None,
             test: None,
             unit: Some(Box::new(spec)),
+            version: None,
         });
     }
     nodes

@@ -44,3 +44,4 @@ mod selection;
 mod snapshot_models;
 mod state;
 mod unit_tests;
+mod versions;

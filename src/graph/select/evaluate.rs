@@ -309,6 +309,8 @@ fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
             _ => false,
         },
         Some("group") => node.config.get_str("group").is_some_and(|g| glob(value, g)),
+        // `version:latest`, `version:prerelease`, `version:old`.
+        Some("version") => node.version.as_ref().is_some_and(|v| v.kind() == value),
         Some("access") => {
             node.kind == NodeKind::Model
                 && node.config.get_str("access").unwrap_or("protected") == value

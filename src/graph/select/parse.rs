@@ -18,6 +18,7 @@ const METHODS: &[&str] = &[
     "unit_test",
     "group",
     "access",
+    "version",
     "package",
     "state",
     "result",
@@ -30,7 +31,6 @@ const DBT_METHODS: &[&str] = &[
     "saved_query",
     "semantic_model",
     "source_status",
-    "version",
 ];
 
 /// One criterion: `@`, `n+`, the method and value, `+n`.

@@ -120,10 +120,20 @@ impl std::fmt::Debug for RefFunction {
 impl Object for RefFunction {
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let (args, kwargs) = split_kwargs(args);
+        // `v=`/`version=` pick a version of a versioned model: found by
+        // `name.v<v>` (see `Node::ref_names`).
+        let mut version: Option<String> = None;
         if let Some(kwargs) = kwargs {
-            // `v=`/`version=` select a model version; kiln has one version a model.
-            let _: Option<Value> = kwargs.get("v")?;
-            let _: Option<Value> = kwargs.get("version")?;
+            let v: Option<Value> = kwargs.get("v")?;
+            let long: Option<Value> = kwargs.get("version")?;
+            version = v
+                .or(long)
+                .filter(|v| !v.is_none() && !v.is_undefined())
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                });
         }
         let names: Vec<String> = args
             .iter()
@@ -133,14 +143,18 @@ impl Object for RefFunction {
                     .ok_or_else(|| invalid(format!("ref() takes model names as strings, not {a}")))
             })
             .collect::<Result<_, _>>()?;
+        let versioned = |name: &String| match &version {
+            Some(v) => format!("{name}.v{v}"),
+            None => name.clone(),
+        };
         let call = match names.as_slice() {
             [name] => RefCall {
                 package: None,
-                name: name.clone(),
+                name: versioned(name),
             },
             [package, name] => RefCall {
                 package: Some(package.clone()),
-                name: name.clone(),
+                name: versioned(name),
             },
             _ => {
                 return Err(invalid(format!(

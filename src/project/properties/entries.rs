@@ -96,5 +96,71 @@ pub(super) fn to_patch(
         location,
         relation: None,
         constraints: Vec::new(),
+        versions: Vec::new(),
+        latest_version: None,
+        deprecation_date: None,
     }
+}
+
+/// A scalar (`2`, `1.1`, `"v2"`, a date) as text.
+pub(super) fn scalar_text(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The `versions:` of a model entry: each `v`, `defined_in`, `config`,
+/// `deprecation_date`, and `columns` (an `include`/`exclude` item over the
+/// model's columns, and columns of its own).
+pub(super) fn version_patches(
+    versions: &[Yaml],
+    at: &dyn Fn(&[Seg]) -> Location,
+    entry_path: &[Seg],
+) -> Result<Vec<crate::project::node::VersionPatch>, crate::error::Error> {
+    let mut patches = Vec::new();
+    for (i, entry) in versions.iter().enumerate() {
+        let mut path = entry_path.to_vec();
+        path.extend([Seg::key("versions"), Seg::Item(i)]);
+        let Some(v) = entry.get("v").and_then(scalar_text) else {
+            return Err(crate::error::Error::config(
+                at(&path),
+                "each entry of `versions:` needs its `v:` (the version, e.g. `v: 2`)",
+            ));
+        };
+        let mut patch = crate::project::node::VersionPatch {
+            v,
+            defined_in: entry.get("defined_in").and_then(scalar_text),
+            deprecation_date: entry.get("deprecation_date").and_then(scalar_text),
+            ..Default::default()
+        };
+        if let Some(serde_json::Value::Object(config)) = entry.get("config").map(to_json) {
+            patch.config = config.into_iter().collect();
+        }
+        let names = |value: Option<&Yaml>| -> Option<Vec<String>> {
+            match value? {
+                Yaml::String(s) if s == "all" || s == "*" => None,
+                Yaml::String(s) => Some(vec![s.clone()]),
+                Yaml::Sequence(items) => Some(items.iter().filter_map(scalar_text).collect()),
+                _ => None,
+            }
+        };
+        for column in entry
+            .get("columns")
+            .and_then(Yaml::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            if column.get("include").is_some() || column.get("exclude").is_some() {
+                patch.include = names(column.get("include"));
+                patch.exclude = names(column.get("exclude")).unwrap_or_default();
+            } else if let Ok(props) = serde_yaml::from_value::<ColumnProps>(column.clone()) {
+                patch.columns.extend(column_infos(Some(vec![props])));
+            }
+        }
+        patches.push(patch);
+    }
+    Ok(patches)
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, Location, Result};
 mod entries;
 mod warnings;
 
-use entries::{column_infos, declared_tests, to_patch};
+use entries::{column_infos, declared_tests, scalar_text, to_patch, version_patches};
 use warnings::{unknown_keys, unused_sections};
 
 #[derive(Debug, Deserialize, Default)]
@@ -86,6 +86,13 @@ struct NodeProps {
     access: Option<Yaml>,
     #[serde(default)]
     group: Option<Yaml>,
+    /// A versioned model's versions (dbt 1.5).
+    #[serde(default)]
+    versions: Option<Vec<Yaml>>,
+    #[serde(default)]
+    latest_version: Option<Yaml>,
+    #[serde(default)]
+    deprecation_date: Option<Yaml>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -330,6 +337,13 @@ impl Properties {
                     location,
                 );
                 patch.relation = props.relation;
+                patch.versions = version_patches(
+                    props.versions.as_deref().unwrap_or_default(),
+                    &at,
+                    &entry_path,
+                )?;
+                patch.latest_version = props.latest_version.as_ref().and_then(scalar_text);
+                patch.deprecation_date = props.deprecation_date.as_ref().and_then(scalar_text);
                 patch.constraints = props.constraints.iter().flatten().map(to_json).collect();
                 for (key, value) in [
                     ("contract", props.contract),
