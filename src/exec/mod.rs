@@ -514,7 +514,7 @@ fn node_result(
             .then(|| node.relation.render()),
         display_name: match &node.node.unit {
             // As dbt prints a unit test: `orders::test_name`.
-            Some(unit) => format!("{}::{}", unit.model, node.node.name),
+            Some(unit) => unit.shown_as.clone(),
             None => format!(
                 "{}.{}",
                 node.relation.schema.as_deref().unwrap_or_default(),

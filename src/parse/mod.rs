@@ -257,9 +257,18 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
     let mut sources = Vec::new();
     if let Some(unit) = &node.unit {
         // A unit test reads the model it tests (dbt's `depends_on`).
+        let name = match parsed
+            .project
+            .nodes
+            .get(&unit.model_id)
+            .and_then(|m| m.version.as_ref())
+        {
+            Some(version) => format!("{}.v{}", unit.model, version.v),
+            None => unit.model.clone(),
+        };
         refs.push(crate::jinja::context::RefCall {
             package: None,
-            name: unit.model.clone(),
+            name,
         });
     } else if node.kind != NodeKind::Seed {
         let (scope, ctx) = parsed.parse_context(&node);

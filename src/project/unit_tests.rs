@@ -229,6 +229,9 @@ pub struct UnitTestSpec {
     pub overrides: Overrides,
     /// Where the entry is declared (its `name:` line).
     pub location: Location,
+    /// As the console names it: `orders::test_name` (`dim::test_v2` for a
+    /// version).
+    pub shown_as: String,
     /// `expect` and `overrides` as the manifest records them.
     pub expect_written: Json,
     pub overrides_written: Json,
@@ -250,10 +253,27 @@ pub fn unit_test_nodes(
     for test in declared {
         let props = &test.props;
         let model_id = format!("model.{}.{}", config.name, props.model);
-        let Some(model) = models
+        // The model, or (dbt 1.5) each of its versions the test includes.
+        let mut targets: Vec<&Node> = models
             .get(&model_id)
             .or_else(|| disabled_models.get(&model_id))
-        else {
+            .into_iter()
+            .collect();
+        let versioned = targets.is_empty();
+        if versioned {
+            targets = models
+                .values()
+                .chain(disabled_models.values())
+                .filter(|n| n.kind == NodeKind::Model && n.name == props.model)
+                .filter(|n| {
+                    n.version
+                        .as_ref()
+                        .is_some_and(|v| version_included(props.versions.as_ref(), &v.v))
+                })
+                .collect();
+            targets.sort_by_key(|n| n.unique_id.clone());
+        }
+        if targets.is_empty() {
             let known = models
                 .values()
                 .filter(|n| n.kind == NodeKind::Model)
@@ -274,62 +294,107 @@ pub fn unit_test_nodes(
             }
             errors.push(error);
             continue;
-        };
-        let unique_id = format!("unit_test.{}.{}.{}", config.name, props.model, props.name);
-        if nodes.iter().any(|n| n.unique_id == unique_id) {
+        }
+        if !versioned && props.versions.is_some() {
             errors.push(Error::config(
                 test.location.clone(),
                 format!(
-                    "model '{}' has two unit tests named '{}'; names must be unique",
-                    props.model, props.name
+                    "Unit test '{}' should not have a versions include or exclude when referencing non-versioned model '{}'",
+                    props.name, props.model
                 ),
             ));
             continue;
         }
-        let spec = match spec_of(root, config, test, &model_id) {
-            Ok(spec) => spec,
-            Err(error) => {
-                errors.push(error);
+        for model in targets {
+            // One test a version: `<name>_v<v>` in its unique id, as dbt.
+            let suffix = model
+                .version
+                .as_ref()
+                .map(|v| format!("_v{}", v.v))
+                .unwrap_or_default();
+            let unique_id = format!(
+                "unit_test.{}.{}.{}{suffix}",
+                config.name, props.model, props.name
+            );
+            if nodes.iter().any(|n| n.unique_id == unique_id) {
+                errors.push(Error::config(
+                    test.location.clone(),
+                    format!(
+                        "model '{}' has two unit tests named '{}'; names must be unique",
+                        props.model, props.name
+                    ),
+                ));
                 continue;
             }
-        };
-        let mut fqn = model.fqn.clone();
-        fqn.push(props.name.clone());
-        let mut node_config = NodeConfig::default();
-        for level in config.config_levels("unit_tests", &fqn) {
-            node_config.merge_all(&level);
-        }
-        if let Some(Yaml::Mapping(own)) = &props.config {
-            for (key, value) in own {
-                if let Some(key) = key.as_str() {
-                    node_config.merge(key, to_json(value));
+            let mut spec = match spec_of(root, config, test, &model.unique_id) {
+                Ok(spec) => spec,
+                Err(error) => {
+                    errors.push(error);
+                    continue;
+                }
+            };
+            spec.shown_as = format!("{}::{}{suffix}", props.model, props.name);
+            let mut fqn = model.fqn.clone();
+            if model.version.is_some() {
+                fqn.pop();
+            }
+            fqn.push(props.name.clone());
+            let mut node_config = NodeConfig::default();
+            for level in config.config_levels("unit_tests", &fqn) {
+                node_config.merge_all(&level);
+            }
+            if let Some(Yaml::Mapping(own)) = &props.config {
+                for (key, value) in own {
+                    if let Some(key) = key.as_str() {
+                        node_config.merge(key, to_json(value));
+                    }
                 }
             }
+            // A unit test of a disabled model is disabled with it.
+            if !model.config.enabled() {
+                node_config.merge("enabled", Json::Bool(false));
+            }
+            nodes.push(Node {
+                unique_id,
+                kind: NodeKind::UnitTest,
+                name: props.name.clone(),
+                package: config.name.clone(),
+                original_file_path: test.file.clone(),
+                path: discovery::relative_to_folder(&test.file, &config.model_paths),
+                fqn,
+                raw_code: String::new(),
+                config: node_config,
+                description: props.description.clone().unwrap_or_default(),
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                patch_path: None,
+                test: None,
+                unit: Some(Box::new(spec)),
+                version: None,
+            });
         }
-        // A unit test of a disabled model is disabled with it.
-        if !model.config.enabled() {
-            node_config.merge("enabled", Json::Bool(false));
-        }
-        nodes.push(Node {
-            unique_id,
-            kind: NodeKind::UnitTest,
-            name: props.name.clone(),
-            package: config.name.clone(),
-            original_file_path: test.file.clone(),
-            path: discovery::relative_to_folder(&test.file, &config.model_paths),
-            fqn,
-            raw_code: String::new(),
-            config: node_config,
-            description: props.description.clone().unwrap_or_default(),
-            columns: Vec::new(),
-            constraints: Vec::new(),
-            patch_path: None,
-            test: None,
-            unit: Some(Box::new(spec)),
-            version: None,
-        });
     }
     nodes
+}
+
+/// Whether a unit test's `versions: {include: [...], exclude: [...]}` takes
+/// version `v` (all of them when it says nothing).
+fn version_included(versions: Option<&Yaml>, v: &str) -> bool {
+    let listed = |key: &str| -> Option<Vec<String>> {
+        let items = versions?.get(key)?.as_sequence()?;
+        Some(
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    Yaml::Number(n) => Some(n.to_string()),
+                    Yaml::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    };
+    listed("include").is_none_or(|l| l.iter().any(|x| x == v))
+        && !listed("exclude").is_some_and(|l| l.iter().any(|x| x == v))
 }
 
 fn spec_of(
@@ -339,17 +404,6 @@ fn spec_of(
     model_id: &str,
 ) -> Result<UnitTestSpec, Error> {
     let props = &test.props;
-    if props.versions.is_some() {
-        // kiln has no versioned models yet, so this is dbt's error for an
-        // unversioned one.
-        return Err(Error::config(
-            test.location.clone(),
-            format!(
-                "Unit test '{}' should not have a versions include or exclude when referencing non-versioned model '{}'",
-                props.name, props.model
-            ),
-        ));
-    }
     let mut given = Vec::new();
     for (i, item) in props.given.iter().flatten().enumerate() {
         let location = test.given_locations[i].clone();
@@ -448,6 +502,7 @@ fn spec_of(
             env_vars: strings(overrides.env_vars),
         },
         location: test.location.clone(),
+        shown_as: String::new(),
         expect_written,
         overrides_written,
     })

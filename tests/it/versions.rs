@@ -124,3 +124,48 @@ fn versions_are_listed_and_selected_as_dbt_lists_them() {
         serde_json::json!(["model.proj.dim.v2"])
     );
 }
+
+/// A unit test of a versioned model is one test a version (`_v<v>` in its
+/// unique id), `versions: {include: [...]}` narrowing them, as in dbt.
+#[test]
+fn a_unit_test_of_a_versioned_model_runs_on_each_version_it_includes() {
+    let f = project(Db::DuckDb);
+    f.write(
+        "models/unit.yml",
+        "version: 2\nunit_tests:\n  - name: ids_kept\n    model: dim\n    given: []\n    expect:\n      rows: [{id: 1}]\n  - name: only_v2\n    model: dim\n    versions: {include: [2]}\n    given: []\n    expect:\n      rows: [{id: 1}]\n",
+    );
+    let out = f.kiln(&["ls", "--resource-type", "unit_test", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let ids: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["unique_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "unit_test.proj.dim.ids_kept_v1",
+            "unit_test.proj.dim.ids_kept_v2",
+            "unit_test.proj.dim.ids_kept_v3",
+            "unit_test.proj.dim.only_v2_v2"
+        ]
+    );
+    let out = f.kiln(&["test", "-s", "unit_test:ids_kept"]);
+    // v3 gives id 3, so its test fails; v1 and v2 pass.
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("PASS  dim::ids_kept_v1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("FAIL 1 dim::ids_kept_v3"),
+        "{}",
+        out.stdout
+    );
+}
