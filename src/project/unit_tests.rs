@@ -326,7 +326,7 @@ pub fn unit_test_nodes(
                 ));
                 continue;
             }
-            let mut spec = match spec_of(root, config, test, &model.unique_id) {
+            let mut spec = match spec_of(root, config, test, &model.unique_id, models) {
                 Ok(spec) => spec,
                 Err(error) => {
                     errors.push(error);
@@ -402,6 +402,7 @@ fn spec_of(
     config: &DbtProject,
     test: &DeclaredUnitTest,
     model_id: &str,
+    nodes: &BTreeMap<String, Node>,
 ) -> Result<UnitTestSpec, Error> {
     let props = &test.props;
     let mut given = Vec::new();
@@ -417,14 +418,39 @@ fn spec_of(
                 ),
             ));
         };
-        let rows = rows_of(
-            root,
-            config,
-            &item.fixture,
-            &location,
-            &props.name,
-            &test.file,
-        )?;
+        let omitted = item.fixture.rows.is_none() && item.fixture.fixture.is_none();
+        let rows = match (&target, omitted) {
+            // A seed given without rows: its own file's rows, as dbt reads them.
+            (Input::Ref { name, .. }, true) if item.fixture.format.as_deref() != Some("sql") => {
+                let seed = nodes.get(&format!("seed.{}.{name}", config.name));
+                let Some(seed) = seed else {
+                    return Err(Error::config(
+                        location,
+                        format!(
+                            "Unable to find seed '{}.{name}' for unit tests in directories: [{}]",
+                            config.name,
+                            config
+                                .seed_paths
+                                .iter()
+                                .map(|p| format!("'{p}'"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                };
+                let text = std::fs::read_to_string(root.join(&seed.original_file_path))
+                    .map_err(|e| Error::io(&seed.original_file_path, &e))?;
+                Rows::Csv(csv_rows(&text).map_err(|m| Error::config(location.clone(), m))?)
+            }
+            _ => rows_of(
+                root,
+                config,
+                &item.fixture,
+                &location,
+                &props.name,
+                &test.file,
+            )?,
+        };
         let mut written = written_fixture(&item.fixture, &rows);
         written["input"] = Json::String(input.clone());
         given.push(Given {

@@ -453,3 +453,34 @@ fn a_package_qualified_macro_override_replaces_that_macro_only() {
         out.stdout
     );
 }
+
+/// A seed given without rows is given its own file's rows (dbt 1.8); any
+/// other input without rows is dbt's error.
+#[test]
+fn a_seed_given_without_rows_reads_its_file() {
+    let f = project(Db::DuckDb);
+    f.write(
+        "models/from_seed.sql",
+        "select count(*) as n from {{ ref('raw_orders') }}\n",
+    );
+    f.write(
+        "models/more.yml",
+        "version: 2\nunit_tests:\n  - name: counts_the_seed\n    model: from_seed\n    given:\n      - input: ref('raw_orders')\n    expect:\n      rows: [{n: 2}]\n",
+    );
+    assert_eq!(f.kiln(&["seed"]).code, 0);
+    let out = f.kiln(&["test", "-s", "unit_test:counts_the_seed"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    f.write(
+        "models/more.yml",
+        "version: 2\nunit_tests:\n  - name: counts_the_seed\n    model: orders\n    given:\n      - input: ref('stg_orders')\n    expect:\n      rows: []\n",
+    );
+    let out = f.kiln(&["ls"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all().contains(
+            "Unable to find seed 'proj.stg_orders' for unit tests in directories: ['seeds']"
+        ),
+        "{}",
+        out.all()
+    );
+}
