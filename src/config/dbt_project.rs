@@ -46,10 +46,14 @@ struct RawProject {
     seeds: Option<Yaml>,
     #[serde(default)]
     snapshots: Option<Yaml>,
-    #[serde(default, alias = "tests")]
+    // dbt writes these two with underscores, unlike the kebab-case keys.
+    #[serde(default, rename = "data_tests", alias = "tests")]
     data_tests: Option<Yaml>,
     #[serde(default)]
     sources: Option<Yaml>,
+    /// `unit_tests:` configs (`+tags`, `+enabled`, `+meta`) by path.
+    #[serde(default, rename = "unit_tests")]
+    unit_tests: Option<Yaml>,
     #[serde(default)]
     on_run_start: Option<Yaml>,
     #[serde(default)]
@@ -186,6 +190,7 @@ impl DbtProject {
             ("snapshots", raw.snapshots),
             ("data_tests", raw.data_tests),
             ("sources", raw.sources),
+            ("unit_tests", raw.unit_tests),
         ] {
             if let Some(tree) = tree {
                 config_trees.insert(key, tree);

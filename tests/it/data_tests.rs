@@ -843,3 +843,24 @@ fn two_singular_tests_with_one_name_are_an_error() {
         out.stderr
     );
 }
+
+/// `data_tests:` in dbt_project.yml (dbt 1.8's name, with an underscore
+/// where the other keys have dashes) configures the tests under it, as the
+/// older `tests:` does: here every test warns instead of failing, as dbt
+/// 1.10 gives on the same project (PASS=1 WARN=1).
+#[test]
+fn data_tests_in_dbt_project_configure_the_tests() {
+    let f = Fixture::new();
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\ndata_tests:\n  +severity: warn\n",
+    );
+    f.write("models/m.sql", "select null as id\n");
+    f.write(
+        "models/s.yml",
+        "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+    );
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(f.statuses()["test.proj.not_null_m_id.41ed50364b"], "warn");
+}

@@ -330,6 +330,18 @@ fn unit_tests_are_listed_and_selected_as_dbt_lists_them() {
         !orders.contains(&"unit_test:proj.inc_full".to_string()),
         "{orders:?}"
     );
+    // Configured by path in dbt_project.yml, as dbt's `unit_tests:` tree.
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\nunit_tests:\n  proj:\n    orders:\n      +tags: [nightly]\n",
+    );
+    let mut nightly = ls(&["-s", "tag:nightly"]);
+    nightly.sort();
+    assert_eq!(nightly, units[2..]);
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\n",
+    );
     let without = ls(&["--exclude-resource-type", "unit_test"]);
     assert!(
         !without.iter().any(|l| l.starts_with("unit_test:")),
