@@ -118,6 +118,65 @@ impl DeclaredUnitTest {
     }
 }
 
+/// A key of a `given:` item, `expect:` or `overrides:` that dbt does not
+/// know is an error at its line, as in dbt ("Additional properties are not
+/// allowed"); serde alone would drop it in silence.
+pub(super) fn check_keys(
+    file: &Yaml,
+    index: usize,
+    at: &dyn Fn(&[Seg]) -> Location,
+) -> Result<(), Error> {
+    let Some(entry) = file.get("unit_tests").and_then(|u| u.get(index)) else {
+        return Ok(());
+    };
+    let base = [Seg::key("unit_tests"), Seg::Item(index)];
+    let check = |value: Option<&Yaml>, path: Vec<Seg>, known: &[&str]| -> Result<(), Error> {
+        let Some(Yaml::Mapping(map)) = value else {
+            return Ok(());
+        };
+        for key in map.keys().filter_map(Yaml::as_str) {
+            if !known.contains(&key) {
+                let mut at_key = path.clone();
+                at_key.push(Seg::key(key));
+                return Err(Error::config(
+                    at(&at_key),
+                    format!(
+                        "Additional properties are not allowed ('{key}' was unexpected); expected one of: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let with = |tail: &[Seg]| {
+        let mut path = base.to_vec();
+        path.extend_from_slice(tail);
+        path
+    };
+    const FIXTURE: &[&str] = &["rows", "format", "fixture"];
+    for (i, item) in entry
+        .get("given")
+        .and_then(Yaml::as_sequence)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        check(
+            Some(item),
+            with(&[Seg::key("given"), Seg::Item(i)]),
+            &["input", "rows", "format", "fixture"],
+        )?;
+    }
+    check(entry.get("expect"), with(&[Seg::key("expect")]), FIXTURE)?;
+    check(
+        entry.get("overrides"),
+        with(&[Seg::key("overrides")]),
+        &["macros", "vars", "env_vars"],
+    )?;
+    Ok(())
+}
+
 /// How a fixture's rows are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rows {

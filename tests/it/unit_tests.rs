@@ -421,6 +421,10 @@ fn a_wrong_unit_test_is_an_error_at_its_line_in_dbts_words() {
             "  - name: t\n    model: orders\n    given: []\n",
             "'expect' is a required property",
         ),
+        (
+            "  - name: t\n    model: orders\n    given:\n      - input: ref('stg_orders')\n        row: []\n    expect: {rows: []}\n",
+            "Additional properties are not allowed ('row' was unexpected)",
+        ),
     ];
     for (entry, message) in cases {
         f.write(

@@ -380,6 +380,7 @@ impl Properties {
             });
         }
         for (i, props) in file.unit_tests.unwrap_or_default().into_iter().enumerate() {
+            super::unit_tests::check_keys(&yaml, i, &at)?;
             self.unit_tests
                 .push(DeclaredUnitTest::new(props, relative, i, &at));
         }
