@@ -222,8 +222,67 @@ pub fn parse_with(project: Project, partial: bool) -> Result<Parsed> {
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
     }
+    warnings.extend(deprecated_refs(&parsed));
     parsed.warnings = warnings;
     Ok(parsed)
+}
+
+/// A warning for each ref to a version past its deprecation date, in
+/// dbt's words, naming the version to move to.
+fn deprecated_refs(parsed: &Parsed) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    // The deprecated versions, by every name a ref finds them by.
+    let mut deprecated: BTreeMap<String, &ParsedNode> = BTreeMap::new();
+    for target in parsed.nodes.values() {
+        if let Some(version) = &target.node.version
+            && version
+                .deprecation_date
+                .as_deref()
+                .is_some_and(crate::project::deprecated)
+        {
+            for name in target.node.ref_names() {
+                deprecated.insert(name, target);
+            }
+        }
+    }
+    if deprecated.is_empty() {
+        return warnings;
+    }
+    for node in parsed.nodes.values() {
+        if node.node.kind == NodeKind::UnitTest {
+            continue;
+        }
+        for call in &node.refs {
+            let Some(target) = deprecated.get(&call.name) else {
+                continue;
+            };
+            let Some(version) = &target.node.version else {
+                continue;
+            };
+            let date = version.deprecation_date.clone().unwrap_or_default();
+            let date = &date;
+            warnings.push(
+                Diagnostic::warning(
+                    crate::diagnostic::Code::Config,
+                    format!(
+                        "While compiling '{}': Found a reference to {}.v{}, which was deprecated on '{}'. A new version of '{}' is available. Migrate now: {{{{ ref('{}', '{}', v='{}') }}}}.",
+                        node.node.name,
+                        target.node.name,
+                        version.v,
+                        crate::project::dbt_date(date),
+                        target.node.name,
+                        target.node.package,
+                        target.node.name,
+                        version.latest
+                    ),
+                )
+                .at(crate::error::Location::file(
+                    parsed.project.display_path(&node.node.original_file_path),
+                )),
+            );
+        }
+    }
+    warnings
 }
 
 /// One node's parse, and what partial parsing needs to keep it.

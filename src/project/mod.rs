@@ -328,12 +328,7 @@ fn load_package(
                         format!(
                             "Model {name}.v{} has passed its deprecation date of {}. This model should be disabled or removed.",
                             v.v,
-                            // As dbt writes it: a date is its midnight in UTC.
-                            if date.len() == 10 {
-                                format!("{date}T00:00:00+00:00")
-                            } else {
-                                date.clone()
-                            }
+                            dbt_date(date)
                         ),
                     )
                     .at(patch.location.clone()),
@@ -524,8 +519,17 @@ fn version_columns(
     columns
 }
 
+/// A `deprecation_date` as dbt writes it: a date is its midnight in UTC.
+pub fn dbt_date(date: &str) -> String {
+    if date.len() == 10 {
+        format!("{date}T00:00:00+00:00")
+    } else {
+        date.to_string()
+    }
+}
+
 /// Whether a `deprecation_date` (a date, or a date and time) is past.
-fn deprecated(date: &str) -> bool {
+pub fn deprecated(date: &str) -> bool {
     let day = date.get(..10).unwrap_or(date);
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .is_ok_and(|d| d < chrono::Utc::now().date_naive())

@@ -64,6 +64,16 @@ fn versions_build_as_their_own_relations_and_refs_pick_them(db: Db) {
         "{}",
         out.all()
     );
+    assert!(
+        out.all()
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("While compiling 'uses_v1': Found a reference to dim.v1, which was deprecated on '2020-01-01T00:00:00+00:00'. A new version of 'dim' is available. Migrate now: {{ ref('proj', 'dim', v='2') }}."),
+        "{}",
+        out.all()
+    );
 }
 
 #[test]
