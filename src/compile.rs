@@ -406,7 +406,9 @@ pub fn compile_selected(
         .iter()
         .filter(|id| selected.contains(*id))
         .map(|id| &parsed.nodes[id])
-        .filter(|node| node.node.kind != NodeKind::Seed)
+        // A unit test compiles against its inputs' columns, in the
+        // database: it runs, and writes its SQL, in `test` and `build`.
+        .filter(|node| !matches!(node.node.kind, NodeKind::Seed | NodeKind::UnitTest))
         .collect();
     let results: Vec<Result<String>> = nodes
         .par_iter()

@@ -129,7 +129,8 @@ fn database_types(parsed: &Parsed) -> Types {
         })
         .collect();
     for node in parsed.nodes.values() {
-        if node.node.kind == NodeKind::Test || node.node.is_ephemeral() {
+        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) || node.node.is_ephemeral()
+        {
             continue;
         }
         let r = &node.relation;
@@ -201,6 +202,10 @@ fn page_data(
     let mut nodes: Vec<Json> = Vec::new();
     for node in parsed.nodes.values() {
         let n = &node.node;
+        // As in dbt's docs: unit tests are not nodes of the lineage graph.
+        if n.kind == NodeKind::UnitTest {
+            continue;
+        }
         let id = n.unique_id.as_str();
         let compiled = compiled_sql.get(id);
         let column_lineage: serde_json::Map<String, Json> = lineage
@@ -249,6 +254,9 @@ fn page_data(
     }
     let mut edges: Vec<Json> = Vec::new();
     for (child, parents) in &graph.parents {
+        if parsed.nodes[child].node.kind == NodeKind::UnitTest {
+            continue;
+        }
         for parent in parents {
             edges.push(json!([parent, child]));
         }
@@ -291,7 +299,9 @@ fn catalog_json(parsed: &Parsed, types: &Types) -> Json {
     };
     let mut nodes = serde_json::Map::new();
     for node in parsed.nodes.values() {
-        if node.node.kind == NodeKind::Test || !types.contains_key(&node.node.unique_id) {
+        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest)
+            || !types.contains_key(&node.node.unique_id)
+        {
             continue;
         }
         let r = &node.relation;

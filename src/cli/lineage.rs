@@ -63,7 +63,12 @@ pub fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<i32> {
     }
     let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
     if !args.tests {
-        selected.retain(|id| parsed.nodes[id].node.kind != NodeKind::Test);
+        selected.retain(|id| {
+            !matches!(
+                parsed.nodes[id].node.kind,
+                NodeKind::Test | NodeKind::UnitTest
+            )
+        });
     }
     let exported = ExportGraph::new(&parsed, &graph, &selected);
     let text = match args.format {
@@ -145,7 +150,9 @@ fn column_tree(parsed: &Parsed, lineage: &ProjectLineage, wanted: &str) -> Resul
     let node = parsed
         .nodes
         .values()
-        .find(|n| n.node.kind != NodeKind::Test && n.node.name == model)
+        .find(|n| {
+            !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest) && n.node.name == model
+        })
         .ok_or_else(|| {
             bad(format!(
                 "--column '{wanted}': there is no model, seed or snapshot named '{model}'"

@@ -557,7 +557,7 @@ pub fn create_schemas(
         .iter()
         .map(|id| &parsed.nodes[id])
         .filter(|n| {
-            n.node.kind != NodeKind::Test
+            !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest)
                 || n.node
                     .config
                     .get("store_failures")

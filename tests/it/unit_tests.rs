@@ -351,6 +351,17 @@ fn unit_tests_are_listed_and_selected_as_dbt_lists_them() {
     // The manifest's own section, in dbt's shape.
     let out = f.kiln(&["compile"]);
     assert_eq!(out.code, 0, "{}", out.all());
+    // A unit test compiles against its inputs' columns when it runs, not in
+    // `kiln compile`, which touches no database: no empty file stands for it.
+    assert!(
+        !f.path()
+            .join("target/compiled/proj/models/unit_tests.yml/models/orders_csv.sql")
+            .exists()
+    );
+    // The docs page leaves unit tests out of the lineage, as dbt's.
+    let out = f.kiln(&["docs", "generate"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!f.read("target/index.html").contains("unit_test.proj."));
     let manifest: serde_json::Value =
         serde_json::from_str(&f.read("target/manifest.json")).unwrap();
     let unit = &manifest["unit_tests"]["unit_test.proj.orders.orders_csv"];
