@@ -3,6 +3,7 @@
 //! errors to stderr.
 
 mod build;
+mod clean;
 mod compile;
 mod deps;
 mod docs;
@@ -11,6 +12,7 @@ mod lineage;
 mod ls;
 mod operation;
 pub(crate) mod output;
+mod parse;
 mod retry;
 
 use std::collections::BTreeMap;
@@ -161,6 +163,10 @@ pub enum Command {
     /// List the project's nodes, one a line.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
+    /// Empty the folders `clean-targets` names (target/ by default).
+    Clean,
+    /// Parse the project and write target/manifest.json, saying how long each phase took.
+    Parse,
 }
 
 /// Runs the command line; returns the exit code.
@@ -187,6 +193,8 @@ pub fn main() -> i32 {
         Command::Deps => "deps",
         Command::Lineage(_) => "lineage",
         Command::Docs(_) => "docs",
+        Command::Clean => "clean",
+        Command::Parse => "parse",
     });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
@@ -202,6 +210,8 @@ pub fn main() -> i32 {
         Command::Lineage(args) => lineage::run(&cli.global, args),
         Command::Docs(command) => docs::run(&cli.global, command),
         Command::RunOperation(args) => operation::run(&cli.global, args),
+        Command::Clean => clean::run(&cli.global),
+        Command::Parse => parse::run(&cli.global),
     };
     match outcome {
         Ok(code) => code,

@@ -39,6 +39,8 @@ struct RawProject {
     #[serde(default)]
     target_path: Option<String>,
     #[serde(default)]
+    clean_targets: Option<Vec<String>>,
+    #[serde(default)]
     vars: Option<Yaml>,
     #[serde(default)]
     models: Option<Yaml>,
@@ -103,6 +105,8 @@ pub struct DbtProject {
     pub macro_paths: Vec<String>,
     pub snapshot_paths: Vec<String>,
     pub target_path: String,
+    /// `clean-targets`: what `kiln clean` empties (the target path by default).
+    pub clean_targets: Vec<String>,
     /// Vars as dbt_project.yml declares them: global ones, and per-package ones
     /// under the package's name.
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -210,6 +214,9 @@ impl DbtProject {
             snapshot_paths: raw
                 .snapshot_paths
                 .unwrap_or_else(|| vec!["snapshots".into()]),
+            clean_targets: raw.clean_targets.unwrap_or_else(|| {
+                vec![raw.target_path.clone().unwrap_or_else(|| "target".into())]
+            }),
             target_path: raw.target_path.unwrap_or_else(|| "target".into()),
             vars,
             config_trees,

@@ -13,6 +13,7 @@ mod common;
 
 mod access;
 mod cancel;
+mod commands;
 mod compat_codegen;
 mod compat_leniency;
 mod compat_packages;

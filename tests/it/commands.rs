@@ -1,0 +1,109 @@
+//! `kiln clean` and `kiln parse` end to end (issue 21). clean empties what
+//! `clean-targets` names (target/ by default) with dbt 1.10's lines, and,
+//! as dbt, refuses a path outside the project before removing anything;
+//! kiln also refuses the project itself and folders of its sources.
+
+use crate::common::Fixture;
+
+fn project() -> Fixture {
+    let f = Fixture::new();
+    f.write("models/m.sql", "select 1 as id\n");
+    f
+}
+
+#[test]
+fn clean_empties_the_target_path_and_refuses_paths_outside_the_project() {
+    let f = project();
+    assert_eq!(f.kiln(&["parse"]).code, 0);
+    assert!(f.path().join("target/manifest.json").exists());
+    f.write("logs/kiln.log", "old\n");
+    let out = f.kiln(&["clean"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // dbt's lines.
+    for line in [
+        "Checking target/*",
+        "Cleaned target/*",
+        "Finished cleaning all paths.",
+    ] {
+        assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
+    }
+    assert!(!f.path().join("target").exists());
+    assert!(f.path().join("models/m.sql").exists());
+    assert!(f.path().join("logs/kiln.log").exists());
+
+    // Outside the project: refused, and nothing is removed.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("keep.txt"), "keep").unwrap();
+    f.write(
+        "dbt_project.yml",
+        &format!(
+            "name: proj\nprofile: proj\nconfig-version: 2\nclean-targets: [logs, \"{}\", ../elsewhere]\n",
+            outside.path().display()
+        ),
+    );
+    let out = f.kiln(&["clean"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let words = out.all().replace('│', " ");
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("will not clean the following directories outside the project"),
+        "{}",
+        out.all()
+    );
+    assert!(outside.path().join("keep.txt").exists());
+    assert!(f.path().join("logs/kiln.log").exists());
+
+    // The project, or a folder holding its models: refused too.
+    for target in [".", "models", "models/.."] {
+        f.write(
+            "dbt_project.yml",
+            &format!(
+                "name: proj\nprofile: proj\nconfig-version: 2\nclean-targets: [\"{target}\"]\n"
+            ),
+        );
+        let out = f.kiln(&["clean"]);
+        assert_eq!(out.code, 2, "{target}: {}", out.all());
+        assert!(f.path().join("models/m.sql").exists(), "{target}");
+    }
+    f.write(
+        "dbt_project.yml",
+        "name: proj\nprofile: proj\nconfig-version: 2\nclean-targets: [logs]\n",
+    );
+    assert_eq!(f.kiln(&["clean"]).code, 0);
+    assert!(!f.path().join("logs").exists());
+}
+
+#[test]
+fn parse_writes_the_manifest_and_times_each_phase() {
+    let f = project();
+    f.write("models/n.sql", "select * from {{ ref('m') }}\n");
+    let out = f.kiln(&["parse"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    for phase in [
+        "read the project's files",
+        "parsed 2 nodes (2 rendered, 0 kept from the last parse)",
+        "linked the graph",
+        "wrote target/manifest.json",
+    ] {
+        assert!(out.stdout.contains(phase), "{phase}\n{}", out.stdout);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&f.read("target/manifest.json")).unwrap();
+    assert_eq!(
+        manifest["parent_map"]["model.proj.n"],
+        serde_json::json!(["model.proj.m"])
+    );
+    // Again, unchanged: partial parsing keeps both nodes.
+    let out = f.kiln(&["parse"]);
+    assert!(
+        out.stdout
+            .contains("parsed 2 nodes (0 rendered, 2 kept from the last parse)"),
+        "{}",
+        out.stdout
+    );
+    // A broken project is located, and no manifest is claimed.
+    f.write("models/n.sql", "select * from {{ ref('nope') }}\n");
+    let out = f.kiln(&["parse"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.all().contains("models/n.sql"), "{}", out.all());
+}
