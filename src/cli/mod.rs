@@ -5,6 +5,7 @@
 mod build;
 mod clean;
 mod compile;
+mod debug;
 mod deps;
 mod docs;
 mod freshness;
@@ -167,6 +168,8 @@ pub enum Command {
     Clean,
     /// Parse the project and write target/manifest.json, saying how long each phase took.
     Parse,
+    /// Check the project and profile files and the connection.
+    Debug,
 }
 
 /// Runs the command line; returns the exit code.
@@ -195,6 +198,7 @@ pub fn main() -> i32 {
         Command::Docs(_) => "docs",
         Command::Clean => "clean",
         Command::Parse => "parse",
+        Command::Debug => "debug",
     });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
@@ -212,6 +216,7 @@ pub fn main() -> i32 {
         Command::RunOperation(args) => operation::run(&cli.global, args),
         Command::Clean => clean::run(&cli.global),
         Command::Parse => parse::run(&cli.global),
+        Command::Debug => debug::run(&cli.global),
     };
     match outcome {
         Ok(code) => code,

@@ -107,3 +107,49 @@ fn parse_writes_the_manifest_and_times_each_phase() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.all().contains("models/n.sql"), "{}", out.all());
 }
+
+crate::on_each_adapter!(debug_checks_the_files_and_the_connection);
+
+fn debug_checks_the_files_and_the_connection(db: crate::common::Db) {
+    let f = Fixture::new_on(db);
+    let out = f.kiln(&["debug"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "dbt_project.yml file [OK found and valid]",
+        "profiles.yml file [OK found and valid]",
+        "Connection test: [OK connection ok]",
+        "All checks passed!",
+    ] {
+        assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
+    }
+}
+
+#[test]
+fn debug_says_which_check_failed_and_never_shows_the_password() {
+    let f = Fixture::new();
+    f.write(
+        "profiles.yml",
+        "proj:\n  target: p\n  outputs:\n    p: {type: postgres, host: 127.0.0.1, port: 1, user: postgres, password: s3cret-pw, dbname: test, schema: x}\n",
+    );
+    let out = f.kiln(&["debug"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("Connection test: [ERROR]"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("port: 1"), "{}", out.stdout);
+    assert!(!out.all().contains("s3cret-pw"), "{}", out.all());
+    // A profiles.yml that does not name the project's profile.
+    f.write(
+        "profiles.yml",
+        "other:\n  target: d\n  outputs:\n    d: {type: duckdb}\n",
+    );
+    let out = f.kiln(&["debug"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("profiles.yml file [ERROR invalid]"),
+        "{}",
+        out.stdout
+    );
+}
