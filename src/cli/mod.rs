@@ -15,6 +15,7 @@ mod operation;
 pub(crate) mod output;
 mod parse;
 mod retry;
+mod show;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -170,6 +171,8 @@ pub enum Command {
     Parse,
     /// Check the project and profile files and the connection.
     Debug,
+    /// Preview the first rows of a model (--select) or of a query (--inline).
+    Show(show::ShowArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -199,6 +202,7 @@ pub fn main() -> i32 {
         Command::Clean => "clean",
         Command::Parse => "parse",
         Command::Debug => "debug",
+        Command::Show(_) => "show",
     });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
@@ -217,6 +221,7 @@ pub fn main() -> i32 {
         Command::Clean => clean::run(&cli.global),
         Command::Parse => parse::run(&cli.global),
         Command::Debug => debug::run(&cli.global),
+        Command::Show(args) => show::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => code,

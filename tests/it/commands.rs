@@ -108,7 +108,10 @@ fn parse_writes_the_manifest_and_times_each_phase() {
     assert!(out.all().contains("models/n.sql"), "{}", out.all());
 }
 
-crate::on_each_adapter!(debug_checks_the_files_and_the_connection);
+crate::on_each_adapter!(
+    debug_checks_the_files_and_the_connection,
+    show_previews_a_model_or_an_inline_query_without_building,
+);
 
 fn debug_checks_the_files_and_the_connection(db: crate::common::Db) {
     let f = Fixture::new_on(db);
@@ -151,5 +154,51 @@ fn debug_says_which_check_failed_and_never_shows_the_password() {
         out.stdout.contains("profiles.yml file [ERROR invalid]"),
         "{}",
         out.stdout
+    );
+}
+
+fn show_previews_a_model_or_an_inline_query_without_building(db: crate::common::Db) {
+    let f = Fixture::new_on(db);
+    f.write(
+        "models/nums.sql",
+        "select 1 as id, 'one' as word union all select 2, 'two' union all select 3, 'three'\n",
+    );
+    let out = f.kiln(&["show", "--select", "nums", "--limit", "2"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("Previewing node 'nums':"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("| id | word |"), "{}", out.stdout);
+    let rows = out.stdout.lines().filter(|l| l.starts_with("|  ")).count();
+    assert_eq!(rows, 2, "{}", out.stdout);
+    // Nothing was built.
+    let built = f.query(
+        "select count(*) from information_schema.tables where table_schema = '{schema}' and table_name = 'nums'",
+    );
+    assert_eq!(built, [["0"]]);
+    // Inline, with a ref (to an ephemeral-free view built first), as JSON.
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    let out = f.kiln(&[
+        "show",
+        "--inline",
+        "select id, word from {{ ref('nums') }} where id > 1 order by id",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let shown: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        shown["show"],
+        serde_json::json!([{"id": 2, "word": "two"}, {"id": 3, "word": "three"}])
+    );
+    // A query the database refuses is an error, located.
+    let out = f.kiln(&["show", "--inline", "select nope from {{ ref('nums') }}"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.all().contains("the database refused the preview"),
+        "{}",
+        out.all()
     );
 }
