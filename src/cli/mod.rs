@@ -9,6 +9,7 @@ mod debug;
 mod deps;
 mod docs;
 mod freshness;
+mod init;
 mod lineage;
 mod ls;
 mod operation;
@@ -173,6 +174,8 @@ pub enum Command {
     Debug,
     /// Preview the first rows of a model (--select) or of a query (--inline).
     Show(show::ShowArgs),
+    /// Make a new project in a new folder: `kiln init my_project`.
+    Init(init::InitArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -203,6 +206,7 @@ pub fn main() -> i32 {
         Command::Parse => "parse",
         Command::Debug => "debug",
         Command::Show(_) => "show",
+        Command::Init(_) => "init",
     });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
@@ -222,6 +226,7 @@ pub fn main() -> i32 {
         Command::Parse => parse::run(&cli.global),
         Command::Debug => debug::run(&cli.global),
         Command::Show(args) => show::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => code,

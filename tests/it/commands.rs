@@ -202,3 +202,26 @@ fn show_previews_a_model_or_an_inline_query_without_building(db: crate::common::
         out.all()
     );
 }
+
+#[test]
+fn init_makes_a_project_that_builds_and_never_writes_into_an_existing_folder() {
+    let f = Fixture::new();
+    let out = f.kiln(&["init", "shop"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(f.read("shop/dbt_project.yml").contains("name: shop"));
+    assert!(f.path().join("shop/seeds").is_dir());
+    let out = f.kiln(&["build", "--project-dir", "shop", "--profiles-dir", "shop"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("PASS=5"), "{}", out.stdout);
+    // Again: the folder exists, and nothing in it changes.
+    f.write("shop/models/example/first_model.sql", "select 7 as id\n");
+    let out = f.kiln(&["init", "shop"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(
+        f.read("shop/models/example/first_model.sql"),
+        "select 7 as id\n"
+    );
+    let out = f.kiln(&["init", "../escape"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(!f.path().join("../escape").exists());
+}
