@@ -4,6 +4,7 @@
 
 mod build;
 mod clean;
+mod clone;
 mod compile;
 mod debug;
 mod deps;
@@ -176,6 +177,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Make a new project in a new folder: `kiln init my_project`.
     Init(init::InitArgs),
+    /// Make each selected node from the relation an earlier run built: `kiln clone --state prod/target`.
+    Clone(clone::CloneArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -207,6 +210,7 @@ pub fn main() -> i32 {
         Command::Debug => "debug",
         Command::Show(_) => "show",
         Command::Init(_) => "init",
+        Command::Clone(_) => "clone",
     });
     let outcome = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, build::Which::Build),
@@ -227,6 +231,7 @@ pub fn main() -> i32 {
         Command::Debug => debug::run(&cli.global),
         Command::Show(args) => show::run(&cli.global, args),
         Command::Init(args) => init::run(&cli.global, args),
+        Command::Clone(args) => clone::run(&cli.global, args),
     };
     match outcome {
         Ok(code) => code,

@@ -67,6 +67,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/view.sql"),
     ),
     (
+        "kiln://materializations/clone.sql",
+        include_str!("../../templates/materializations/clone.sql"),
+    ),
+    (
         "kiln://materializations/table.sql",
         include_str!("../../templates/materializations/table.sql"),
     ),

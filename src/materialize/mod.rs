@@ -211,8 +211,11 @@ pub fn materialize(
                 .ok()
                 .and_then(|r| r.try_iter().ok()?.next())
                 .map(|r| r.to_string());
+            let no_op = returned.get_attr("no_op").ok().is_some_and(|v| v.is_true());
             Ok(Materialized {
                 message: match node.node.kind {
+                    _ if no_op => "No-op".to_string(),
+                    NodeKind::Model if materialized == "clone" => "OK".to_string(),
                     NodeKind::Seed => format!("INSERT {}", seed_rows),
                     NodeKind::Test | NodeKind::UnitTest => "OK".to_string(),
                     NodeKind::Snapshot => "SNAPSHOT".to_string(),

@@ -225,3 +225,67 @@ fn init_makes_a_project_that_builds_and_never_writes_into_an_existing_folder() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(!f.path().join("../escape").exists());
 }
+
+/// `kiln clone --state`: as dbt-duckdb makes it (asked of dbt 1.10), each
+/// node a view of the state's relation in the target, a No-op when one is
+/// there already, replaced with --full-refresh.
+#[test]
+fn clone_makes_each_node_a_view_of_the_states_relation() {
+    let f = Fixture::new();
+    let db = f.db_path();
+    f.write(
+        "profiles.yml",
+        &format!(
+            "proj:\n  target: prod\n  outputs:\n    prod: {{type: duckdb, path: '{0}', schema: prod}}\n    dev: {{type: duckdb, path: '{0}', schema: dev}}\n",
+            db.display()
+        ),
+    );
+    f.write("models/a.sql", "select 1 as id\n");
+    f.write(
+        "models/b.sql",
+        "{{ config(materialized='table') }}\nselect id + 1 as id from {{ ref('a') }}\n",
+    );
+    f.write(
+        "models/e.sql",
+        "{{ config(materialized='ephemeral') }}\nselect 3 as id\n",
+    );
+    f.write("seeds/s.csv", "id\n7\n");
+    assert_eq!(f.kiln(&["build"]).code, 0);
+    std::fs::rename(f.path().join("target"), f.path().join("prod_state")).unwrap();
+    let out = f.kiln(&["clone", "--state", "prod_state", "--target", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let kinds = f.query(
+        "select table_name, table_type from information_schema.tables where table_schema = 'dev' order by 1",
+    );
+    assert_eq!(
+        kinds,
+        [["a", "VIEW"], ["b", "VIEW"], ["s", "VIEW"]],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(f.query("select id from dev.b"), [["2"]]);
+    assert_eq!(f.statuses()["model.proj.b"], "success");
+    // Again: each is there, so nothing is done.
+    let out = f.kiln(&["clone", "--state", "prod_state", "--target", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout.matches("[No-op in").count(), 3, "{}", out.stdout);
+    // A table in the way is replaced only with --full-refresh.
+    duckdb::Connection::open(&db)
+        .unwrap()
+        .execute_batch("drop view dev.a; create table dev.a as select 99 as id")
+        .unwrap();
+    let out = f.kiln(&[
+        "clone",
+        "--state",
+        "prod_state",
+        "--target",
+        "dev",
+        "--full-refresh",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(f.query("select id from dev.a"), [["1"]]);
+    // Without --state, a clear error.
+    let out = f.kiln(&["clone", "--target", "dev"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.all().contains("needs --state"), "{}", out.all());
+}
