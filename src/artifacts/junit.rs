@@ -15,7 +15,7 @@ pub fn write_junit(path: &Path, command: &str, results: &RunResults) -> Result<(
     let mut tests: Vec<_> = results
         .results
         .iter()
-        .filter(|r| matches!(r.kind, NodeKind::Test | NodeKind::UnitTest))
+        .filter(|r| r.kind.is_test())
         .collect();
     tests.sort_by(|a, b| a.unique_id.cmp(&b.unique_id));
     let count = |statuses: &[Status]| {

@@ -39,7 +39,7 @@ impl Which {
             Which::Run => kind == NodeKind::Model,
             Which::Seed => kind == NodeKind::Seed,
             Which::Snapshot => kind == NodeKind::Snapshot,
-            Which::Test => matches!(kind, NodeKind::Test | NodeKind::UnitTest),
+            Which::Test => kind.is_test(),
         }
     }
 }
@@ -302,7 +302,7 @@ fn hook_results(
         .results
         .iter()
         .filter_map(|r| parsed.nodes.get(&r.unique_id))
-        .filter(|n| !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
+        .filter(|n| !n.node.kind.is_test())
         .filter_map(|n| n.relation.schema.clone())
         .collect();
     schemas.sort();

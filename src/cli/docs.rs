@@ -129,8 +129,7 @@ fn database_types(parsed: &Parsed) -> Types {
         })
         .collect();
     for node in parsed.nodes.values() {
-        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) || node.node.is_ephemeral()
-        {
+        if node.node.kind.is_test() || node.node.is_ephemeral() {
             continue;
         }
         let r = &node.relation;
@@ -299,9 +298,7 @@ fn catalog_json(parsed: &Parsed, types: &Types) -> Json {
     };
     let mut nodes = serde_json::Map::new();
     for node in parsed.nodes.values() {
-        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest)
-            || !types.contains_key(&node.node.unique_id)
-        {
+        if node.node.kind.is_test() || !types.contains_key(&node.node.unique_id) {
             continue;
         }
         let r = &node.relation;

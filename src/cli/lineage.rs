@@ -63,12 +63,7 @@ pub fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<i32> {
     }
     let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
     if !args.tests {
-        selected.retain(|id| {
-            !matches!(
-                parsed.nodes[id].node.kind,
-                NodeKind::Test | NodeKind::UnitTest
-            )
-        });
+        selected.retain(|id| !parsed.nodes[id].node.kind.is_test());
     }
     let exported = ExportGraph::new(&parsed, &graph, &selected);
     let text = match args.format {
@@ -150,9 +145,7 @@ fn column_tree(parsed: &Parsed, lineage: &ProjectLineage, wanted: &str) -> Resul
     let node = parsed
         .nodes
         .values()
-        .find(|n| {
-            !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest) && n.node.name == model
-        })
+        .find(|n| !n.node.kind.is_test() && n.node.name == model)
         .ok_or_else(|| {
             bad(format!(
                 "--column '{wanted}': there is no model, seed or snapshot named '{model}'"

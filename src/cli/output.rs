@@ -361,7 +361,7 @@ pub fn summary(results: &RunResults) {
                 r.file,
             ));
             if let Some(path) = &r.compiled_path
-                && matches!(r.kind, NodeKind::Test | NodeKind::UnitTest)
+                && r.kind.is_test()
             {
                 text.push_str(&format!("    compiled code at {}\n", path.display()));
             }

@@ -12,7 +12,7 @@ use crate::adapter::{Cell, QueryResult};
 use crate::error::{Error, Location, Result};
 use crate::jinja::context::RunFlags;
 use crate::parse::{Parsed, ParsedNode};
-use crate::project::node::{Node, NodeKind};
+use crate::project::node::NodeKind;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub enum ShowOutput {
@@ -115,27 +115,15 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// The stand-in node an inline query renders as.
+/// The stand-in node an inline query renders as: an operation's, with the
+/// query as its code.
 fn inline_node(parsed: &Parsed, sql: &str) -> ParsedNode {
-    let project = &parsed.project.config.name;
-    let node = Node {
-        unique_id: format!("sql_operation.{project}.inline_query"),
-        kind: NodeKind::Model,
-        name: "inline_query".into(),
-        package: project.clone(),
-        original_file_path: "inline_query".into(),
-        path: "inline_query".into(),
-        fqn: vec![project.clone(), "inline_query".into()],
-        raw_code: sql.to_string(),
-        config: Default::default(),
-        description: String::new(),
-        columns: Vec::new(),
-        constraints: Vec::new(),
-        patch_path: None,
-        test: None,
-        unit: None,
-        version: None,
-    };
+    let mut node = crate::materialize::operation::operation_node(parsed, "inline_query");
+    node.raw_code = sql.to_string();
+    // Its template is named by its path: not a `.yml` one, which minijinja
+    // would render as JSON.
+    node.original_file_path = "inline_query".into();
+    node.path = "inline_query".into();
     ParsedNode {
         relation: crate::sql::Relation::new(
             parsed.target.adapter,

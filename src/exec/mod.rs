@@ -408,16 +408,7 @@ fn run_node(
             result.compiled_code = done.compiled_code;
             result
         }
-        Err(failure) => NodeResult {
-            diagnostic: Some(*failure.diagnostic.clone()),
-            ..node_result(
-                parsed,
-                id,
-                Status::Error,
-                secrets::redact(&failure.diagnostic.summary()),
-                seconds,
-            )
-        },
+        Err(failure) => error_result(parsed, id, &failure, seconds),
     };
     result.timing = timing;
     result.thread_id = thread_id.to_string();
@@ -444,16 +435,26 @@ fn unit_test_result(
             failures: Some(1),
             ..node_result(parsed, id, Status::Fail, unit.diff, seconds)
         },
-        Err(failure) => NodeResult {
-            diagnostic: Some(*failure.diagnostic.clone()),
-            ..node_result(
-                parsed,
-                id,
-                Status::Error,
-                secrets::redact(&failure.diagnostic.summary()),
-                seconds,
-            )
-        },
+        Err(failure) => error_result(parsed, id, &failure, seconds),
+    }
+}
+
+/// A node that could not be built or run: its error, the secrets masked.
+fn error_result(
+    parsed: &Parsed,
+    id: &str,
+    failure: &crate::materialize::NodeFailure,
+    seconds: f64,
+) -> NodeResult {
+    NodeResult {
+        diagnostic: Some(*failure.diagnostic.clone()),
+        ..node_result(
+            parsed,
+            id,
+            Status::Error,
+            secrets::redact(&failure.diagnostic.summary()),
+            seconds,
+        )
     }
 }
 
@@ -510,8 +511,7 @@ fn node_result(
         unique_id: id.to_string(),
         name: node.node.name.clone(),
         kind: node.node.kind,
-        relation: (!matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest))
-            .then(|| node.relation.render()),
+        relation: (!node.node.kind.is_test()).then(|| node.relation.render()),
         display_name: match &node.node.unit {
             // As dbt prints a unit test: `orders::test_name`.
             Some(unit) => unit.shown_as.clone(),
@@ -557,7 +557,7 @@ pub fn create_schemas(
         .iter()
         .map(|id| &parsed.nodes[id])
         .filter(|n| {
-            !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest)
+            !n.node.kind.is_test()
                 || n.node
                     .config
                     .get("store_failures")

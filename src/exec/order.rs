@@ -87,9 +87,7 @@ impl Order {
                 }
                 for node in gated.unwrap_or_default() {
                     let kind = parsed.nodes[&node].node.kind;
-                    if selected.contains(&node)
-                        && !matches!(kind, NodeKind::Test | NodeKind::UnitTest)
-                    {
+                    if selected.contains(&node) && !kind.is_test() {
                         deps.entry(node).or_default().insert(test.clone());
                     }
                 }

@@ -156,7 +156,7 @@ pub fn referable(parsed: &Parsed) -> Vec<&ParsedNode> {
     let mut ordered: Vec<&ParsedNode> = parsed
         .nodes
         .values()
-        .filter(|n| !matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
+        .filter(|n| !n.node.kind.is_test())
         .collect();
     ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
     ordered
@@ -209,7 +209,7 @@ fn resolve_ref(
 /// package only when its package does not `restrict-access`. Tests may
 /// read anything. The error is dbt's.
 fn access_allows(parsed: &Parsed, node: &ParsedNode, parent: &str) -> Result<(), String> {
-    if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) {
+    if node.node.kind.is_test() {
         return Ok(());
     }
     let Some(target) = parsed.nodes.get(parent) else {
@@ -255,8 +255,7 @@ fn shared_relations(parsed: &Parsed) -> Vec<Error> {
     let mut built: BTreeMap<String, &ParsedNode> = BTreeMap::new();
     let mut errors = Vec::new();
     for node in parsed.nodes.values() {
-        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) || node.node.is_ephemeral()
-        {
+        if node.node.kind.is_test() || node.node.is_ephemeral() {
             continue;
         }
         let name = node.relation.render().to_lowercase();

@@ -153,7 +153,7 @@ pub fn analyze(
     let mut levels: Vec<Vec<&str>> = Vec::new();
     for id in &graph.order {
         let node = &parsed.nodes[id];
-        if matches!(node.node.kind, NodeKind::Test | NodeKind::UnitTest) {
+        if node.node.kind.is_test() {
             continue;
         }
         relations.insert(relation_parts(&node.relation), id.clone());

@@ -21,7 +21,7 @@ use crate::project::node::{Node, NodeKind};
 use crate::sql::Relation;
 
 /// The stand-in node an operation renders as (`operation.<project>.<name>`).
-fn operation_node(parsed: &Parsed, name: &str) -> Node {
+pub fn operation_node(parsed: &Parsed, name: &str) -> Node {
     let project = &parsed.project.config.name;
     Node {
         unique_id: format!("operation.{project}.{name}"),

@@ -17,6 +17,11 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// A data test or a unit test: a node that checks, and builds nothing.
+    pub fn is_test(self) -> bool {
+        matches!(self, NodeKind::Test | NodeKind::UnitTest)
+    }
+
     /// dbt's `resource_type`.
     pub fn resource_type(self) -> &'static str {
         match self {

@@ -106,107 +106,126 @@ pub fn generic_tests(
         .cloned()
         .collect();
     for test in declared {
-        let (attached_to, target_name, model_kwarg) = match &test.target {
+        // What the test is attached to: the node, or (dbt 1.5) each version
+        // of a versioned model, named `<model>_v<v>`.
+        let targets: Vec<(String, String, String)> = match &test.target {
             TestTarget::Node { kind, name } => {
                 let id = format!("{kind}.{}.{name}", config.name);
-                // Disabled or missing: the test goes with it.
-                if !nodes.contains_key(&id) {
-                    continue;
+                if nodes.contains_key(&id) {
+                    vec![(
+                        id,
+                        name.clone(),
+                        format!("{{{{ get_where_subquery(ref('{name}')) }}}}"),
+                    )]
+                } else {
+                    // Disabled or missing: the test goes with it.
+                    nodes
+                        .values()
+                        .filter(|n| n.kind.resource_type() == *kind && n.name == *name)
+                        .filter_map(|n| Some((n, n.version.as_ref()?)))
+                        .map(|(n, v)| {
+                            (
+                                n.unique_id.clone(),
+                                format!("{name}_v{}", v.v),
+                                format!(
+                                    "{{{{ get_where_subquery(ref('{name}', version='{}')) }}}}",
+                                    v.v
+                                ),
+                            )
+                        })
+                        .collect()
                 }
-                (
-                    id,
-                    name.clone(),
-                    format!("{{{{ get_where_subquery(ref('{name}')) }}}}"),
-                )
             }
             TestTarget::Source { source, table } => {
                 let id = format!("source.{}.{source}.{table}", config.name);
                 if !sources.contains_key(&id) {
                     continue;
                 }
-                (
+                vec![(
                     id,
                     format!("{source}_{table}"),
                     format!("{{{{ get_where_subquery(source('{source}', '{table}')) }}}}"),
-                )
+                )]
             }
         };
-        let mut entry = match read_entry(&test.entry) {
-            Ok(entry) => entry,
-            Err(message) => {
-                errors.push(Error::config(test.location.clone(), message));
+        for (attached_to, target_name, model_kwarg) in targets {
+            let mut entry = match read_entry(&test.entry) {
+                Ok(entry) => entry,
+                Err(message) => {
+                    errors.push(Error::config(test.location.clone(), message));
+                    continue;
+                }
+            };
+            if let Err(error) = render_config(&mut entry.config, renderer) {
+                errors.push(error.at(test.location.clone()));
                 continue;
             }
-        };
-        if let Err(error) = render_config(&mut entry.config, renderer) {
-            errors.push(error.at(test.location.clone()));
-            continue;
-        }
-        let mut args = entry.args.clone();
-        if let Some(column) = &test.column {
-            args.insert("column_name".into(), Json::String(column.clone()));
-        }
-        // dbt puts `source_` on the name first, then the namespace in front.
-        let mut test_type = entry.test_name.clone();
-        if matches!(test.target, TestTarget::Source { .. }) {
-            test_type = format!("source_{test_type}");
-        }
-        if let Some(ns) = &entry.namespace {
-            test_type = format!("{ns}_{test_type}");
-        }
-        let (short, full) = synthesize_names(&test_type, &target_name, &args);
-        let name = entry.name.clone().unwrap_or(full);
-        let file_name = entry.name.clone().unwrap_or(short.clone());
-        args.insert("model".into(), Json::String(model_kwarg));
-        let hash = test_hash(&name, &entry.test_name, entry.namespace.as_deref(), &args);
-        let unique_id = format!("test.{}.{name}.{hash}", config.name);
-        if let Some(first) = seen.insert(unique_id.clone(), test.location.clone()) {
-            errors.push(
+            let mut args = entry.args.clone();
+            if let Some(column) = &test.column {
+                args.insert("column_name".into(), Json::String(column.clone()));
+            }
+            // dbt puts `source_` on the name first, then the namespace in front.
+            let mut test_type = entry.test_name.clone();
+            if matches!(test.target, TestTarget::Source { .. }) {
+                test_type = format!("source_{test_type}");
+            }
+            if let Some(ns) = &entry.namespace {
+                test_type = format!("{ns}_{test_type}");
+            }
+            let (short, full) = synthesize_names(&test_type, &target_name, &args);
+            let name = entry.name.clone().unwrap_or(full);
+            let file_name = entry.name.clone().unwrap_or(short.clone());
+            args.insert("model".into(), Json::String(model_kwarg));
+            let hash = test_hash(&name, &entry.test_name, entry.namespace.as_deref(), &args);
+            let unique_id = format!("test.{}.{name}.{hash}", config.name);
+            if let Some(first) = seen.insert(unique_id.clone(), test.location.clone()) {
+                errors.push(
                 Error::config(
                     test.location.clone(),
                     format!("test '{name}' is declared twice with the same arguments: here and at {first}"),
                 )
                 .with_help("remove one, or give one a different `name:`"),
             );
-            continue;
-        }
+                continue;
+            }
 
-        let relative = discovery::relative_to_folder(&test.file, &folders);
-        let fqn = discovery::fqn(&config.name, &relative, &name);
-        let mut node_config = base_config(config, &fqn);
-        node_config.merge_all(&entry.config);
-        let own_config = entry.config.clone();
-        if short != name && entry.name.is_none() && node_config.get("alias").is_none() {
-            node_config.merge("alias", Json::String(short));
+            let relative = discovery::relative_to_folder(&test.file, &folders);
+            let fqn = discovery::fqn(&config.name, &relative, &name);
+            let mut node_config = base_config(config, &fqn);
+            node_config.merge_all(&entry.config);
+            let own_config = entry.config.clone();
+            if short != name && entry.name.is_none() && node_config.get("alias").is_none() {
+                node_config.merge("alias", Json::String(short));
+            }
+            let metadata = TestMetadata {
+                name: entry.test_name,
+                namespace: entry.namespace,
+                kwargs: args,
+                column_name: test.column.clone(),
+                attached_to,
+                location: test.location.clone(),
+                config: own_config,
+            };
+            let call = metadata.macro_call();
+            tests.push(Node {
+                unique_id,
+                kind: NodeKind::Test,
+                name,
+                package: config.name.clone(),
+                original_file_path: test.file.clone(),
+                path: PathBuf::from(format!("{file_name}.sql")),
+                fqn,
+                raw_code: format!("{{{{ {call}(**_dbt_generic_test_kwargs) }}}}"),
+                config: node_config,
+                description: entry.description.clone(),
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                patch_path: None,
+                test: Some(metadata),
+                unit: None,
+                version: None,
+            });
         }
-        let metadata = TestMetadata {
-            name: entry.test_name,
-            namespace: entry.namespace,
-            kwargs: args,
-            column_name: test.column.clone(),
-            attached_to,
-            location: test.location.clone(),
-            config: own_config,
-        };
-        let call = metadata.macro_call();
-        tests.push(Node {
-            unique_id,
-            kind: NodeKind::Test,
-            name,
-            package: config.name.clone(),
-            original_file_path: test.file.clone(),
-            path: PathBuf::from(format!("{file_name}.sql")),
-            fqn,
-            raw_code: format!("{{{{ {call}(**_dbt_generic_test_kwargs) }}}}"),
-            config: node_config,
-            description: entry.description.clone(),
-            columns: Vec::new(),
-            constraints: Vec::new(),
-            patch_path: None,
-            test: Some(metadata),
-            unit: None,
-            version: None,
-        });
     }
     tests
 }

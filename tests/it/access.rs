@@ -20,13 +20,6 @@ fn project() -> Fixture {
     f
 }
 
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn a_private_model_is_refable_from_its_group_only() {
     let f = project();
@@ -45,7 +38,7 @@ fn a_private_model_is_refable_from_its_group_only() {
     let out = f.kiln(&["ls"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        flat(&out.all()).contains("Node model.proj.mkt attempted to reference node model.proj.fin_base, which is not allowed because the referenced node is private to the 'finance' group."),
+        out.words().contains("Node model.proj.mkt attempted to reference node model.proj.fin_base, which is not allowed because the referenced node is private to the 'finance' group."),
         "{}",
         out.all()
     );
@@ -59,7 +52,7 @@ fn a_private_model_is_refable_from_its_group_only() {
     let out = f.kiln(&["ls"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        flat(&out.all()).contains("is private to the '' group."),
+        out.words().contains("is private to the '' group."),
         "{}",
         out.all()
     );
@@ -111,7 +104,8 @@ fn a_bad_access_or_an_undeclared_group_is_dbts_error() {
     let out = f.kiln(&["ls"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        flat(&out.all()).contains("Invalid group 'nope', expected one of ['finance']"),
+        out.words()
+            .contains("Invalid group 'nope', expected one of ['finance']"),
         "{}",
         out.all()
     );
@@ -122,7 +116,7 @@ fn a_bad_access_or_an_undeclared_group_is_dbts_error() {
     let out = f.kiln(&["ls"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        flat(&out.all()).contains(
+        out.words().contains(
             "Node model.proj.fin_base has an invalid value (secret) for the access field"
         ),
         "{}",
@@ -145,7 +139,7 @@ fn a_protected_model_of_a_package_that_restricts_access_is_not_refable() {
     let out = f.kiln(&["ls"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        flat(&out.all()).contains("Node model.proj.mine attempted to reference node model.pkg.pkg_base, which is not allowed because the referenced node is protected to the 'pkg' package."),
+        out.words().contains("Node model.proj.mine attempted to reference node model.pkg.pkg_base, which is not allowed because the referenced node is protected to the 'pkg' package."),
         "{}",
         out.all()
     );

@@ -50,14 +50,6 @@ crate::on_each_adapter!(
     a_contract_set_in_dbt_project_or_config_is_enforced,
 );
 
-/// Output as words, without the line wrapping and gutter of a diagnostic.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 // Parse-time checks need no database.
 #[test]
 fn a_bad_constraint_type_or_two_primary_key_columns_fail_the_parse() {
@@ -71,7 +63,7 @@ fn a_bad_constraint_type_or_two_primary_key_columns_fail_the_parse() {
     let out = f.kiln(&["ls"]);
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(
-        flat(&out.all()).contains("Invalid constraint type on model m: Type must be one of ['check', 'not_null', 'unique', 'primary_key', 'foreign_key', 'custom']"),
+        out.words().contains("Invalid constraint type on model m: Type must be one of ['check', 'not_null', 'unique', 'primary_key', 'foreign_key', 'custom']"),
         "{}",
         out.all()
     );
@@ -81,7 +73,7 @@ fn a_bad_constraint_type_or_two_primary_key_columns_fail_the_parse() {
     );
     let out = f.kiln(&["ls"]);
     assert_ne!(out.code, 0, "{}", out.all());
-    let all = flat(&out.all());
+    let all = out.words();
     assert!(
         all.contains("Primary key constraint error: (models/m.sql)"),
         "{all}"

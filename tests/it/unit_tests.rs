@@ -444,10 +444,8 @@ fn a_wrong_unit_test_is_an_error_at_its_line_in_dbts_words() {
         );
         let out = f.kiln(&["ls"]);
         assert_eq!(out.code, 2, "{message}\n{}", out.all());
-        let words = out.all().replace('│', " ");
-        let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(words.contains(&message), "{message}\n{}", out.all());
+        let message = crate::common::words(message);
+        assert!(out.words().contains(&message), "{message}\n{}", out.all());
         assert!(out.all().contains("models/more.yml:"), "{}", out.all());
     }
 }

@@ -55,22 +55,12 @@ fn versions_build_as_their_own_relations_and_refs_pick_them(db: Db) {
         [["3", "c"]]
     );
     assert!(
-        out.all()
-            .replace('│', " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .contains("Model dim.v1 has passed its deprecation date of 2020-01-01T00:00:00+00:00. This model should be disabled or removed."),
+        out.words().contains("Model dim.v1 has passed its deprecation date of 2020-01-01T00:00:00+00:00. This model should be disabled or removed."),
         "{}",
         out.all()
     );
     assert!(
-        out.all()
-            .replace('│', " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .contains("While compiling 'uses_v1': Found a reference to dim.v1, which was deprecated on '2020-01-01T00:00:00+00:00'. A new version of 'dim' is available. Migrate now: {{ ref('proj', 'dim', v='2') }}."),
+        out.words().contains("While compiling 'uses_v1': Found a reference to dim.v1, which was deprecated on '2020-01-01T00:00:00+00:00'. A new version of 'dim' is available. Migrate now: {{ ref('proj', 'dim', v='2') }}."),
         "{}",
         out.all()
     );
@@ -135,6 +125,32 @@ fn versions_are_listed_and_selected_as_dbt_lists_them() {
     );
 }
 
+/// A data test on a versioned model's column is one test a version, named
+/// and hashed as dbt 1.10 names them on the same fixture.
+#[test]
+fn a_data_test_of_a_versioned_model_tests_each_version() {
+    let f = project(Db::DuckDb);
+    let schema = f.read("models/schema.yml").replace(
+        "      - name: id\n        description: key\n",
+        "      - name: id\n        description: key\n        data_tests: [unique]\n",
+    );
+    f.write("models/schema.yml", &schema);
+    let out = f.kiln(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let statuses = f.statuses();
+    for id in [
+        "test.proj.unique_dim_v1_id.2f98b9f679",
+        "test.proj.unique_dim_v2_id.fb0fd31dac",
+        "test.proj.unique_dim_v3_id.d958999bf2",
+    ] {
+        assert_eq!(
+            statuses.get(id).map(String::as_str),
+            Some("pass"),
+            "{id}: {statuses:?}"
+        );
+    }
+}
+
 /// A unit test of a versioned model is one test a version (`_v<v>` in its
 /// unique id), `versions: {include: [...]}` narrowing them, as in dbt.
 #[test]
@@ -178,4 +194,24 @@ fn a_unit_test_of_a_versioned_model_runs_on_each_version_it_includes() {
         "{}",
         out.stdout
     );
+}
+
+/// What a version says that kiln does not act on is a warning at its line.
+#[test]
+fn a_version_key_kiln_does_not_act_on_is_a_warning() {
+    let f = project(Db::DuckDb);
+    let schema = f.read("models/schema.yml").replace(
+        "      - v: 2\n",
+        "      - v: 2\n        description: the current one\n",
+    );
+    f.write("models/schema.yml", &schema);
+    let out = f.kiln(&["ls"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.words()
+            .contains("kiln does not act on `description` of a model version yet"),
+        "{}",
+        out.all()
+    );
+    assert!(out.all().contains("models/schema.yml:17"), "{}", out.all());
 }

@@ -101,7 +101,7 @@ fn tests_of(parsed: &Parsed, graph: &Graph, ids: &BTreeSet<String>) -> BTreeSet<
     parsed
         .nodes
         .values()
-        .filter(|n| matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
+        .filter(|n| n.node.kind.is_test())
         .filter(|n| tested_by(graph, &n.node.unique_id).any(|p| ids.contains(p)))
         .map(|n| n.node.unique_id.clone())
         .collect()
@@ -132,12 +132,7 @@ pub(super) fn with_tests(
     let upstream = upstream_of(graph, &direct, mode);
     let keep: Vec<String> = candidates
         .into_iter()
-        .filter(|id| {
-            parsed
-                .nodes
-                .get(id)
-                .is_some_and(|n| matches!(n.node.kind, NodeKind::Test | NodeKind::UnitTest))
-        })
+        .filter(|id| parsed.nodes.get(id).is_some_and(|n| n.node.kind.is_test()))
         .filter(|id| match mode {
             Indirect::Eager | Indirect::Empty => false,
             Indirect::Cautious => tested_by(graph, id).all(|p| direct.contains(p)),

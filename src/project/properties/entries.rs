@@ -119,11 +119,33 @@ pub(super) fn version_patches(
     versions: &[Yaml],
     at: &dyn Fn(&[Seg]) -> Location,
     entry_path: &[Seg],
+    warnings: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> Result<Vec<crate::project::node::VersionPatch>, crate::error::Error> {
+    /// The keys of a version kiln acts on.
+    const READ: &[&str] = &["v", "defined_in", "config", "columns", "deprecation_date"];
     let mut patches = Vec::new();
     for (i, entry) in versions.iter().enumerate() {
         let mut path = entry_path.to_vec();
         path.extend([Seg::key("versions"), Seg::Item(i)]);
+        // dbt reads more of a version (its description, tests, constraints,
+        // access): what kiln does not act on is said, not dropped.
+        for key in entry
+            .as_mapping()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(Yaml::as_str)
+            .filter(|k| !READ.contains(k))
+        {
+            let mut at_key = path.clone();
+            at_key.push(Seg::key(key));
+            warnings.push(
+                crate::diagnostic::Diagnostic::warning(
+                    crate::diagnostic::Code::UnknownKey,
+                    format!("kiln does not act on `{key}` of a model version yet: it is ignored"),
+                )
+                .at(at(&at_key)),
+            );
+        }
         let Some(v) = entry.get("v").and_then(scalar_text) else {
             return Err(crate::error::Error::config(
                 at(&path),
@@ -147,17 +169,30 @@ pub(super) fn version_patches(
                 _ => None,
             }
         };
-        for column in entry
+        for (j, column) in entry
             .get("columns")
             .and_then(Yaml::as_sequence)
             .into_iter()
             .flatten()
+            .enumerate()
         {
             if column.get("include").is_some() || column.get("exclude").is_some() {
                 patch.include = names(column.get("include"));
                 patch.exclude = names(column.get("exclude")).unwrap_or_default();
-            } else if let Ok(props) = serde_yaml::from_value::<ColumnProps>(column.clone()) {
-                patch.columns.extend(column_infos(Some(vec![props])));
+                continue;
+            }
+            match serde_yaml::from_value::<ColumnProps>(column.clone()) {
+                Ok(props) => patch.columns.extend(column_infos(Some(vec![props]))),
+                Err(e) => {
+                    let mut at_column = path.clone();
+                    at_column.extend([Seg::key("columns"), Seg::Item(j)]);
+                    return Err(crate::error::Error::config(
+                        at(&at_column),
+                        format!(
+                            "a version's column is `include`/`exclude` or a column with its `name`: {e}"
+                        ),
+                    ));
+                }
             }
         }
         patches.push(patch);

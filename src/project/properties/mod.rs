@@ -341,6 +341,7 @@ impl Properties {
                     props.versions.as_deref().unwrap_or_default(),
                     &at,
                     &entry_path,
+                    &mut self.warnings,
                 )?;
                 patch.latest_version = props.latest_version.as_ref().and_then(scalar_text);
                 patch.deprecation_date = props.deprecation_date.as_ref().and_then(scalar_text);

@@ -110,10 +110,25 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// `text` as words: whitespace runs and a diagnostic's gutter (`│`) made
+/// single spaces.
+pub fn words(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Output {
     /// Both streams, for assertions that don't care which one a line is on.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Both streams as words, a diagnostic's line wrapping and gutter (`│`)
+    /// undone, so that a sentence can be looked for whole.
+    pub fn words(&self) -> String {
+        words(&self.all())
     }
 }
 
