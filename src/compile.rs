@@ -119,16 +119,29 @@ pub fn compile_node_inlining(
     if node.node.is_ephemeral() {
         inlined.push(node.node.unique_id.clone());
     }
-    if ephemerals.is_empty() {
-        return Ok((sql, inlined));
-    }
+    let (sql, done) = inline_ephemerals(parsed, resolver, sql, ephemerals, &connection)?;
+    inlined.extend(done);
+    Ok((sql, inlined))
+}
+
+/// `sql` with the ephemeral models it reads (and those they read) in front
+/// as CTEs; with the unique ids of all it inlined.
+fn inline_ephemerals(
+    parsed: &Parsed,
+    resolver: &Arc<Resolver>,
+    sql: String,
+    ephemerals: Vec<String>,
+    connection: &Option<SharedConnection>,
+) -> Result<(String, BTreeSet<String>)> {
     let mut ctes = Vec::new();
     let mut done = BTreeSet::new();
     for id in ephemerals {
-        add_cte(parsed, resolver, &id, &connection, &mut ctes, &mut done)?;
+        add_cte(parsed, resolver, &id, connection, &mut ctes, &mut done)?;
     }
-    inlined.extend(done);
-    Ok((inject_ctes(&sql, &ctes), inlined))
+    if ctes.is_empty() {
+        return Ok((sql, done));
+    }
+    Ok((inject_ctes(&sql, &ctes), done))
 }
 
 /// How a unit test renders the model it tests: `{{ this }}` as the fixture
@@ -157,17 +170,7 @@ pub fn compile_for_unit_test(
         flags,
         Some(unit),
     )?;
-    let connection = Some(connection);
-    let mut ctes = Vec::new();
-    let mut done = BTreeSet::new();
-    for id in ephemerals {
-        add_cte(parsed, resolver, &id, &connection, &mut ctes, &mut done)?;
-    }
-    Ok(if ctes.is_empty() {
-        sql
-    } else {
-        inject_ctes(&sql, &ctes)
-    })
+    inline_ephemerals(parsed, resolver, sql, ephemerals, &Some(connection)).map(|(sql, _)| sql)
 }
 
 /// Adds the CTE of the ephemeral model `id` after those of the ephemeral

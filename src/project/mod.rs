@@ -378,6 +378,25 @@ fn load_package(
                     .with_help(did_you_mean(name, known)),
                 );
             }
+            for version in &patch.versions {
+                let id = format!("model.{}.{name}.v{}", config.name, version.v);
+                if !nodes.contains_key(&id) && !disabled.contains_key(&id) {
+                    let file = version
+                        .defined_in
+                        .clone()
+                        .unwrap_or_else(|| format!("{name}_v{}", version.v));
+                    warnings.push(
+                        Diagnostic::warning(
+                            Code::Config,
+                            format!(
+                                "version {} of model '{name}' has no file: there is no {file}.sql in the model paths",
+                                version.v
+                            ),
+                        )
+                        .at(patch.location.clone()),
+                    );
+                }
+            }
         }
     }
 

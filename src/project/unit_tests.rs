@@ -299,13 +299,14 @@ pub struct UnitTestSpec {
 /// The unit tests of a project as nodes, `unit_test.<project>.<model>.<name>`,
 /// configured by the project's `unit_tests:` tree and the entry's `config:`.
 /// A model that does not exist, a format kiln does not know, a fixture file
-/// that is not there: each an error at the entry's line.
+/// that is not there: each an error at the entry's line. `loaded` are the
+/// package's models, seeds and snapshots, `disabled` its disabled ones.
 pub fn unit_test_nodes(
     root: &Path,
     config: &DbtProject,
     declared: &[DeclaredUnitTest],
-    models: &BTreeMap<String, Node>,
-    disabled_models: &BTreeMap<String, Node>,
+    loaded: &BTreeMap<String, Node>,
+    disabled: &BTreeMap<String, Node>,
     errors: &mut Vec<Error>,
 ) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
@@ -313,16 +314,16 @@ pub fn unit_test_nodes(
         let props = &test.props;
         let model_id = format!("model.{}.{}", config.name, props.model);
         // The model, or (dbt 1.5) each of its versions the test includes.
-        let mut targets: Vec<&Node> = models
+        let mut targets: Vec<&Node> = loaded
             .get(&model_id)
-            .or_else(|| disabled_models.get(&model_id))
+            .or_else(|| disabled.get(&model_id))
             .into_iter()
             .collect();
         let versioned = targets.is_empty();
         if versioned {
-            targets = models
+            targets = loaded
                 .values()
-                .chain(disabled_models.values())
+                .chain(disabled.values())
                 .filter(|n| n.kind == NodeKind::Model && n.name == props.model)
                 .filter(|n| {
                     n.version
@@ -333,7 +334,7 @@ pub fn unit_test_nodes(
             targets.sort_by_key(|n| n.unique_id.clone());
         }
         if targets.is_empty() {
-            let known = models
+            let known = loaded
                 .values()
                 .filter(|n| n.kind == NodeKind::Model)
                 .map(|n| n.name.as_str());
@@ -385,7 +386,7 @@ pub fn unit_test_nodes(
                 ));
                 continue;
             }
-            let mut spec = match spec_of(root, config, test, &model.unique_id, models) {
+            let mut spec = match spec_of(root, config, test, &model.unique_id, loaded) {
                 Ok(spec) => spec,
                 Err(error) => {
                     errors.push(error);

@@ -214,4 +214,14 @@ fn a_version_key_kiln_does_not_act_on_is_a_warning() {
         out.all()
     );
     assert!(out.all().contains("models/schema.yml:17"), "{}", out.all());
+    // A version whose file is not there is said too.
+    std::fs::remove_file(f.path().join("models/dim_next.sql")).unwrap();
+    let out = f.kiln(&["ls"]);
+    assert!(
+        out.words().contains(
+            "version 3 of model 'dim' has no file: there is no dim_next.sql in the model paths"
+        ),
+        "{}",
+        out.all()
+    );
 }
