@@ -70,6 +70,16 @@ pub fn resolver_with(
             resolver.refs.insert(package, &name, target.clone());
         }
     }
+    for node in crate::graph::referable(parsed) {
+        if let Some(column) = node.node.config.get_str("event_time")
+            && !node.node.is_ephemeral()
+        {
+            let relation = deferred.get(&node.node.name).unwrap_or(&node.relation);
+            resolver
+                .event_times
+                .insert(relation.render(), column.to_string());
+        }
+    }
     for source in parsed.project.sources.values() {
         resolver.sources.insert(
             &source.package,
@@ -353,6 +363,7 @@ pub fn run_flags(
     let mut flags = RunFlags {
         full_refresh,
         is_incremental: false,
+        batch: None,
     };
     if node.node.kind != NodeKind::Model || node.node.config.materialized() != "incremental" {
         return Ok(flags);
@@ -411,7 +422,7 @@ pub fn compile_selected(
         .map(|id| &parsed.nodes[id])
         // A unit test compiles against its inputs' columns, in the
         // database: it runs, and writes its SQL, in `test` and `build`.
-        .filter(|node| !matches!(node.node.kind, NodeKind::Seed | NodeKind::UnitTest))
+        .filter(|node| node.node.kind.has_sql() && node.node.kind != NodeKind::UnitTest)
         .collect();
     let results: Vec<Result<String>> = nodes
         .par_iter()

@@ -397,6 +397,7 @@ fn source_node(parsed: &Parsed, table: &SourceTable) -> Node {
         test: None,
         unit: None,
         version: None,
+        resource: None,
     }
 }
 

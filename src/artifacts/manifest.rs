@@ -12,7 +12,10 @@ use crate::digest::md5_hex;
 use crate::error::Result;
 use crate::files::write_file;
 use crate::graph::Graph;
-use crate::graph::manifest_nodes::{groups_json, node_json, sources_json, unit_test_json};
+use crate::graph::manifest_nodes::{
+    docs_json, groups_json, in_manifest_nodes, node_json, resources_of, sources_json,
+    unit_test_json,
+};
 use crate::parse::{Parsed, ParsedNode};
 use crate::project::node::NodeKind;
 
@@ -35,7 +38,7 @@ pub fn write_manifest_compiled(
     let nodes: Vec<(&String, &ParsedNode)> = parsed
         .nodes
         .iter()
-        .filter(|(_, n)| n.node.kind != NodeKind::UnitTest)
+        .filter(|(_, n)| in_manifest_nodes(n.node.kind))
         .collect();
     let unit_tests: BTreeMap<&String, Json> = parsed
         .nodes
@@ -104,17 +107,17 @@ pub fn write_manifest_compiled(
     let rest = json!({
         "sources": sources,
         "macros": macros,
-        "docs": {},
-        "exposures": {},
-        "metrics": {},
+        "docs": docs_json(parsed),
+        "exposures": resources_of(parsed, graph, NodeKind::Exposure),
+        "metrics": resources_of(parsed, graph, NodeKind::Metric),
         "groups": groups,
         "selectors": {},
         "disabled": parsed.project.disabled.keys().map(|k| (k.clone(), json!([]))).collect::<BTreeMap<_, _>>(),
         "parent_map": parent_map,
         "child_map": child_map,
         "group_map": group_map,
-        "saved_queries": {},
-        "semantic_models": {},
+        "saved_queries": resources_of(parsed, graph, NodeKind::SavedQuery),
+        "semantic_models": resources_of(parsed, graph, NodeKind::SemanticModel),
         "unit_tests": unit_tests,
     });
     let metadata = json!({

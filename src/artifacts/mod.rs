@@ -91,7 +91,19 @@ pub fn write_run_results(
                 } else {
                     r.relation.as_deref()
                 },
-                "batch_results": null,
+                "batch_results": r.batch_results.as_ref().map(|b| {
+                    let windows = |list: &[(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)]| {
+                        list.iter()
+                            .map(|(start, end)| {
+                                json!([
+                                    crate::materialize::microbatch::Batch::json_time(*start),
+                                    crate::materialize::microbatch::Batch::json_time(*end)
+                                ])
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    json!({"successful": windows(&b.successful), "failed": windows(&b.failed)})
+                }),
             })
         })
         .collect();

@@ -35,7 +35,12 @@ impl Which {
 
     fn includes(self, kind: NodeKind) -> bool {
         match self {
-            Which::Build => true,
+            // Exposures and saved queries are no-ops in a build, as in dbt;
+            // analyses, semantic models and metrics are not in it.
+            Which::Build => !matches!(
+                kind,
+                NodeKind::Analysis | NodeKind::SemanticModel | NodeKind::Metric
+            ),
             Which::Run => kind == NodeKind::Model,
             Which::Seed => kind == NodeKind::Seed,
             Which::Snapshot => kind == NodeKind::Snapshot,
@@ -139,9 +144,12 @@ pub fn run_nodes(
         materialize: Options {
             full_refresh: args.full_refresh,
             warn_error: global.warn_error,
+            batch: None,
         },
         fail_fast: args.fail_fast,
         tests_gate: which == Which::Build,
+        event_time: (args.event_time_start, args.event_time_end),
+        retry_batches: args.retry_batches.clone(),
     };
     // From here on, Ctrl-C stops the run cleanly (and rolls back) instead
     // of exiting at once.

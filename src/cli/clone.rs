@@ -91,9 +91,12 @@ pub fn run(global: &GlobalArgs, args: &CloneArgs) -> Result<i32> {
         materialize: Options {
             full_refresh: args.full_refresh,
             warn_error: global.warn_error,
+            batch: None,
         },
         fail_fast: false,
         tests_gate: false,
+        event_time: (None, None),
+        retry_batches: Default::default(),
     };
     crate::cancel::protect_database_work();
     output::start_progress(plan.selected.len());

@@ -54,16 +54,24 @@ pub fn run(global: &GlobalArgs, args: &CompileArgs) -> Result<i32> {
         }
         failed = !report.errors.is_empty();
     }
-    let tests = compiled
-        .keys()
-        .filter(|id| parsed.nodes[*id].node.kind == NodeKind::Test)
-        .count();
-    let models = compiled.len() - tests;
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let count = |kind: NodeKind| {
+        compiled
+            .keys()
+            .filter(|id| parsed.nodes[*id].node.kind == kind)
+            .count()
+    };
+    let (tests, analyses) = (count(NodeKind::Test), count(NodeKind::Analysis));
+    let models = compiled.len() - tests - analyses;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = vec![plural(models, "model", "models")];
+    if analyses > 0 {
+        parts.push(plural(analyses, "analysis", "analyses"));
+    }
+    let last = plural(tests, "test", "tests");
     super::output::line(&format!(
-        "Compiled {} and {} to {}",
-        plural(models, "model"),
-        plural(tests, "test"),
+        "Compiled {} and {last} to {}",
+        parts.join(", "),
         parsed.project.target_dir().join("compiled").display()
     ));
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })

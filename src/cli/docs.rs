@@ -223,7 +223,7 @@ fn page_data(
             "id": id,
             "name": n.name,
             "kind": n.kind.resource_type(),
-            "materialization": (n.kind != NodeKind::Test).then(|| n.config.materialized().to_string()),
+            "materialization": n.kind.builds_relation().then(|| n.config.materialized().to_string()),
             "path": n.original_file_path.to_string_lossy(),
             "package": n.package,
             "description": n.description,

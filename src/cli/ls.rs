@@ -33,14 +33,25 @@ pub fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32> {
     let project = load_project(global)?;
     let parsed = parse_project(global, project)?;
     let graph = super::build_graph(&parsed)?;
-    let selected = select_nodes(&parsed, &graph, &args.selection)?;
+    let mut selected = select_nodes(&parsed, &graph, &args.selection)?;
+    // As `dbt ls`: analyses only when `--resource-type` asks for them.
+    let analyses = ["analysis", "all"];
+    if !args
+        .selection
+        .resource_type
+        .iter()
+        .any(|t| analyses.contains(&t.as_str()))
+    {
+        selected.retain(|id| parsed.nodes[id].node.kind != NodeKind::Analysis);
+    }
     let lines: Vec<String> = selected
         .iter()
         .map(|id| &parsed.nodes[id].node)
         .map(|n| match args.output {
-            // dbt prints a unit test as `unit_test:<package>.<name>`.
-            LsOutput::Selector if n.kind == NodeKind::UnitTest => {
-                format!("unit_test:{}.{}", n.package, n.name)
+            // dbt prints a unit test as `unit_test:<package>.<name>`, and
+            // so an exposure (`exposure:shop.dash`), a metric, ...
+            LsOutput::Selector if n.kind == NodeKind::UnitTest || n.kind.is_declared_resource() => {
+                format!("{}:{}.{}", n.kind.resource_type(), n.package, n.name)
             }
             LsOutput::Selector => n.fqn.join("."),
             LsOutput::Name => n.name.clone(),

@@ -83,7 +83,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct SelectArgs {
-    /// Nodes to include, in dbt's syntax: names, fqns, n+name+n, @name, method:value (tag, path, file, fqn, config.<key>, resource_type, source, test_type, test_name, unit_test, group, access, package); a,b intersects.
+    /// Nodes to include, in dbt's syntax: names, fqns, n+name+n, @name, method:value (tag, path, file, fqn, config.<key>, resource_type, source, test_type, test_name, unit_test, exposure, metric, semantic_model, saved_query, group, access, package); a,b intersects.
     #[arg(long, short = 's', num_args = 1.., alias = "models", short_alias = 'm')]
     pub select: Vec<String>,
     /// Nodes to leave out, in the same syntax.
@@ -134,6 +134,23 @@ pub struct RunArgs {
     /// parser misreads).
     #[arg(long)]
     pub no_check: bool,
+    /// Microbatch models build from this time (a date or a timestamp, UTC),
+    /// widened to a whole batch, instead of from `begin` or their lookback.
+    #[arg(long, value_name = "TIME", value_parser = parse_event_time, requires = "event_time_end")]
+    pub event_time_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// ... up to this time (excluded; default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_event_time)]
+    pub event_time_end: Option<chrono::DateTime<chrono::Utc>>,
+    /// For `kiln retry`: the batches of microbatch models to build again.
+    #[arg(skip)]
+    pub retry_batches: crate::exec::RetryBatches,
+}
+
+/// `--event-time-start` and `--event-time-end`: a date or a timestamp.
+fn parse_event_time(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    crate::materialize::microbatch::parse_time(text).ok_or_else(|| {
+        format!("'{text}' is not a date or a timestamp such as 2024-01-01 or 2024-01-01T06:00:00")
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,7 +353,8 @@ pub fn select_nodes(
         crate::graph::select::select_with(parsed, graph, &select, &exclude, &options)?;
     selection.ids.retain(|id| {
         let kind = parsed.nodes[id].node.kind.resource_type();
-        (args.resource_type.is_empty() || args.resource_type.iter().any(|t| t == kind))
+        (args.resource_type.is_empty()
+            || args.resource_type.iter().any(|t| t == kind || t == "all"))
             && !args.exclude_resource_type.iter().any(|t| t == kind)
     });
     for warning in &selection.warnings {

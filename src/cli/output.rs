@@ -220,9 +220,26 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         }
         return;
     }
-    let problem = matches!(result.status, Status::Error | Status::Fail | Status::Warn);
+    let problem = matches!(
+        result.status,
+        Status::Error | Status::Fail | Status::Warn | Status::PartialSuccess
+    );
     if verbosity().quiet && !problem {
         return;
+    }
+    for batch in result.batch_results.iter().flat_map(|b| &b.lines) {
+        let dots = ".".repeat(60usize.saturating_sub(batch.label.len()).max(3));
+        let detail = match batch.seconds {
+            Some(seconds) => format!("[{} in {seconds:.2}s]", batch.status),
+            None => "[SKIP]".to_string(),
+        };
+        line(&format!(
+            "Batch {} of {} {:<5} {} {dots} {detail}",
+            batch.index, batch.total, batch.status, batch.label
+        ));
+        if let Some(d) = &batch.diagnostic {
+            diagnostic(d);
+        }
     }
     let failures = result.failures.unwrap_or(0);
     let status = match result.status {
@@ -232,6 +249,8 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         Status::Pass => "PASS".to_string(),
         Status::Warn => format!("WARN {failures}"),
         Status::Fail => format!("FAIL {failures}"),
+        Status::NoOp => "NO-OP".to_string(),
+        Status::PartialSuccess => "PARTIAL SUCCESS".to_string(),
     };
     let width = total.to_string().len();
     let label = match result.kind {
@@ -243,9 +262,15 @@ pub fn node_line(result: &NodeResult, index: usize, total: usize) {
         }
         NodeKind::UnitTest => result.display_name.clone(),
         NodeKind::Snapshot => format!("snapshot {}", result.display_name),
-        NodeKind::Model => {
+        NodeKind::Model | NodeKind::Analysis => {
             format!("{} model {}", result.materialized, result.display_name)
         }
+        // dbt: `NO-OP exposure weekly_dashboard`, `NO-OP saved query x`.
+        other => format!(
+            "{} {}",
+            other.resource_type().replace('_', " "),
+            result.name
+        ),
     };
     let dots = ".".repeat(60usize.saturating_sub(label.len()).max(3));
     let detail = match result.status {
@@ -315,8 +340,17 @@ pub fn summary(results: &RunResults) {
     finish_progress();
     let pass = results.count(Status::Success) + results.count(Status::Pass);
     let warn = results.count(Status::Warn);
-    let error = results.count(Status::Error) + results.count(Status::Fail);
+    let error = results.count(Status::Error)
+        + results.count(Status::Fail)
+        + results.count(Status::PartialSuccess);
     let skip = results.count(Status::Skipped);
+    // dbt 1.10 counts its no-ops (exposures, saved queries) too.
+    let no_ops = results.count(Status::NoOp);
+    let no_op = if no_ops > 0 {
+        format!(" NO-OP={no_ops}")
+    } else {
+        String::new()
+    };
     let total = results.results.len();
     if format() == LogFormat::Json {
         event(serde_json::json!({
@@ -338,7 +372,12 @@ pub fn summary(results: &RunResults) {
     let mut notable: Vec<&NodeResult> = results
         .results
         .iter()
-        .filter(|r| matches!(r.status, Status::Error | Status::Fail | Status::Warn))
+        .filter(|r| {
+            matches!(
+                r.status,
+                Status::Error | Status::Fail | Status::Warn | Status::PartialSuccess
+            )
+        })
         .collect();
     notable.sort_by_key(|r| (r.status == Status::Warn, r.unique_id.clone()));
     if !notable.is_empty() {
@@ -369,7 +408,7 @@ pub fn summary(results: &RunResults) {
         text.push('\n');
     }
     text.push_str(&format!(
-        "Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip} TOTAL={total}"
+        "Done. PASS={pass} WARN={warn} ERROR={error} SKIP={skip}{no_op} TOTAL={total}"
     ));
     if verbosity().quiet {
         // Only the problems, when there are any.

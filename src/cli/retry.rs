@@ -50,7 +50,7 @@ pub fn run(global: &GlobalArgs) -> Result<i32> {
         .filter(|r| {
             matches!(
                 r["status"].as_str(),
-                Some("error" | "fail" | "skipped" | "runtime error")
+                Some("error" | "fail" | "skipped" | "runtime error" | "partial success")
             )
         })
         .filter_map(|r| r["unique_id"].as_str().map(str::to_string))
@@ -61,7 +61,37 @@ pub fn run(global: &GlobalArgs) -> Result<i32> {
     }
     let args = RunArgs {
         full_refresh: results.pointer("/args/full_refresh") == Some(&serde_json::json!(true)),
+        retry_batches: failed_batches(&results),
         ..RunArgs::default()
     };
     run_nodes(global, &args, which, Some(ids))
+}
+
+/// The batches of each microbatch model that partly failed: only those
+/// are built again, as `dbt retry` does.
+fn failed_batches(results: &serde_json::Value) -> crate::exec::RetryBatches {
+    let time = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(crate::materialize::microbatch::parse_time)
+    };
+    let mut batches = crate::exec::RetryBatches::new();
+    for result in results["results"].as_array().into_iter().flatten() {
+        if result["status"].as_str() != Some("partial success") {
+            continue;
+        }
+        let Some(id) = result["unique_id"].as_str() else {
+            continue;
+        };
+        let windows: Vec<_> = result
+            .pointer("/batch_results/failed")
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| Some((time(pair.get(0)?)?, time(pair.get(1)?)?)))
+            .collect();
+        if !windows.is_empty() {
+            batches.insert(id.to_string(), windows);
+        }
+    }
+    batches
 }

@@ -37,6 +37,10 @@ struct RawProject {
     #[serde(default)]
     snapshot_paths: Option<Vec<String>>,
     #[serde(default)]
+    analysis_paths: Option<Vec<String>>,
+    #[serde(default)]
+    docs_paths: Option<Vec<String>>,
+    #[serde(default)]
     target_path: Option<String>,
     #[serde(default)]
     clean_targets: Option<Vec<String>>,
@@ -56,6 +60,16 @@ struct RawProject {
     /// `unit_tests:` configs (`+tags`, `+enabled`, `+meta`) by path.
     #[serde(default, rename = "unit_tests")]
     unit_tests: Option<Yaml>,
+    #[serde(default)]
+    analyses: Option<Yaml>,
+    #[serde(default)]
+    exposures: Option<Yaml>,
+    #[serde(default)]
+    metrics: Option<Yaml>,
+    #[serde(default)]
+    semantic_models: Option<Yaml>,
+    #[serde(default)]
+    saved_queries: Option<Yaml>,
     #[serde(default)]
     on_run_start: Option<Yaml>,
     #[serde(default)]
@@ -104,6 +118,10 @@ pub struct DbtProject {
     pub test_paths: Vec<String>,
     pub macro_paths: Vec<String>,
     pub snapshot_paths: Vec<String>,
+    pub analysis_paths: Vec<String>,
+    /// Where `{% docs %}` blocks are read: `docs-paths`, else every
+    /// resource folder (dbt's default).
+    pub docs_paths: Vec<String>,
     pub target_path: String,
     /// `clean-targets`: what `kiln clean` empties (the target path by default).
     pub clean_targets: Vec<String>,
@@ -195,6 +213,11 @@ impl DbtProject {
             ("data_tests", raw.data_tests),
             ("sources", raw.sources),
             ("unit_tests", raw.unit_tests),
+            ("analyses", raw.analyses),
+            ("exposures", raw.exposures),
+            ("metrics", raw.metrics),
+            ("semantic_models", raw.semantic_models),
+            ("saved_queries", raw.saved_queries),
         ] {
             if let Some(tree) = tree {
                 config_trees.insert(key, tree);
@@ -214,6 +237,10 @@ impl DbtProject {
             snapshot_paths: raw
                 .snapshot_paths
                 .unwrap_or_else(|| vec!["snapshots".into()]),
+            analysis_paths: raw
+                .analysis_paths
+                .unwrap_or_else(|| vec!["analyses".into()]),
+            docs_paths: raw.docs_paths.unwrap_or_default(),
             clean_targets: raw.clean_targets.unwrap_or_else(|| {
                 vec![raw.target_path.clone().unwrap_or_else(|| "target".into())]
             }),
@@ -308,6 +335,8 @@ impl DbtProject {
         rebase(&mut self.test_paths);
         rebase(&mut self.macro_paths);
         rebase(&mut self.snapshot_paths);
+        rebase(&mut self.analysis_paths);
+        rebase(&mut self.docs_paths);
         self.root_config_trees = root.config_trees.clone();
         self.warnings.clear();
         self
@@ -421,6 +450,11 @@ const CONFIG_TREES: &[&str] = &[
     "tests",
     "data_tests",
     "sources",
+    "analyses",
+    "exposures",
+    "metrics",
+    "semantic-models",
+    "saved-queries",
 ];
 
 /// Warnings for unknown top-level keys and for unknown configs (`+key`, or a

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
+
 use crate::adapter::{Adapter, SharedConnection};
 use crate::config::NodeConfig;
 use crate::diagnostic::Diagnostic;
@@ -23,6 +25,7 @@ use order::Order;
 pub use plan::Plan;
 
 use crate::cancel;
+mod microbatch;
 pub mod order;
 pub mod plan;
 
@@ -39,6 +42,10 @@ pub enum Status {
     Fail,
     /// A test's failures met `warn_if`.
     Warn,
+    /// Nothing to do: an exposure or a saved query in a build.
+    NoOp,
+    /// Some of a microbatch model's batches failed, the others were built.
+    PartialSuccess,
 }
 
 impl Status {
@@ -51,6 +58,8 @@ impl Status {
             Status::Pass => "pass",
             Status::Fail => "fail",
             Status::Warn => "warn",
+            Status::NoOp => "no-op",
+            Status::PartialSuccess => "partial success",
         }
     }
 
@@ -86,6 +95,8 @@ pub struct NodeResult {
     pub file: String,
     /// Where its compiled SQL is (models and tests).
     pub compiled_path: Option<std::path::PathBuf>,
+    /// A microbatch model's batches.
+    pub batch_results: Option<BatchResults>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,13 +115,17 @@ impl RunResults {
     }
 
     /// Whether anything errored or failed: the run exits 1.
+    /// Whether the run failed: a node failed, or some of a microbatch
+    /// model's batches did (dbt exits 1 on a partial success too).
     pub fn failed(&self) -> bool {
-        self.results.iter().any(|r| r.status.is_failure())
+        self.results
+            .iter()
+            .any(|r| r.status.is_failure() || r.status == Status::PartialSuccess)
     }
 }
 
 /// How to run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
     pub threads: usize,
     pub materialize: Options,
@@ -118,6 +133,52 @@ pub struct ExecOptions {
     pub fail_fast: bool,
     /// Whether nodes wait for the tests of the nodes they read (`build`).
     pub tests_gate: bool,
+    /// `--event-time-start` and `--event-time-end`.
+    pub event_time: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    /// `kiln retry`: the batches each microbatch model builds again.
+    pub retry_batches: RetryBatches,
+}
+
+/// The windows (start, end) to build again, by microbatch model.
+pub type RetryBatches = BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>>;
+
+/// A microbatch model's batches: which were built and which failed (as
+/// run_results.json records them), and a line for the output each.
+#[derive(Debug, Clone, Default)]
+pub struct BatchResults {
+    pub successful: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub failed: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub lines: Vec<BatchLine>,
+}
+
+/// `Batch 2 of 3 OK created batch 2024-01-02 of main.daily`, as dbt prints it.
+#[derive(Debug, Clone)]
+pub struct BatchLine {
+    pub index: usize,
+    pub total: usize,
+    pub status: &'static str,
+    pub label: String,
+    pub seconds: Option<f64>,
+    pub diagnostic: Option<Diagnostic>,
+}
+
+impl BatchLine {
+    fn new(
+        index: usize,
+        total: usize,
+        status: &'static str,
+        label: String,
+        seconds: Option<f64>,
+    ) -> BatchLine {
+        BatchLine {
+            index: index + 1,
+            total,
+            status,
+            label,
+            seconds,
+            diagnostic: None,
+        }
+    }
 }
 
 /// Runs what `plan` selected of `graph`; `report` hears of each node as it
@@ -176,6 +237,7 @@ pub fn run(
             let job_rx = job_rx.clone();
             let done_tx = done_tx.clone();
             let thread_id = format!("Thread-{}", index + 1);
+            let options = &options;
             scope.spawn(move || {
                 // Why this worker has no connection: its connection was
                 // lost and the one attempt to open a new one failed.
@@ -204,14 +266,7 @@ pub fn run(
                     }
                     // A bug in one node must not hang the run: it becomes that node's error.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_node(
-                            parsed,
-                            plan,
-                            &id,
-                            connection.clone(),
-                            options.materialize,
-                            &thread_id,
-                        )
+                        run_node(parsed, plan, &id, connection.clone(), options, &thread_id)
                     }))
                     .unwrap_or_else(|_| {
                         node_result(
@@ -362,12 +417,29 @@ fn run_node(
     plan: &Plan,
     id: &str,
     connection: SharedConnection,
-    options: Options,
+    exec: &ExecOptions,
     thread_id: &str,
 ) -> NodeResult {
+    let options = exec.materialize;
     let node = &parsed.nodes[id];
     let start = Instant::now();
     let started_at = now();
+    if node.node.kind.is_declared_resource() {
+        let mut result = node_result(parsed, id, Status::NoOp, "NO-OP".into(), 0.0);
+        result.timing = Some((started_at, now()));
+        result.thread_id = thread_id.to_string();
+        return result;
+    }
+    if node.node.kind == NodeKind::Model
+        && crate::materialize::microbatch::is_microbatch(&node.node.config)
+        && !plan.blocked.contains_key(id)
+    {
+        let mut result = microbatch::run(parsed, plan, id, connection, exec);
+        result.seconds = start.elapsed().as_secs_f64();
+        result.timing = Some((started_at, now()));
+        result.thread_id = thread_id.to_string();
+        return result;
+    }
     if node.node.kind == NodeKind::UnitTest && !plan.blocked.contains_key(id) {
         let outcome = run_unit_test(parsed, &plan.resolver, node, connection);
         let mut result = unit_test_result(parsed, id, outcome, start.elapsed().as_secs_f64());
@@ -511,7 +583,11 @@ fn node_result(
         unique_id: id.to_string(),
         name: node.node.name.clone(),
         kind: node.node.kind,
-        relation: (!node.node.kind.is_test()).then(|| node.relation.render()),
+        relation: node
+            .node
+            .kind
+            .builds_relation()
+            .then(|| node.relation.render()),
         display_name: match &node.node.unit {
             // As dbt prints a unit test: `orders::test_name`.
             Some(unit) => unit.shown_as.clone(),
@@ -522,11 +598,10 @@ fn node_result(
             ),
         },
         materialized: match node.node.kind {
-            NodeKind::Seed => "seed".into(),
             NodeKind::Test => "test".into(),
             NodeKind::UnitTest => "unit".into(),
-            NodeKind::Snapshot => "snapshot".into(),
-            NodeKind::Model => node.node.config.materialized().to_string(),
+            NodeKind::Model | NodeKind::Analysis => node.node.config.materialized().to_string(),
+            other => other.resource_type().into(),
         },
         status,
         seconds,
@@ -541,7 +616,8 @@ fn node_result(
             .display_path(&node.node.original_file_path)
             .display()
             .to_string(),
-        compiled_path: (node.node.kind != NodeKind::Seed).then(|| parsed.compiled_path(node)),
+        compiled_path: node.node.kind.has_sql().then(|| parsed.compiled_path(node)),
+        batch_results: None,
     }
 }
 
@@ -557,7 +633,7 @@ pub fn create_schemas(
         .iter()
         .map(|id| &parsed.nodes[id])
         .filter(|n| {
-            !n.node.kind.is_test()
+            n.node.kind.builds_relation()
                 || n.node
                     .config
                     .get("store_failures")

@@ -65,22 +65,29 @@ pub(super) fn graph_value(parsed: &Parsed, graph: &Graph) -> minijinja::Value {
     if !mentioned {
         return minijinja::Value::UNDEFINED;
     }
-    // Unit tests are not in dbt's `graph.nodes`.
+    // Unit tests, exposures and the semantic layer's nodes are not in
+    // dbt's `graph.nodes`: they have sections of their own.
     let nodes: BTreeMap<&String, Json> = parsed
         .nodes
         .iter()
-        .filter(|(_, node)| node.node.kind != NodeKind::UnitTest)
+        .filter(|(_, node)| in_manifest_nodes(node.node.kind))
         .map(|(id, node)| (id, node_json(parsed, graph, node)))
         .collect();
     crate::jinja::json_value(&json!({
         "nodes": nodes,
         "sources": sources_json(parsed),
-        "exposures": {},
-        "metrics": {},
+        "exposures": resources_of(parsed, graph, NodeKind::Exposure),
+        "metrics": resources_of(parsed, graph, NodeKind::Metric),
         "groups": groups_json(parsed).0,
-        "semantic_models": {},
-        "saved_queries": {},
+        "semantic_models": resources_of(parsed, graph, NodeKind::SemanticModel),
+        "saved_queries": resources_of(parsed, graph, NodeKind::SavedQuery),
     }))
+}
+
+/// Whether a node of `kind` is in the manifest's `nodes` (models, seeds,
+/// snapshots, data tests, analyses), not in a section of its own.
+pub fn in_manifest_nodes(kind: NodeKind) -> bool {
+    kind != NodeKind::UnitTest && !kind.is_declared_resource()
 }
 
 /// The columns a properties file describes, by name, as the manifest (and
@@ -119,7 +126,7 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
     let checksum = n.checksum(&parsed.project.root);
     let columns = columns_json(&n.columns);
     let relation_name = match n.kind {
-        NodeKind::Test => None,
+        NodeKind::Test | NodeKind::Analysis => None,
         NodeKind::Model if n.is_ephemeral() => None,
         _ => Some(node.relation.render()),
     };
@@ -140,7 +147,8 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "description": n.description,
         "columns": columns,
         "meta": n.config.get("meta").cloned().unwrap_or(json!({})),
-        "raw_code": n.raw_code,
+        // dbt keeps a file's contents stripped.
+        "raw_code": n.raw_code.trim(),
         "language": "sql",
         "refs": node.refs.iter().map(|r| {
             let (name, version) = match r.name.rsplit_once(".v") {
@@ -151,7 +159,7 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         }).collect::<Vec<_>>(),
         "sources": node.sources.iter().map(|(s, t)| json!([s, t])).collect::<Vec<_>>(),
         "depends_on": {"macros": [], "nodes": depends_on},
-        "compiled_path": (n.kind != NodeKind::Seed).then(|| parsed.compiled_path(node)),
+        "compiled_path": n.kind.has_sql().then(|| parsed.compiled_path(node)),
         "relation_name": relation_name,
         "patch_path": n.patch_path.as_ref().map(|p| format!("{}://{}", n.package, p.display())),
     });
@@ -271,4 +279,133 @@ pub fn unit_test_json(parsed: &Parsed, node: &ParsedNode) -> Option<Json> {
         "version": null,
         "compiled_path": parsed.compiled_path(node),
     }))
+}
+
+/// An exposure, semantic model, metric or saved query as its manifest
+/// section gives it: what every node has, then the fields of its kind.
+pub fn resource_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Option<Json> {
+    let n = &node.node;
+    let resource = n.resource.as_ref()?;
+    let id = &n.unique_id;
+    // In the order dbt gives them: refs, sources, then metrics and
+    // semantic models.
+    let mut depends_on: Vec<&String> = Vec::new();
+    for parent in graph
+        .parents
+        .get(id)
+        .into_iter()
+        .flatten()
+        .filter(|p| !resource.depends_on.contains(p))
+        .chain(graph.source_parents.get(id).into_iter().flatten())
+        .chain(resource.depends_on.iter())
+    {
+        if !depends_on.contains(&parent) {
+            depends_on.push(parent);
+        }
+    }
+    let mut config = n.config.0.clone();
+    if n.kind == NodeKind::Exposure {
+        config.insert("tags".into(), json!(n.config.tags()));
+    }
+    let mut value = json!({
+        "name": n.name,
+        "resource_type": n.kind.resource_type(),
+        "package_name": n.package,
+        "path": n.path,
+        "original_file_path": n.original_file_path,
+        "unique_id": id,
+        "fqn": n.fqn,
+        "description": n.description,
+        "config": config,
+        "unrendered_config": {},
+        "created_at": 0.0,
+        "depends_on": {"macros": [], "nodes": depends_on},
+    });
+    if matches!(n.kind, NodeKind::Exposure | NodeKind::SemanticModel) {
+        value["refs"] = node
+            .refs
+            .iter()
+            .map(|r| json!({"name": r.name, "package": r.package, "version": null}))
+            .collect();
+    }
+    if n.kind == NodeKind::Exposure {
+        value["sources"] = node.sources.iter().map(|(s, t)| json!([s, t])).collect();
+        value["tags"] = json!(n.config.tags());
+    }
+    if n.kind == NodeKind::SavedQuery || n.kind == NodeKind::Metric {
+        value["tags"] = json!(n.config.tags());
+    }
+    for (key, field) in &resource.fields {
+        value[key] = field.clone();
+    }
+    match n.kind {
+        NodeKind::SemanticModel => {
+            // The relation of the model it reads, as dbt records it.
+            let model = graph
+                .parents
+                .get(id)
+                .into_iter()
+                .flatten()
+                .find_map(|p| parsed.nodes.get(p));
+            value["node_relation"] = match model {
+                Some(model) => json!({
+                    "alias": model.relation.identifier(),
+                    "database": model.relation.database,
+                    "schema_name": model.relation.schema,
+                    "relation_name": model.relation.render(),
+                }),
+                None => Json::Null,
+            };
+        }
+        NodeKind::SavedQuery => {
+            // An export's schema and database default to the target's.
+            if let Some(Json::Array(exports)) = value.get_mut("exports") {
+                for export in exports {
+                    let config = &mut export["config"];
+                    if config["schema_name"].is_null() {
+                        config["schema_name"] = json!(parsed.target.schema);
+                    }
+                    if config["database"].is_null() {
+                        config["database"] = json!(parsed.target.database);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Some(value)
+}
+
+/// The manifest's `docs`: every `{% docs %}` block by unique id.
+pub fn docs_json(parsed: &Parsed) -> BTreeMap<String, Json> {
+    parsed
+        .project
+        .docs
+        .iter()
+        .map(|block| {
+            let id = block.unique_id();
+            (
+                id.clone(),
+                json!({
+                    "name": block.name,
+                    "resource_type": "doc",
+                    "package_name": block.package,
+                    "path": block.path,
+                    "original_file_path": block.original_file_path,
+                    "unique_id": id,
+                    "block_contents": block.contents,
+                }),
+            )
+        })
+        .collect()
+}
+
+/// The declared resources of `kind`, by unique id, in manifest shape.
+pub fn resources_of(parsed: &Parsed, graph: &Graph, kind: NodeKind) -> BTreeMap<String, Json> {
+    parsed
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.node.kind == kind)
+        .filter_map(|(id, n)| Some((id.clone(), resource_json(parsed, graph, n)?)))
+        .collect()
 }

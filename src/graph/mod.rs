@@ -79,9 +79,33 @@ impl Graph {
                     }
                     Err((message, help)) => errors.push(Error::UnknownReference {
                         location: call_location(parsed, node, &call.name),
-                        message,
+                        message: match &node.node.resource {
+                            // dbt's words for an exposure's or semantic model's ref.
+                            Some(_) => format!(
+                                "{} '{id}' ({}) depends on a node named '{}' which was not found",
+                                crate::project::resources::dbt_kind_word(node.node.kind),
+                                node.node.original_file_path.display(),
+                                call.name
+                            ),
+                            None => message,
+                        },
                         help,
                     }),
+                }
+            }
+            // A metric's semantic models and metrics, a saved query's metrics.
+            for parent in node.node.resource.iter().flat_map(|r| r.depends_on.iter()) {
+                if index.contains_key(parent)
+                    && parents
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(parent.clone())
+                {
+                    children
+                        .entry(parent.clone())
+                        .or_default()
+                        .insert(id.clone());
+                    dag.add_edge(index[parent], index[id], ());
                 }
             }
             for (source, table) in &node.sources {
@@ -156,7 +180,7 @@ pub fn referable(parsed: &Parsed) -> Vec<&ParsedNode> {
     let mut ordered: Vec<&ParsedNode> = parsed
         .nodes
         .values()
-        .filter(|n| !n.node.kind.is_test())
+        .filter(|n| n.node.kind.builds_relation())
         .collect();
     ordered.sort_by_key(|n| n.node.kind == NodeKind::Model);
     ordered
@@ -255,7 +279,7 @@ fn shared_relations(parsed: &Parsed) -> Vec<Error> {
     let mut built: BTreeMap<String, &ParsedNode> = BTreeMap::new();
     let mut errors = Vec::new();
     for node in parsed.nodes.values() {
-        if node.node.kind.is_test() || node.node.is_ephemeral() {
+        if !node.node.kind.builds_relation() || node.node.is_ephemeral() {
             continue;
         }
         let name = node.relation.render().to_lowercase();
@@ -281,6 +305,9 @@ fn shared_relations(parsed: &Parsed) -> Vec<Error> {
 fn call_location(parsed: &Parsed, node: &ParsedNode, name: &str) -> Location {
     if let Some(test) = &node.node.test {
         return test.location.clone();
+    }
+    if let Some(resource) = &node.node.resource {
+        return resource.location.clone();
     }
     let file = parsed.project.display_path(&node.node.original_file_path);
     for (i, line) in node.node.raw_code.lines().enumerate() {

@@ -99,6 +99,42 @@ impl ConfigRenderer {
         ConfigRenderer { env }
     }
 
+    /// This renderer with dbt's `doc('name')` (or `doc('package', 'name')`),
+    /// which gives a docs block's text: the package's own block first,
+    /// then any package's. A block none has is dbt's error.
+    pub fn with_docs(
+        &self,
+        docs: Arc<crate::project::docs_blocks::DocIndex>,
+        package: &str,
+    ) -> ConfigRenderer {
+        let mut env = self.env.clone();
+        let package = package.to_string();
+        env.add_function(
+            "doc",
+            move |first: String, second: Option<String>| -> Result<String, JinjaError> {
+                let (wanted_package, name) = match &second {
+                    Some(name) => (Some(first.as_str()), name.as_str()),
+                    None => (None, first.as_str()),
+                };
+                let found = match wanted_package {
+                    Some(p) => docs.get(&(p.to_string(), name.to_string())),
+                    None => docs.get(&(package.clone(), name.to_string())).or_else(|| {
+                        docs.iter()
+                            .find(|((_, n), _)| n == name)
+                            .map(|(_, text)| text)
+                    }),
+                };
+                found.cloned().ok_or_else(|| {
+                    JinjaError::new(
+                        ErrorKind::InvalidOperation,
+                        format!("depends on doc '{name}'  which was not found"),
+                    )
+                })
+            },
+        );
+        ConfigRenderer { env }
+    }
+
     /// This renderer with `var()` seeing `vars` instead.
     pub fn with_vars(&self, vars: BTreeMap<String, serde_json::Value>) -> ConfigRenderer {
         let mut env = self.env.clone();

@@ -48,7 +48,7 @@ impl ExportGraph {
                     NodeKind::Model | NodeKind::Seed | NodeKind::Snapshot => {
                         Some(node.config.materialized().to_string())
                     }
-                    NodeKind::Test | NodeKind::UnitTest => None,
+                    _ => None,
                 },
                 path: node.original_file_path.to_string_lossy().to_string(),
                 package: node.package.clone(),

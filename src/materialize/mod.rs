@@ -2,6 +2,7 @@
 //! materialization macro (from `templates/`, or the project's own of the same
 //! name) inside one transaction, rolled back if anything fails.
 
+pub mod microbatch;
 pub mod operation;
 pub mod seed_csv;
 pub mod unit_test;
@@ -32,7 +33,7 @@ pub struct NodeFailure {
 }
 
 impl NodeFailure {
-    fn new(diagnostic: Diagnostic) -> NodeFailure {
+    pub fn new(diagnostic: Diagnostic) -> NodeFailure {
         NodeFailure {
             diagnostic: Box::new(diagnostic),
             run_file: None,
@@ -40,7 +41,7 @@ impl NodeFailure {
     }
 
     /// The first diagnostic of a kiln error.
-    fn from_error(error: &Error) -> NodeFailure {
+    pub fn from_error(error: &Error) -> NodeFailure {
         let diagnostics: Vec<Diagnostic> = error.into();
         let diagnostic = diagnostics
             .into_iter()
@@ -76,6 +77,22 @@ pub struct Options {
     pub full_refresh: bool,
     /// `--warn-error`: a test that would warn fails.
     pub warn_error: bool,
+    /// The window a microbatch model is built for, one batch a call.
+    pub batch: Option<microbatch::Batch>,
+}
+
+/// Where a batch's SQL goes: `<folder>/<model>/<model>_<batch>.sql`, as
+/// dbt writes it; a node's own path otherwise.
+fn batch_path(path: std::path::PathBuf, batch: Option<microbatch::Batch>) -> std::path::PathBuf {
+    let Some(batch) = batch else {
+        return path;
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_extension("")
+        .join(format!("{stem}_{}.sql", batch.file_suffix()))
 }
 
 /// Builds `node` on `connection`; with the SQL the check before the run
@@ -92,11 +109,10 @@ pub fn materialize(
     let fail = |e: Error| NodeFailure::from_error(&e);
     let source_file = parsed.project.display_path(&node.node.original_file_path);
     let materialized = match node.node.kind {
-        NodeKind::Seed => "seed".to_string(),
         NodeKind::Test => "test".to_string(),
         NodeKind::UnitTest => "unit".to_string(),
-        NodeKind::Snapshot => "snapshot".to_string(),
         NodeKind::Model => node.node.config.materialized().to_string(),
+        other => other.resource_type().to_string(),
     };
     let macro_name = [
         format!(
@@ -121,10 +137,12 @@ pub fn materialize(
         )
     })?;
 
-    let flags = run_flags(node, &connection, options.full_refresh).map_err(fail)?;
+    let mut flags = run_flags(node, &connection, options.full_refresh).map_err(fail)?;
+    flags.batch = options.batch;
     let mut extra: Vec<(&'static str, Value)> = Vec::new();
     let sql = match node.node.kind {
-        NodeKind::Model | NodeKind::Test | NodeKind::Snapshot | NodeKind::UnitTest => {
+        NodeKind::Seed => None,
+        _ => {
             let (sql, inlined) = match precompiled.filter(|c| c.flags == flags) {
                 Some(compiled) => {
                     replay_log_output(&compiled.log);
@@ -136,10 +154,10 @@ pub fn materialize(
                 }
             };
             replay_log_output(&resolver.take_ephemeral_log(&inlined));
-            write_if_changed(&parsed.compiled_path(node), &sql).map_err(fail)?;
+            write_if_changed(&batch_path(parsed.compiled_path(node), flags.batch), &sql)
+                .map_err(fail)?;
             Some(sql)
         }
-        NodeKind::Seed => None,
     };
     let mut seed_rows = 0;
     let mut scope = RenderScope::new(
@@ -169,6 +187,16 @@ pub fn materialize(
         seed_rows = seed.rows.len();
         scope = scope.with_seed(seed);
     }
+    if let Some(batch) = flags.batch {
+        extra.push((
+            "batch",
+            minijinja::context! {
+                id => batch.file_suffix(),
+                event_time_start => microbatch::Batch::sql_time(batch.start),
+                event_time_end => microbatch::Batch::sql_time(batch.end),
+            },
+        ));
+    }
     extra.push(("pre_hooks", Value::from(node.node.config.hooks("pre_hook"))));
     extra.push((
         "post_hooks",
@@ -177,7 +205,7 @@ pub fn materialize(
     let scope = Arc::new(scope);
     let ctx = parsed.context(&node.node, scope.clone(), node.relation.clone(), sql, extra);
 
-    let run_file = parsed.run_path(node);
+    let run_file = batch_path(parsed.run_path(node), flags.batch);
     let begin = lock(&connection).begin();
     if let Err(e) = begin {
         return Err(NodeFailure::new(Diagnostic::error(
@@ -221,7 +249,7 @@ pub fn materialize(
                     NodeKind::Snapshot => "SNAPSHOT".to_string(),
                     NodeKind::Model if flags.is_incremental => "INSERT".to_string(),
                     NodeKind::Model if materialized == "incremental" => "CREATE TABLE".to_string(),
-                    NodeKind::Model => format!("CREATE {}", materialized.to_uppercase()),
+                    _ => format!("CREATE {}", materialized.to_uppercase()),
                 },
                 test,
                 compiled_code: ctx

@@ -40,6 +40,7 @@ pub fn operation_node(parsed: &Parsed, name: &str) -> Node {
         test: None,
         unit: None,
         version: None,
+        resource: None,
     }
 }
 

@@ -340,12 +340,20 @@ fn parse_node(parsed: &Parsed, node: &Node, warnings: &mut Vec<Diagnostic>) -> R
             }
             None => {
                 let template = node_template(&node);
-                parsed
-                    .env
-                    .render(&template, &node.raw_code, &ctx)
-                    .map_err(|e| {
-                        jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
-                    })?;
+                // An exposure's `depends_on` and a semantic model's `model`
+                // are Jinja calls, rendered as dbt renders them.
+                let code = match &node.resource {
+                    Some(resource) => resource
+                        .calls
+                        .iter()
+                        .map(|call| format!("{{{{ {call} }}}}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    None => node.raw_code.clone(),
+                };
+                parsed.env.render(&template, &code, &ctx).map_err(|e| {
+                    jinja_error(&e, &parsed.project.root, Some((&node.unique_id, &template)))
+                })?;
             }
         }
         let captured = scope.captured();

@@ -70,6 +70,14 @@ impl Parsed {
     pub(super) fn relation_for(&self, node: &Node) -> Result<Relation> {
         let config = &node.config;
         let target = &self.target;
+        // An exposure or a metric is no relation: the target's schema names it.
+        if node.kind.is_declared_resource() {
+            return Ok(self.as_quoted(
+                target.database.clone(),
+                target.schema.clone(),
+                node.name.clone(),
+            ));
+        }
         // A snapshot's legacy `target_schema`/`target_database` are used as written.
         if let Some(schema) = config.get_str("target_schema") {
             let database = config

@@ -2,11 +2,14 @@
 //! found under the folders dbt_project.yml names. No Jinja is rendered here
 //! beyond the config files' own `env_var()`s, and no database is touched.
 
+pub mod analyses;
 pub mod data_tests;
 pub mod discovery;
+pub mod docs_blocks;
 pub mod lookup;
 pub mod node;
 pub mod properties;
+pub mod resources;
 pub mod snapshot_nodes;
 mod test_nodes;
 pub mod unit_tests;
@@ -53,6 +56,8 @@ pub struct Project {
     pub packages: Vec<DbtProject>,
     /// The `groups:` of every properties file, with the package of each.
     pub groups: Vec<(String, properties::DeclaredGroup)>,
+    /// The `{% docs %}` blocks of every package.
+    pub docs: Vec<docs_blocks::DocBlock>,
 }
 
 /// What the root project and its packages hold, gathered together.
@@ -63,6 +68,7 @@ struct Content {
     sources: BTreeMap<String, SourceTable>,
     macros: Vec<MacroFile>,
     groups: Vec<(String, properties::DeclaredGroup)>,
+    docs: Vec<docs_blocks::DocBlock>,
 }
 
 impl Project {
@@ -109,6 +115,16 @@ impl Project {
                 &mut ignored,
             );
         }
+        errors.extend(resources::link(&mut content.nodes, &root));
+        let docs = docs_blocks::index(&content.docs);
+        docs_blocks::render_descriptions(
+            &mut content.nodes,
+            &mut content.sources,
+            &root,
+            &renderer.with_vars(config_vars(&config, &config, &options.vars)),
+            &docs,
+            &mut errors,
+        );
         if let Some(error) = Error::from_many(errors) {
             return Err(error);
         }
@@ -124,6 +140,7 @@ impl Project {
             warnings,
             packages,
             groups: content.groups,
+            docs: content.docs,
         })
     }
 
@@ -153,6 +170,11 @@ impl Project {
             NodeKind::Snapshot => "snapshots",
             NodeKind::Test => "data_tests",
             NodeKind::UnitTest => "unit_tests",
+            NodeKind::Analysis => "analyses",
+            NodeKind::Exposure => "exposures",
+            NodeKind::Metric => "metrics",
+            NodeKind::SemanticModel => "semantic_models",
+            NodeKind::SavedQuery => "saved_queries",
         };
         self.config
             .config_trees
@@ -275,9 +297,7 @@ fn load_package(
                         continue;
                     }
                 },
-                NodeKind::Seed | NodeKind::Test | NodeKind::Snapshot | NodeKind::UnitTest => {
-                    String::new()
-                }
+                _ => String::new(),
             };
             let relative = discovery::relative_to_folder(&file, folders);
             let mut fqn = discovery::fqn(&config.name, &relative, &name);
@@ -351,6 +371,7 @@ fn load_package(
                 test: None,
                 unit: None,
                 version: model_version,
+                resource: None,
             };
             if node.config.enabled() {
                 nodes.insert(node.unique_id.clone(), node);
@@ -450,7 +471,9 @@ fn load_package(
         &disabled,
         errors,
     );
-    for test in tests.chain(unit_tests) {
+    let analyses = analyses::analysis_nodes(root, config, &properties.analyses, errors);
+    let resources = resources::resource_nodes(config, &properties.resources, errors);
+    for test in tests.chain(unit_tests).chain(analyses).chain(resources) {
         if test.config.enabled() {
             nodes.insert(test.unique_id.clone(), test);
         } else {
@@ -461,6 +484,9 @@ fn load_package(
     content.disabled.append(&mut disabled);
     content.sources.extend(sources);
     content.macros.extend(macros);
+    content
+        .docs
+        .extend(docs_blocks::read_docs(root, config, errors));
     content.groups.extend(
         properties
             .groups

@@ -14,6 +14,14 @@ pub enum NodeKind {
     Test,
     /// A unit test (dbt 1.8): a model's SQL run on given rows.
     UnitTest,
+    /// A file of `analyses/`: compiled, never run.
+    Analysis,
+    /// A dashboard, notebook or application that reads the project.
+    Exposure,
+    /// The semantic layer's nodes (dbt 1.6): recorded, built by nothing.
+    SemanticModel,
+    Metric,
+    SavedQuery,
 }
 
 impl NodeKind {
@@ -30,7 +38,33 @@ impl NodeKind {
             NodeKind::Snapshot => "snapshot",
             NodeKind::Test => "test",
             NodeKind::UnitTest => "unit_test",
+            NodeKind::Analysis => "analysis",
+            NodeKind::Exposure => "exposure",
+            NodeKind::SemanticModel => "semantic_model",
+            NodeKind::Metric => "metric",
+            NodeKind::SavedQuery => "saved_query",
         }
+    }
+
+    /// A node declared in a properties file that stands for something
+    /// outside the warehouse's relations: an exposure or a semantic-layer
+    /// node. It has no SQL, no relation and no line in `compile`.
+    pub fn is_declared_resource(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Exposure | NodeKind::SemanticModel | NodeKind::Metric | NodeKind::SavedQuery
+        )
+    }
+
+    /// Whether this node has SQL that `compile` writes out.
+    pub fn has_sql(self) -> bool {
+        !matches!(self, NodeKind::Seed) && !self.is_declared_resource()
+    }
+
+    /// Whether this node has a relation in the warehouse (a model's may
+    /// still be ephemeral).
+    pub fn builds_relation(self) -> bool {
+        matches!(self, NodeKind::Model | NodeKind::Seed | NodeKind::Snapshot)
     }
 }
 
@@ -76,6 +110,8 @@ pub struct Node {
     pub unit: Option<Box<crate::project::unit_tests::UnitTestSpec>>,
     /// For a version of a versioned model (dbt 1.5): which, and the latest.
     pub version: Option<Box<ModelVersion>>,
+    /// For an exposure or a semantic-layer node: what its entry declares.
+    pub resource: Option<Box<crate::project::resources::DeclaredResource>>,
 }
 
 /// A version of a model: `versions: - v: 2` in its properties.

@@ -111,6 +111,7 @@ pub fn snapshots(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> V
                 test: None,
                 unit: None,
                 version: None,
+                resource: None,
             });
         }
     }
@@ -156,6 +157,7 @@ pub fn yaml_snapshots(
             test: None,
             unit: None,
             version: None,
+            resource: None,
         });
     }
     nodes

@@ -78,6 +78,7 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
             test: None,
             unit: None,
             version: None,
+            resource: None,
         });
     }
     tests
@@ -224,6 +225,7 @@ pub fn generic_tests(
                 test: Some(metadata),
                 unit: None,
                 version: None,
+                resource: None,
             });
         }
     }

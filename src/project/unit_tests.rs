@@ -431,6 +431,7 @@ pub fn unit_test_nodes(
                 test: None,
                 unit: Some(Box::new(spec)),
                 version: None,
+                resource: None,
             });
         }
     }

@@ -21,6 +21,9 @@ pub struct Relation {
     /// `--empty`: a ref or source that reads no rows, rendered as
     /// `(select * from <name> where false limit 0)` as dbt renders it.
     pub empty: bool,
+    /// A microbatch's window over a ref that has an `event_time`: the
+    /// condition, rendered as `(select * from <name> where <condition>)`.
+    pub filter: Option<String>,
 }
 
 impl Relation {
@@ -39,6 +42,7 @@ impl Relation {
             include: [true, true, true],
             quote: [true, true, true],
             empty: false,
+            filter: None,
         }
     }
 
@@ -53,6 +57,7 @@ impl Relation {
             include: [false, false, true],
             quote: [false, false, false],
             empty: false,
+            filter: None,
         }
     }
 
@@ -85,11 +90,30 @@ impl Relation {
         other
     }
 
+    /// The same relation read through `condition` (a microbatch's window).
+    pub fn filtered(&self, condition: String) -> Relation {
+        let mut other = self.clone();
+        other.filter = Some(condition);
+        other
+    }
+
     /// The quoted, dotted name; for a relation read as no rows (`--empty`),
     /// dbt's subquery of it.
     pub fn render(&self) -> String {
         if self.kind == Some(RelationType::Cte) {
             return self.identifier().to_string();
+        }
+        if let Some(condition) = &self.filter {
+            let name = Relation {
+                filter: None,
+                ..self.clone()
+            };
+            let subquery = format!("(select * from {} where {condition})", name.render());
+            return if self.adapter.requires_subquery_alias() {
+                format!("{subquery} _dbt_et_filter_subq_{}", self.identifier())
+            } else {
+                subquery
+            };
         }
         if self.empty {
             let name = Relation {

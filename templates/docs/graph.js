@@ -11,9 +11,14 @@ const ROW = NODE_H + GAP_Y, COL = NODE_W + GAP_X;
 const MIN_K = 0.02, MAX_K = 3;
 const WRAP_MIN_ROWS = 40, WRAP_ASPECT = 1.6;   // when and how far tall layers are wrapped
 const ANIMATE_MAX = 400;                       // fade highlights only on graphs this small
-const KIND_ORDER = { source: 0, seed: 1, snapshot: 2, model: 3, test: 4 };
+const KIND_ORDER = {
+  source: 0, seed: 1, snapshot: 2, model: 3, analysis: 4, semantic_model: 5, metric: 6,
+  saved_query: 7, exposure: 8, test: 9
+};
 const KIND_COLOR = {
-  model: '#3b82f6', seed: '#10b981', snapshot: '#8b5cf6', source: '#f59e0b', test: '#94a3b8'
+  model: '#3b82f6', seed: '#10b981', snapshot: '#8b5cf6', source: '#f59e0b', test: '#94a3b8',
+  analysis: '#0ea5e9', exposure: '#ef4444', semantic_model: '#14b8a6', metric: '#ec4899',
+  saved_query: '#a855f7'
 };
 const OTHER_COLOR = '#64748b';
 const $ = (id) => document.getElementById(id);

@@ -130,6 +130,8 @@ function renderSql(n, mode, keepPreference) {
     pre.classList.add('empty');
     pre.textContent = n.kind === 'seed' ? 'A seed is loaded from CSV; it has no SQL.'
       : n.kind === 'source' ? 'A source is a table loaded outside the project; it has no SQL.'
+      : n.kind === 'exposure' ? 'An exposure is a dashboard, notebook or application that reads the project; it has no SQL.'
+      : ['metric', 'semantic_model', 'saved_query'].includes(n.kind) ? 'A node of the semantic layer; kiln records it and builds nothing for it.'
       : mode === 'compiled' ? 'Not compiled.' : 'No SQL.';
   }
 }

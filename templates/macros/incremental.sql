@@ -11,8 +11,8 @@
 {#- dbt's default strategy: delete+insert with a unique_key, append without. -#}
 {% macro incremental_strategy(strategy, unique_key) -%}
     {%- set chosen = strategy or ('delete+insert' if unique_key else 'append') -%}
-    {%- if chosen not in ['append', 'delete+insert', 'merge'] -%}
-        {{ exceptions.raise_compiler_error("Invalid incremental strategy provided: " ~ chosen ~ ". Expected one of: 'append', 'merge', 'delete+insert'") }}
+    {%- if chosen not in ['append', 'delete+insert', 'merge', 'microbatch'] -%}
+        {{ exceptions.raise_compiler_error("Invalid incremental strategy provided: " ~ chosen ~ ". Expected one of: 'append', 'merge', 'delete+insert', 'microbatch'") }}
     {%- endif -%}
     {{ return(chosen) }}
 {%- endmacro %}
@@ -46,6 +46,22 @@ where exists (
 insert into {{ target }} ({{ column_list(columns) }})
 select {{ column_list(columns) }}
 from {{ source }}
+{%- endmacro %}
+
+{#- A microbatch's window: the rows of `target` in it go, the staged rows
+    in it come in (what dbt-duckdb and dbt-postgres run). -#}
+{% macro microbatch_window(event_time, batch) -%}
+{{ event_time }} >= '{{ batch.event_time_start }}' and {{ event_time }} < '{{ batch.event_time_end }}'
+{%- endmacro %}
+
+{% macro get_microbatch_delete_sql(target, event_time, batch) -%}
+delete from {{ target }}
+where {{ microbatch_window(event_time, batch) }}
+{%- endmacro %}
+
+{% macro get_microbatch_insert_sql(target, source, columns, event_time, batch) -%}
+{{ get_insert_sql(target, source, columns) }}
+where {{ microbatch_window(event_time, batch) }}
 {%- endmacro %}
 
 {% macro get_merge_sql(target, source, unique_key, columns, predicates) -%}

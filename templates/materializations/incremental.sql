@@ -2,7 +2,8 @@
     place builds it like a table. Later runs stage the model's rows in
     `<name>__dbt_tmp`, reconcile the columns (`on_schema_change`) and apply
     the rows with the configured strategy; the executor runs it all in one
-    transaction. -#}
+    transaction. A microbatch model comes here once a batch (`batch`), its
+    first batch of a first run or a full refresh building the table. -#}
 {% macro materialization_incremental_default() %}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
@@ -23,13 +24,19 @@
         {%- set on_schema_change = config.get('on_schema_change') or 'ignore' -%}
         {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
         {%- set predicates = config.get('incremental_predicates') or [] -%}
-        {%- if strategy == 'delete+insert' and unique_key -%}
+        {%- if strategy == 'microbatch' -%}
+            {% call statement('delete') -%}
+                {{ get_microbatch_delete_sql(target_relation, config.get('event_time'), batch) }}
+            {%- endcall %}
+        {%- elif strategy == 'delete+insert' and unique_key -%}
             {% call statement('delete') -%}
                 {{ get_delete_sql(target_relation, temp_relation, unique_key, predicates) }}
             {%- endcall %}
         {%- endif -%}
         {% call statement('main') -%}
-            {%- if strategy == 'merge' -%}
+            {%- if strategy == 'microbatch' -%}
+                {{ get_microbatch_insert_sql(target_relation, temp_relation, dest_columns, config.get('event_time'), batch) }}
+            {%- elif strategy == 'merge' -%}
                 {{ get_merge_sql(target_relation, temp_relation, unique_key, dest_columns, predicates) }}
             {%- else -%}
                 {{ get_insert_sql(target_relation, temp_relation, dest_columns) }}

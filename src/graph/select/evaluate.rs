@@ -315,6 +315,12 @@ fn node_matches(parsed: &ParsedNode, criterion: &Criterion) -> bool {
             node.kind == NodeKind::UnitTest
                 && (glob(value, &node.name) || fqn_match(value, &node.fqn))
         }
+        // `exposure:name`, `metric:name`, ...: by name or `package.name`.
+        Some(method @ ("exposure" | "metric" | "semantic_model" | "saved_query")) => {
+            node.kind.resource_type() == method
+                && (glob(value, &node.name)
+                    || glob(value, &format!("{}.{}", node.package, node.name)))
+        }
         Some("test_name") => node.test.as_ref().is_some_and(|t| glob(value, &t.name)),
         Some(method) if method.starts_with("config.") => {
             let key = crate::config::node_config::normalize_key(&method["config.".len()..]);

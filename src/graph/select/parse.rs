@@ -16,6 +16,10 @@ const METHODS: &[&str] = &[
     "test_type",
     "test_name",
     "unit_test",
+    "exposure",
+    "metric",
+    "semantic_model",
+    "saved_query",
     "group",
     "access",
     "version",
@@ -25,13 +29,7 @@ const METHODS: &[&str] = &[
 ];
 
 /// Selector methods dbt has that kiln does not implement yet.
-const DBT_METHODS: &[&str] = &[
-    "exposure",
-    "metric",
-    "saved_query",
-    "semantic_model",
-    "source_status",
-];
+const DBT_METHODS: &[&str] = &["source_status"];
 
 /// One criterion: `@`, `n+`, the method and value, `+n`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,6 +33,9 @@ pub struct Resolver {
     pub graph: Value,
     /// `--empty`: every ref and source reads no rows.
     pub empty: bool,
+    /// The `event_time` column of each relation that has one, by its
+    /// rendered name: what a microbatch's window filters.
+    pub event_times: HashMap<String, String>,
 }
 
 /// An ephemeral model rendered once for the run: its SQL, the ephemeral
@@ -60,7 +63,27 @@ impl Resolver {
             ephemeral_sql: Default::default(),
             graph: self.graph.clone(),
             empty: false,
+            event_times: self.event_times.clone(),
         }
+    }
+
+    /// How a ref or source reads `relation`: no rows with `--empty`, a
+    /// microbatch's window when it has an `event_time`, else all of it.
+    pub fn read_as(&self, relation: &Relation, flags: super::RunFlags) -> Relation {
+        if self.empty {
+            return relation.emptied();
+        }
+        if let Some(batch) = flags.batch
+            && let Some(column) = self.event_times.get(&relation.render())
+        {
+            use crate::materialize::microbatch::Batch;
+            return relation.filtered(format!(
+                "{column} >= '{}' and {column} < '{}'",
+                Batch::sql_time(batch.start),
+                Batch::sql_time(batch.end)
+            ));
+        }
+        relation.clone()
     }
 
     /// Forgets the ephemeral models whose render read the database, and
@@ -195,13 +218,9 @@ impl Object for RefFunction {
                             &format!("__dbt__cte__{}", call.name),
                         )))
                     }
-                    Some(RefTarget::Relation(relation)) => {
-                        Ok(Value::from_object(if resolver.empty {
-                            relation.emptied()
-                        } else {
-                            relation.clone()
-                        }))
-                    }
+                    Some(RefTarget::Relation(relation)) => Ok(Value::from_object(
+                        resolver.read_as(relation, self.scope.flags),
+                    )),
                     None => Err(invalid(format!(
                         "ref('{}') is not a model or seed of this project, or was not found while parsing",
                         call.name
@@ -261,11 +280,9 @@ impl Object for SourceFunction {
                     &self.package,
                     &resolver.root,
                 ) {
-                    Some(relation) => Ok(Value::from_object(if resolver.empty {
-                        relation.emptied()
-                    } else {
-                        relation.clone()
-                    })),
+                    Some(relation) => Ok(Value::from_object(
+                        resolver.read_as(relation, self.scope.flags),
+                    )),
                     None => Err(invalid(format!(
                         "source('{source}', '{table}') is not declared in a properties file"
                     ))),

@@ -80,6 +80,9 @@ pub struct RunFlags {
     pub full_refresh: bool,
     /// The model is incremental, its table exists, and no full refresh is due.
     pub is_incremental: bool,
+    /// The window a microbatch model is being built for: its refs with an
+    /// `event_time` read only that window.
+    pub batch: Option<crate::materialize::microbatch::Batch>,
 }
 
 /// A statement the database refused.

@@ -150,6 +150,7 @@ pub fn run_unit_test(
             .macros
             .get("is_incremental")
             .is_some_and(truthy),
+        batch: None,
     };
     let unit = UnitRender {
         this,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
-use super::node::{ColumnInfo, Patch};
+use super::node::{ColumnInfo, NodeKind, Patch};
+use super::resources::ResourceEntry;
 use super::unit_tests::{DeclaredUnitTest, UnitTestProps};
 use crate::config::yaml::{from_text, parse_yaml, to_json};
 use crate::config::yaml_locate::{Locator, Seg};
@@ -34,6 +35,8 @@ struct PropertiesFile {
     unit_tests: Option<Vec<UnitTestProps>>,
     #[serde(default)]
     groups: Option<Vec<GroupProps>>,
+    #[serde(default)]
+    analyses: Option<Vec<NodeProps>>,
 }
 
 /// A `groups:` entry (dbt 1.5): a name and who owns it.
@@ -261,6 +264,10 @@ pub struct Properties {
     pub unit_tests: Vec<DeclaredUnitTest>,
     /// The `groups:` entries.
     pub groups: Vec<DeclaredGroup>,
+    /// What the `analyses:` entries say of analyses.
+    pub analyses: BTreeMap<String, Patch>,
+    /// The exposures, semantic models, metrics and saved queries.
+    pub resources: Vec<ResourceEntry>,
     /// Unknown keys, with where they are.
     pub warnings: Vec<Diagnostic>,
 }
@@ -286,14 +293,14 @@ impl Properties {
         };
         self.warnings.extend(unknown_keys(&yaml, &at));
         self.warnings.extend(unused_sections(&yaml, display, &at));
-        for (kind, list, target) in [
-            ("model", file.models, &mut self.models),
-            ("seed", file.seeds, &mut self.seeds),
-            ("snapshot", file.snapshots, &mut self.snapshots),
+        for (kind, key, list, target) in [
+            ("model", "models", file.models, &mut self.models),
+            ("seed", "seeds", file.seeds, &mut self.seeds),
+            ("snapshot", "snapshots", file.snapshots, &mut self.snapshots),
+            ("analysis", "analyses", file.analyses, &mut self.analyses),
         ] {
-            let key = format!("{kind}s");
             for (i, props) in list.unwrap_or_default().into_iter().enumerate() {
-                let entry = [Seg::key(&key), Seg::Item(i), Seg::key("name")];
+                let entry = [Seg::key(key), Seg::Item(i), Seg::key("name")];
                 let location = at(&entry);
                 if let Some(existing) = target.get(&props.name) {
                     return Err(Error::config(
@@ -311,21 +318,23 @@ impl Properties {
                     .is_some_and(|c| !c.is_mapping() && !c.is_null())
                 {
                     return Err(Error::config(
-                        at(&[Seg::key(&key), Seg::Item(i), Seg::key("config")]),
+                        at(&[Seg::key(key), Seg::Item(i), Seg::key("config")]),
                         "`config:` must be a mapping of config keys",
                     ));
                 }
-                let entry_path = vec![Seg::key(&key), Seg::Item(i)];
+                let entry_path = vec![Seg::key(key), Seg::Item(i)];
                 let test_target = TestTarget::Node {
                     kind,
                     name: props.name.clone(),
                 };
+                // An analysis has no relation to test.
+                let tested = kind != "analysis";
                 self.tests.extend(declared_tests(
                     &test_target,
                     &entry_path,
-                    props.data_tests.as_deref(),
-                    props.tests.as_deref(),
-                    props.columns.as_deref(),
+                    props.data_tests.as_deref().filter(|_| tested),
+                    props.tests.as_deref().filter(|_| tested),
+                    props.columns.as_deref().filter(|_| tested),
                     relative,
                     &at,
                 ));
@@ -359,6 +368,34 @@ impl Properties {
                     }
                 }
                 target.insert(props.name, patch);
+            }
+        }
+        for (kind, key) in [
+            (NodeKind::Exposure, "exposures"),
+            (NodeKind::SemanticModel, "semantic_models"),
+            (NodeKind::Metric, "metrics"),
+            (NodeKind::SavedQuery, "saved_queries"),
+        ] {
+            let Some(section) = yaml.get(key) else {
+                continue;
+            };
+            let Some(items) = section.as_sequence() else {
+                return Err(Error::config(
+                    at(&[Seg::key(key)]),
+                    format!("`{key}:` must be a list of entries, each with a `name:`"),
+                ));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let mut location = at(&[Seg::key(key), Seg::Item(i), Seg::key("name")]);
+                if item.get("name").is_none() {
+                    location = at(&[Seg::key(key), Seg::Item(i)]);
+                }
+                self.resources.push(ResourceEntry {
+                    kind,
+                    entry: to_json(item),
+                    file: relative.to_path_buf(),
+                    location,
+                });
             }
         }
         for (i, group) in file.groups.unwrap_or_default().into_iter().enumerate() {
@@ -491,7 +528,7 @@ mod tests {
         let mut props = Properties::default();
         props
             .add_file(
-                "version: 2\nmodels:\n  - name: orders\nunit_tests:\n  - name: t1\n    model: orders\n  - name: t2\n    model: orders\nexposures:\n  - name: dash\n",
+                "version: 2\nmodels:\n  - name: orders\nunit_tests:\n  - name: t1\n    model: orders\n  - name: t2\n    model: orders\nmacros:\n  - name: dash\n",
                 Path::new("models/schema.yml"),
             )
             .unwrap();
@@ -500,12 +537,12 @@ mod tests {
             .iter()
             .map(|w| (w.message.clone(), w.location.as_ref().and_then(|l| l.line)))
             .collect();
-        // Unit tests are read (and run), so only the exposures warn.
+        // Unit tests are read (and run), so only the macros' properties warn.
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0]
                 .0
-                .contains("declares 1 exposure under `exposures:` (dash)"),
+                .contains("declares 1 macro under `macros:` (dash)"),
             "{found:?}"
         );
         assert_eq!(found[0].1, Some(9));

@@ -18,44 +18,12 @@ use crate::error::Location;
 /// and in their `config:` blocks.
 /// The sections of a properties file that dbt acts on and kiln does not
 /// (yet): each entry's singular and plural, and what is lost.
-const UNUSED_SECTIONS: &[(&str, &str, &str, &str)] = &[
-    (
-        "semantic_models",
-        "semantic model",
-        "semantic models",
-        "kiln has no semantic layer: they are not read",
-    ),
-    (
-        "metrics",
-        "metric",
-        "metrics",
-        "kiln has no semantic layer: they are not read",
-    ),
-    (
-        "saved_queries",
-        "saved query",
-        "saved queries",
-        "kiln has no semantic layer: they are not read",
-    ),
-    (
-        "exposures",
-        "exposure",
-        "exposures",
-        "kiln does not read exposures: they are not in the lineage, the manifest or selection",
-    ),
-    (
-        "analyses",
-        "analysis",
-        "analyses",
-        "kiln does not read the properties of analyses",
-    ),
-    (
-        "macros",
-        "macro",
-        "macros",
-        "kiln does not read the properties of macros (descriptions, arguments)",
-    ),
-];
+const UNUSED_SECTIONS: &[(&str, &str, &str, &str)] = &[(
+    "macros",
+    "macro",
+    "macros",
+    "kiln does not read the properties of macros (descriptions, arguments)",
+)];
 
 /// A warning for each section kiln does not act on, with how many entries
 /// it has and their names, at the section's line: nothing a user wrote is
