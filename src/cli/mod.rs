@@ -335,6 +335,17 @@ pub fn select_nodes(
     graph: &crate::graph::Graph,
     args: &SelectArgs,
 ) -> Result<std::collections::BTreeSet<String>> {
+    select_nodes_and_sources(parsed, graph, args).map(|(nodes, _)| nodes)
+}
+
+type Ids = std::collections::BTreeSet<String>;
+
+/// The nodes and the sources `args` select.
+pub fn select_nodes_and_sources(
+    parsed: &crate::parse::Parsed,
+    graph: &crate::graph::Graph,
+    args: &SelectArgs,
+) -> Result<(Ids, Ids)> {
     let state = match &args.state {
         Some(dir) => Some(crate::graph::state::State::load(dir)?),
         None => None,
@@ -351,16 +362,21 @@ pub fn select_nodes(
     }
     let mut selection =
         crate::graph::select::select_with(parsed, graph, &select, &exclude, &options)?;
-    selection.ids.retain(|id| {
-        let kind = parsed.nodes[id].node.kind.resource_type();
+    let wanted = |kind: &str| {
         (args.resource_type.is_empty()
             || args.resource_type.iter().any(|t| t == kind || t == "all"))
             && !args.exclude_resource_type.iter().any(|t| t == kind)
-    });
+    };
+    selection
+        .ids
+        .retain(|id| wanted(parsed.nodes[id].node.kind.resource_type()));
+    if !wanted("source") {
+        selection.sources.clear();
+    }
     for warning in &selection.warnings {
         output::diagnostic(warning);
     }
-    Ok(selection.ids)
+    Ok((selection.ids, selection.sources))
 }
 
 /// Parses a loaded project, printing the warnings parsing found.

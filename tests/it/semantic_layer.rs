@@ -34,8 +34,6 @@ fn ls(f: &Fixture, args: &[&str]) -> Vec<String> {
 #[test]
 fn every_node_kind_is_listed_and_selected_as_dbt_lists_it() {
     let f = project();
-    // dbt also lists the source (`source:shop.raw.events`); kiln's `ls`
-    // lists nodes only.
     assert_eq!(
         ls(&f, &[]),
         [
@@ -50,6 +48,7 @@ fn every_node_kind_is_listed_and_selected_as_dbt_lists_it() {
             "saved_query:shop.revenue_by_day",
             "shop.raw_orders",
             "semantic_model:shop.orders_sm",
+            "source:shop.raw.events",
             "shop.unique_orders_id",
         ]
     );
@@ -120,6 +119,28 @@ fn every_node_kind_is_listed_and_selected_as_dbt_lists_it() {
     assert_eq!(
         ls(&f, &["-s", "tag:bi"]),
         ["exposure:shop.weekly_dashboard"]
+    );
+    // Sources, as dbt lists them: picked, upstream of a `+`, and named.
+    assert_eq!(
+        ls(&f, &["-s", "+exposure:notebook"]),
+        [
+            "exposure:shop.notebook",
+            "metric:shop.revenue",
+            "shop.orders",
+            "shop.raw_orders",
+            "semantic_model:shop.orders_sm",
+            "source:shop.raw.events",
+            "shop.unique_orders_id",
+        ]
+    );
+    assert_eq!(ls(&f, &["-s", "source:raw"]), ["source:shop.raw.events"]);
+    assert_eq!(
+        ls(&f, &["-s", "source:raw+"]),
+        ["exposure:shop.notebook", "source:shop.raw.events"]
+    );
+    assert_eq!(
+        ls(&f, &["-s", "source:*", "--output", "name"]),
+        ["raw.events"]
     );
 }
 

@@ -183,11 +183,9 @@ fn matches(
             .map(|n| n.node.unique_id.clone())
             .collect(),
     };
-    let mut found: BTreeSet<String> = base
-        .iter()
-        .filter(|id| parsed.nodes.contains_key(*id))
-        .cloned()
-        .collect();
+    // Sources are picked too (`dbt ls` lists them); the callers keep them
+    // apart from the nodes.
+    let mut found: BTreeSet<String> = base.clone();
     // Sources reach their readers through `source_parents`.
     let children_of = |id: &str| -> Vec<String> {
         let mut children: Vec<String> = graph
@@ -216,14 +214,14 @@ fn matches(
         below.extend(found.iter().cloned());
         let mut all = below.clone();
         for id in &below {
-            all.extend(walk(id, usize::MAX, &|id| parents_of(graph, id)));
+            all.extend(walk(id, usize::MAX, &|id| parents_and_sources(graph, id)));
         }
         return all;
     }
     if let Some(depth) = criterion.parents {
         for id in &base {
             found.extend(walk(id, depth.unwrap_or(usize::MAX), &|id| {
-                parents_of(graph, id)
+                parents_and_sources(graph, id)
             }));
         }
     }
@@ -232,8 +230,15 @@ fn matches(
             found.extend(walk(id, depth.unwrap_or(usize::MAX), &children_of));
         }
     }
-    found.retain(|id| parsed.nodes.contains_key(id));
+    found.retain(|id| parsed.nodes.contains_key(id) || parsed.project.sources.contains_key(id));
     found
+}
+
+/// The nodes `id` refs and the sources it reads.
+fn parents_and_sources(graph: &Graph, id: &str) -> Vec<String> {
+    let mut parents = parents_of(graph, id);
+    parents.extend(graph.source_parents.get(id).into_iter().flatten().cloned());
+    parents
 }
 
 /// The nodes `id` refs.

@@ -22,7 +22,11 @@ use parse::{Criterion, parse_criterion, tokens};
 /// What a selection picked, and a warning for each criterion that matched nothing.
 #[derive(Debug, Default)]
 pub struct Selection {
+    /// The nodes picked.
     pub ids: BTreeSet<String>,
+    /// The sources picked (`source:raw`, the sources upstream of `+x`, all
+    /// of them when nothing is selected), which `ls` lists as dbt does.
+    pub sources: BTreeSet<String>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -107,7 +111,12 @@ pub fn select_with(
     }
     let mut warnings = Vec::new();
     let chosen: BTreeSet<String> = if select.is_empty() {
-        parsed.nodes.keys().cloned().collect()
+        parsed
+            .nodes
+            .keys()
+            .chain(parsed.project.sources.keys())
+            .cloned()
+            .collect()
     } else {
         let (mut direct, mut indirect) = (BTreeSet::new(), BTreeSet::new());
         for intersection in &selected {
@@ -138,8 +147,13 @@ pub fn select_with(
         indirect.extend(i);
     }
     let dropped = with_tests(parsed, graph, direct, indirect, options.indirect);
+    let (sources, ids) = chosen
+        .difference(&dropped)
+        .cloned()
+        .partition(|id| parsed.project.sources.contains_key(id));
     Ok(Selection {
-        ids: chosen.difference(&dropped).cloned().collect(),
+        ids,
+        sources,
         warnings,
     })
 }
