@@ -81,16 +81,22 @@ pub fn resolver_with(
         }
     }
     for source in parsed.project.sources.values() {
+        let relation = Relation::new(
+            parsed.target.adapter,
+            &source.database,
+            &source.schema,
+            &source.identifier,
+        )
+        .with_quoting(source.quoting);
+        if let Some(column) = &source.event_time {
+            resolver
+                .event_times
+                .insert(relation.render(), column.clone());
+        }
         resolver.sources.insert(
             &source.package,
             &format!("{}.{}", source.source_name, source.name),
-            Relation::new(
-                parsed.target.adapter,
-                &source.database,
-                &source.schema,
-                &source.identifier,
-            )
-            .with_quoting(source.quoting),
+            relation,
         );
     }
     Arc::new(resolver)

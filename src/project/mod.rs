@@ -672,6 +672,7 @@ fn build_sources(
                 location: declared.location.clone(),
                 quoting: declared.quoting,
                 columns: declared.columns.clone(),
+                event_time: declared.event_time.clone(),
             },
         );
     }

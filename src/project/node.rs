@@ -244,6 +244,8 @@ pub struct SourceTable {
     pub quoting: [bool; 3],
     /// The columns its properties file declares.
     pub columns: Vec<ColumnInfo>,
+    /// The column a microbatch model's window filters (`config: event_time`).
+    pub event_time: Option<String>,
 }
 
 /// A file of macros.

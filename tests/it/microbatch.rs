@@ -29,6 +29,16 @@ fn project(db: Db) -> Fixture {
         "models/daily.sql",
         "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day') }}\nselect date_trunc('day', occurred_at) as day, sum(amount) as amount, count(*) as n,\n  max(cast(case when cast(occurred_at as date) = date '2024-01-02' then '{{ var(\"bad\", \"1\") }}' else '1' end as int)) as ok\nfrom {{ ref('events') }} group by 1\n",
     );
+    // The seed read as a source whose table has an `event_time` (dbt
+    // filters a source's rows to the batch as it does a model's).
+    f.write(
+        "models/sources.yml",
+        "version: 2\nsources:\n  - name: raw\n    schema: \"{{ target.schema }}\"\n    tables:\n      - name: raw_events\n        config:\n          event_time: occurred_at\n",
+    );
+    f.write(
+        "models/daily_from_source.sql",
+        "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day') }}\nselect date_trunc('day', occurred_at) as day, count(*) as n from {{ source('raw', 'raw_events') }} group by 1\n",
+    );
     f.write(
         "models/yearly.sql",
         "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='occurred_at', begin='2024-01-01', batch_size='year') }}\nselect id, amount, occurred_at from {{ ref('events') }}\n",
@@ -71,6 +81,16 @@ fn a_microbatch_model_builds_batch_by_batch_as_dbt_does(db: Db) {
     );
     // The 2025 event is outside the window.
     assert_eq!(f.query("select count(*) from {schema}.yearly"), [["4"]]);
+    assert_eq!(
+        f.query("select cast(cast(day as date) as varchar), n from {schema}.daily_from_source order by 1"),
+        [["2024-01-01", "2"], ["2024-01-02", "1"], ["2024-01-03", "1"]]
+    );
+    let from_source =
+        f.read("target/run/proj/models/daily_from_source/daily_from_source_2024-01-03.sql");
+    assert!(
+        from_source.contains("where occurred_at >= '2024-01-03 00:00:00+00:00'"),
+        "{from_source}"
+    );
     let results: serde_json::Value =
         serde_json::from_str(&f.read("target/run_results.json")).expect("run_results");
     let daily_result = results["results"]

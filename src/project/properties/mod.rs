@@ -134,6 +134,8 @@ struct SourceProps {
     freshness: Option<Yaml>,
     #[serde(default)]
     quoting: Option<Quoting>,
+    #[serde(default)]
+    config: Option<Yaml>,
 }
 
 /// `quoting:` of a source or table: which parts of its name are quoted.
@@ -199,6 +201,8 @@ struct SourceTableProps {
     freshness: Option<Yaml>,
     #[serde(default)]
     quoting: Option<Quoting>,
+    #[serde(default)]
+    config: Option<Yaml>,
 }
 
 /// What a declared test is attached to.
@@ -249,6 +253,9 @@ pub struct DeclaredSource {
     pub quoting: [bool; 3],
     /// The table's `columns:`.
     pub columns: Vec<ColumnInfo>,
+    /// The `event_time` of its `config:` (else its source's): the column
+    /// a microbatch model's window filters when it reads the table.
+    pub event_time: Option<String>,
 }
 
 /// Everything the properties files of a project say.
@@ -463,7 +470,15 @@ impl Properties {
                     quoted(table_quoting.schema, source_quoting.schema),
                     quoted(table_quoting.identifier, source_quoting.identifier),
                 ];
+                let event_time = |config: &Option<Yaml>| {
+                    config
+                        .as_ref()
+                        .and_then(|c| c.get("event_time"))
+                        .and_then(Yaml::as_str)
+                        .map(str::to_string)
+                };
                 self.sources.push(DeclaredSource {
+                    event_time: event_time(&table.config).or_else(|| event_time(&source.config)),
                     quoting,
                     columns: column_infos(table.columns.clone()),
                     loaded_at_field: table
