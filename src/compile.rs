@@ -64,20 +64,16 @@ pub fn resolver_with(
             RefTarget::Ephemeral(node.node.unique_id.clone())
         } else {
             let relation = deferred.get(&node.node.name).unwrap_or(&node.relation);
+            // What a microbatch's window filters when it reads the node.
+            if let Some(column) = node.node.config.get_str("event_time") {
+                resolver
+                    .event_times
+                    .insert(relation.render(), column.to_string());
+            }
             RefTarget::Relation(relation.clone())
         };
         for name in node.node.ref_names() {
             resolver.refs.insert(package, &name, target.clone());
-        }
-    }
-    for node in crate::graph::referable(parsed) {
-        if let Some(column) = node.node.config.get_str("event_time")
-            && !node.node.is_ephemeral()
-        {
-            let relation = deferred.get(&node.node.name).unwrap_or(&node.relation);
-            resolver
-                .event_times
-                .insert(relation.render(), column.to_string());
         }
     }
     for source in parsed.project.sources.values() {

@@ -320,6 +320,16 @@ impl DbtProject {
         levels
     }
 
+    /// The folders whose `.yml` files are properties files: the model,
+    /// seed, snapshot and macro paths.
+    pub fn properties_paths(&self) -> Vec<String> {
+        let mut folders = self.model_paths.clone();
+        folders.extend(self.seed_paths.iter().cloned());
+        folders.extend(self.snapshot_paths.iter().cloned());
+        folders.extend(self.macro_paths.iter().cloned());
+        folders
+    }
+
     /// This project as an installed package of `root`: its folders seen from
     /// the root project's directory (`prefix` is where the package lives,
     /// relative to it), the root's config trees over its own, and no

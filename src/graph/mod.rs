@@ -65,17 +65,7 @@ impl Graph {
                                 message,
                             ));
                         }
-                        if parents
-                            .entry(id.clone())
-                            .or_default()
-                            .insert(parent.clone())
-                        {
-                            children
-                                .entry(parent.clone())
-                                .or_default()
-                                .insert(id.clone());
-                            dag.add_edge(index[&parent], index[id], ());
-                        }
+                        link(&mut dag, &index, &mut parents, &mut children, &parent, id);
                     }
                     Err((message, help)) => errors.push(Error::UnknownReference {
                         location: call_location(parsed, node, &call.name),
@@ -95,17 +85,8 @@ impl Graph {
             }
             // A metric's semantic models and metrics, a saved query's metrics.
             for parent in node.node.resource.iter().flat_map(|r| r.depends_on.iter()) {
-                if index.contains_key(parent)
-                    && parents
-                        .entry(id.clone())
-                        .or_default()
-                        .insert(parent.clone())
-                {
-                    children
-                        .entry(parent.clone())
-                        .or_default()
-                        .insert(id.clone());
-                    dag.add_edge(index[parent], index[id], ());
+                if index.contains_key(parent) {
+                    link(&mut dag, &index, &mut parents, &mut children, parent, id);
                 }
             }
             for (source, table) in &node.sources {
@@ -170,6 +151,28 @@ impl Graph {
             }
         }
         seen
+    }
+}
+
+/// Joins `child` to `parent` once: in both maps and as an edge of the DAG.
+fn link(
+    dag: &mut DiGraph<String, ()>,
+    index: &BTreeMap<String, NodeIndex>,
+    parents: &mut BTreeMap<String, BTreeSet<String>>,
+    children: &mut BTreeMap<String, BTreeSet<String>>,
+    parent: &str,
+    child: &str,
+) {
+    if parents
+        .entry(child.to_string())
+        .or_default()
+        .insert(parent.to_string())
+    {
+        children
+            .entry(parent.to_string())
+            .or_default()
+            .insert(child.to_string());
+        dag.add_edge(index[parent], index[child], ());
     }
 }
 

@@ -20,15 +20,8 @@ pub fn analysis_nodes(
 ) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
     for file in discovery::find_files(root, &config.analysis_paths, &["sql"], errors) {
-        let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+        let Some((name, raw_code)) = discovery::read_named(root, &file, errors) else {
             continue;
-        };
-        let raw_code = match std::fs::read_to_string(root.join(&file)) {
-            Ok(text) => text,
-            Err(e) => {
-                errors.push(Error::io(&file, &e));
-                continue;
-            }
         };
         let relative = discovery::relative_to_folder(&file, &config.analysis_paths);
         // dbt's fqn and path of an analysis put it under `analysis`.

@@ -60,6 +60,19 @@ pub fn find_files(
     found
 }
 
+/// A file's name without its extension, and its text; a file that cannot
+/// be read is an error in `errors` (and `None`).
+pub fn read_named(root: &Path, file: &Path, errors: &mut Vec<Error>) -> Option<(String, String)> {
+    let name = file.file_stem()?.to_string_lossy().to_string();
+    match std::fs::read_to_string(root.join(file)) {
+        Ok(text) => Some((name, text)),
+        Err(e) => {
+            errors.push(Error::io(file, &e));
+            None
+        }
+    }
+}
+
 /// A folder walk that failed, named by the path relative to the project.
 fn walk_error(root: &Path, e: &walkdir::Error) -> Error {
     let shown = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();

@@ -581,10 +581,7 @@ pub fn deprecated(date: &str) -> bool {
 }
 
 fn read_properties(root: &Path, config: &DbtProject, errors: &mut Vec<Error>) -> Properties {
-    let mut folders = config.model_paths.clone();
-    folders.extend(config.seed_paths.iter().cloned());
-    folders.extend(config.snapshot_paths.iter().cloned());
-    folders.extend(config.macro_paths.iter().cloned());
+    let folders = config.properties_paths();
     let mut properties = Properties::default();
     for file in discovery::find_files(root, &folders, &["yml", "yaml"], errors) {
         match std::fs::read_to_string(root.join(&file)) {

@@ -66,10 +66,7 @@ pub fn resource_nodes(
     errors: &mut Vec<Error>,
 ) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
-    let mut folders = config.model_paths.clone();
-    folders.extend(config.seed_paths.iter().cloned());
-    folders.extend(config.snapshot_paths.iter().cloned());
-    folders.extend(config.macro_paths.iter().cloned());
+    let folders = config.properties_paths();
     for declared in entries {
         let kind = declared.kind;
         let Some(name) = declared.entry.get("name").and_then(Json::as_str) else {

@@ -39,15 +39,8 @@ pub fn singular_tests(root: &Path, config: &DbtProject, errors: &mut Vec<Error>)
         if relative.starts_with("generic") || relative.starts_with("fixtures") {
             continue;
         }
-        let Some(name) = file.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+        let Some((name, raw_code)) = discovery::read_named(root, &file, errors) else {
             continue;
-        };
-        let raw_code = match std::fs::read_to_string(root.join(&file)) {
-            Ok(text) => text,
-            Err(e) => {
-                errors.push(Error::io(&file, &e));
-                continue;
-            }
         };
         if let Some(first) = tests.iter().find(|t| t.name == name) {
             errors.push(Error::config(
