@@ -98,6 +98,77 @@ pub const NODE_PROPERTY_KEYS: &[&str] = &[
     "relation",
 ];
 
+/// Keys of an `analyses:` entry (an analysis has no tests).
+pub const ANALYSIS_PROPERTY_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "config",
+    "columns",
+    "docs",
+    "meta",
+    "tags",
+    "group",
+];
+
+/// Keys of an `exposures:` entry.
+pub const EXPOSURE_KEYS: &[&str] = &[
+    "name",
+    "label",
+    "type",
+    "maturity",
+    "url",
+    "description",
+    "depends_on",
+    "owner",
+    "tags",
+    "meta",
+    "config",
+];
+
+/// Keys of a `metrics:` entry.
+pub const METRIC_KEYS: &[&str] = &[
+    "name",
+    "label",
+    "type",
+    "type_params",
+    "filter",
+    "description",
+    "time_granularity",
+    "meta",
+    "tags",
+    "group",
+    "config",
+];
+
+/// Keys of a `semantic_models:` entry.
+pub const SEMANTIC_MODEL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "label",
+    "model",
+    "defaults",
+    "entities",
+    "dimensions",
+    "measures",
+    "primary_entity",
+    "meta",
+    "group",
+    "config",
+];
+
+/// Keys of a `saved_queries:` entry.
+pub const SAVED_QUERY_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "label",
+    "query_params",
+    "exports",
+    "tags",
+    "meta",
+    "group",
+    "config",
+];
+
 /// Keys of a column entry.
 pub const COLUMN_PROPERTY_KEYS: &[&str] = &[
     "name",

@@ -9,14 +9,17 @@ use super::discovery;
 use super::node::{Node, NodeKind, Patch};
 use crate::config::NodeConfig;
 use crate::config::dbt_project::DbtProject;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::error::Error;
 
-/// The analyses of one package, with what its properties files say of them.
+/// The analyses of one package, with what its properties files say of
+/// them; an entry for an analysis that has no file is a warning.
 pub fn analysis_nodes(
     root: &Path,
     config: &DbtProject,
     patches: &BTreeMap<String, Patch>,
     errors: &mut Vec<Error>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
     for file in discovery::find_files(root, &config.analysis_paths, &["sql"], errors) {
@@ -64,6 +67,19 @@ pub fn analysis_nodes(
             version: None,
             resource: None,
         });
+    }
+    for (name, patch) in patches {
+        if !nodes.iter().any(|n| &n.name == name) {
+            let known = nodes.iter().map(|n| n.name.as_str());
+            warnings.push(
+                Diagnostic::warning(
+                    Code::Config,
+                    format!("describes analysis '{name}', but there is no such analysis"),
+                )
+                .at(patch.location.clone())
+                .with_help(did_you_mean(name, known)),
+            );
+        }
     }
     nodes
 }

@@ -471,7 +471,7 @@ fn load_package(
         &disabled,
         errors,
     );
-    let analyses = analyses::analysis_nodes(root, config, &properties.analyses, errors);
+    let analyses = analyses::analysis_nodes(root, config, &properties.analyses, errors, warnings);
     let resources = resources::resource_nodes(config, &properties.resources, errors);
     for test in tests.chain(unit_tests).chain(analyses).chain(resources) {
         if test.config.enabled() {

@@ -314,3 +314,42 @@ fn what_a_metric_or_exposure_reads_must_exist_as_dbt_says() {
         assert!(out.all().contains("schema.yml"), "{}", out.all());
     }
 }
+
+#[test]
+fn keys_kiln_does_not_know_in_the_new_sections_are_warnings_at_their_line() {
+    let f = project();
+    // The fixture as dbt wrote it warns of nothing.
+    let clean = f.kiln(&["parse"]);
+    assert_eq!(clean.code, 0, "{}", clean.all());
+    assert!(!clean.all().contains("unknown key"), "{}", clean.all());
+
+    let schema = f.read("models/schema.yml");
+    let schema = schema
+        .replacen("    depends_on:\n", "    depend_on:\n", 1)
+        .replacen(
+            "  - name: top_customers\n",
+            "  - name: top_customers\n    data_tests: [unique]\n  - name: top_customers_old\n",
+            1,
+        );
+    f.write("models/schema.yml", &schema);
+    let out = f.kiln(&["parse"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let words = out.words();
+    for needle in [
+        "unknown key 'depend_on' in exposure 'weekly_dashboard'; it is ignored",
+        "unknown key 'data_tests' in analysis 'top_customers'; it is ignored",
+        "describes analysis 'top_customers_old', but there is no such analysis",
+    ] {
+        assert!(words.contains(needle), "{needle}: {}", out.all());
+    }
+    let line = schema
+        .lines()
+        .position(|l| l.contains("depend_on"))
+        .map(|i| i + 1)
+        .expect("line");
+    assert!(
+        out.all().contains(&format!("models/schema.yml:{line}")),
+        "{}",
+        out.all()
+    );
+}

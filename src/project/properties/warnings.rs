@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_yaml::Value as Yaml;
 
 use crate::config::known_keys::{
-    COLUMN_PROPERTY_KEYS, CONFIG_KEYS, NODE_PROPERTY_KEYS, PROPERTIES_FILE_KEYS,
+    ANALYSIS_PROPERTY_KEYS, COLUMN_PROPERTY_KEYS, CONFIG_KEYS, EXPOSURE_KEYS, METRIC_KEYS,
+    NODE_PROPERTY_KEYS, PROPERTIES_FILE_KEYS, SAVED_QUERY_KEYS, SEMANTIC_MODEL_KEYS,
     SOURCE_PROPERTY_KEYS, SOURCE_TABLE_PROPERTY_KEYS, is_config_key, unknown_key,
 };
 use crate::config::yaml::key_string;
@@ -115,6 +116,27 @@ pub(super) fn unknown_keys(yaml: &Yaml, at: &dyn Fn(&[Seg]) -> Location) -> Vec<
         for (path, value) in items(kind) {
             let what = format!("{} '{}'", kind.trim_end_matches('s'), name_of(&value));
             entries.push((path, value, NODE_PROPERTY_KEYS, what));
+        }
+    }
+    for (path, value) in items("analyses") {
+        let what = format!("analysis '{}'", name_of(&value));
+        entries.push((path, value, ANALYSIS_PROPERTY_KEYS, what));
+    }
+    // Exposures and the semantic layer's nodes: their own keys (their
+    // `config:` holds keys of their own too, such as a saved query's `cache`).
+    for (section, known, one) in [
+        ("exposures", EXPOSURE_KEYS, "exposure"),
+        ("metrics", METRIC_KEYS, "metric"),
+        ("semantic_models", SEMANTIC_MODEL_KEYS, "semantic model"),
+        ("saved_queries", SAVED_QUERY_KEYS, "saved query"),
+    ] {
+        for (path, value) in items(section) {
+            check(
+                &value,
+                &path,
+                known,
+                &format!("{one} '{}'", name_of(&value)),
+            );
         }
     }
     for (path, source) in items("sources") {
