@@ -84,6 +84,15 @@ pub fn resolver_with(
             &source.identifier,
         )
         .with_quoting(source.quoting);
+        let relation = match &source.external_location {
+            Some(location) if parsed.target.adapter == crate::adapter::AdapterKind::DuckDb => {
+                Relation {
+                    external: Some(location.clone()),
+                    ..relation
+                }
+            }
+            _ => relation,
+        };
         if let Some(column) = &source.event_time {
             resolver
                 .event_times

@@ -12,11 +12,16 @@
 //!   database crate (`direct.rs`) on DuckDB and PostgreSQL, alternating the
 //!   two so that both see the same machine.
 //!
+//! - `kiln seed` of a CSV of 100,000 and 1,000,000 rows against the database
+//!   loading the same file by itself (`seed.rs`), with `dbt seed` beside it
+//!   when `--dbt` names a dbt executable.
+//!
 //! Every figure is the median of `--runs` runs; the ratios compare figures
 //! of one run of this program. It prints a Markdown table for the README.
 
 mod direct;
 mod generate;
+mod seed;
 mod tpch;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +58,13 @@ struct Args {
     /// `tpchgen-cli` (`cargo install tpchgen-cli`).
     #[arg(long, default_value_t = 0.1)]
     tpch_scale: f64,
+    /// Rows of the large-seed case (empty skips it).
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    seed_rows: Vec<usize>,
+    /// A dbt executable (with dbt-duckdb and dbt-postgres) to time `dbt seed`
+    /// beside kiln in the large-seed case.
+    #[arg(long)]
+    dbt: Option<PathBuf>,
     /// Where the projects are written (kept afterwards).
     #[arg(long, default_value = "target/bench")]
     work_dir: PathBuf,
@@ -80,6 +92,21 @@ fn main() {
     }
     if args.tpch_scale > 0.0 {
         tpch_case(&work, args.tpch_scale, args.runs, &mut table);
+    }
+    for &rows in args.seed_rows.iter().filter(|&&rows| rows > 0) {
+        if !args.no_duckdb {
+            seed_duckdb_case(&work, rows, args.runs, args.dbt.as_deref(), &mut table);
+        }
+        if !args.no_postgres {
+            seed_postgres_case(
+                &work,
+                rows,
+                args.runs,
+                &args.postgres,
+                args.dbt.as_deref(),
+                &mut table,
+            );
+        }
     }
     println!("\n{}", table.markdown());
 }
@@ -445,5 +472,211 @@ fn tpch_case(work: &Path, scale: f64, runs: usize, table: &mut Table) {
         executed_nodes(&dir),
         kiln_times,
         direct_times,
+    );
+}
+
+/// `dbt seed` in `dir`, timed (its own files kept apart from kiln's).
+fn dbt_seed(dbt: &Path, dir: &Path) -> Duration {
+    let start = Instant::now();
+    let output = Command::new(dbt)
+        .args([
+            "seed",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            "dbt_target",
+            "-q",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("the --dbt executable");
+    assert!(
+        output.status.success(),
+        "dbt seed failed in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    start.elapsed()
+}
+
+/// The note of a large-seed row: the types kiln gave the columns (dbt's),
+/// and dbt's time when it ran.
+fn seed_note(types_match: bool, dbt: Option<Duration>, kiln: Duration) -> String {
+    let types = if types_match {
+        "dbt's column types"
+    } else {
+        "COLUMN TYPES DIFFER FROM dbt's"
+    };
+    match dbt {
+        Some(dbt) => format!(
+            "{types}; dbt seed {} ({} kiln's time)",
+            seconds(dbt),
+            ratio(dbt, kiln)
+        ),
+        None => types.to_string(),
+    }
+}
+
+/// Whether the catalog's column types are those of [`seed::COLUMNS`].
+fn seed_types_match(types: Vec<String>) -> bool {
+    let expected: Vec<&str> = seed::COLUMNS
+        .iter()
+        .map(|(_, t)| match *t {
+            "text" => "VARCHAR|text",
+            "float8" => "DOUBLE|double precision",
+            "timestamp without time zone" => "TIMESTAMP|timestamp without time zone",
+            "integer" => "INTEGER|integer",
+            "date" => "DATE|date",
+            "boolean" => "BOOLEAN|boolean",
+            other => other,
+        })
+        .collect();
+    types.len() == expected.len()
+        && types
+            .iter()
+            .zip(expected)
+            .all(|(found, allowed)| allowed.split('|').any(|a| a == found))
+}
+
+/// `kiln seed` of a large CSV on DuckDB against `read_csv` of the file.
+fn seed_duckdb_case(work: &Path, rows: usize, runs: usize, dbt: Option<&Path>, table: &mut Table) {
+    let dir = work.join(format!("seed_duckdb_{rows}"));
+    seed::write_project(
+        &dir,
+        rows,
+        "      type: duckdb\n      path: bench.duckdb\n",
+        "main",
+    );
+    eprintln!("seed of {rows} rows on DuckDB");
+    let database = dir.join("bench.duckdb");
+    let csv = dir.join("seeds/orders.csv");
+    let (mut kiln_times, mut limit_times, mut dbt_times) = (Vec::new(), Vec::new(), Vec::new());
+    let mut types = Vec::new();
+    for _ in 0..runs {
+        remove_duckdb(&database);
+        kiln_times.push(measure(&dir, &["seed", "-q"]).0);
+        let conn = duckdb::Connection::open(&database).unwrap();
+        let mut statement = conn
+            .prepare(
+                "select data_type from information_schema.columns \
+                 where table_name = 'orders' order by ordinal_position",
+            )
+            .unwrap();
+        types = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let count: i64 = conn
+            .query_row("select count(*) from main.orders", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(count as usize, rows, "kiln loaded every row");
+        drop(statement);
+        drop(conn);
+        remove_duckdb(&database);
+        limit_times.push(seed::duckdb_limit(&database, &csv));
+        if let Some(dbt) = dbt {
+            remove_duckdb(&database);
+            dbt_times.push(dbt_seed(dbt, &dir));
+        }
+    }
+    let kiln = median(kiln_times);
+    let limit = median(limit_times);
+    table.row(
+        format!("seed of {} rows, DuckDB", thousands(rows)),
+        seconds(kiln),
+        seconds(limit),
+        ratio(kiln, limit),
+        seed_note(
+            seed_types_match(types),
+            (!dbt_times.is_empty()).then(|| median(dbt_times)),
+            kiln,
+        ),
+    );
+}
+
+/// `kiln seed` of a large CSV on PostgreSQL against `COPY` of the file.
+fn seed_postgres_case(
+    work: &Path,
+    rows: usize,
+    runs: usize,
+    conninfo: &str,
+    dbt: Option<&Path>,
+    table: &mut Table,
+) {
+    let dir = work.join(format!("seed_postgres_{rows}"));
+    let config: postgres::Config = conninfo.parse().unwrap();
+    let database = config.get_dbname().unwrap_or("test").to_string();
+    let schema = format!("kiln_bench_seed_{rows}");
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            #[allow(unreachable_patterns)]
+            _ => "127.0.0.1".to_string(),
+        })
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres").to_string();
+    seed::write_project(
+        &dir,
+        rows,
+        &format!(
+            "      type: postgres\n      host: {host}\n      port: {port}\n      user: {user}\n      password: \"\"\n      dbname: {database}\n"
+        ),
+        &schema,
+    );
+    eprintln!("seed of {rows} rows on PostgreSQL");
+    let csv = dir.join("seeds/orders.csv");
+    let mut client = config
+        .connect(postgres::NoTls)
+        .expect("PostgreSQL on --postgres");
+    let mut reset = |client: &mut postgres::Client| {
+        client
+            .batch_execute(&format!("drop schema if exists {schema} cascade"))
+            .unwrap()
+    };
+    let (mut kiln_times, mut limit_times, mut dbt_times) = (Vec::new(), Vec::new(), Vec::new());
+    let mut types = Vec::new();
+    for _ in 0..runs {
+        reset(&mut client);
+        kiln_times.push(measure(&dir, &["seed", "-q"]).0);
+        types = client
+            .query(
+                "select data_type::text from information_schema.columns \
+                 where table_schema = $1 and table_name = 'orders' order by ordinal_position",
+                &[&schema],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect();
+        let count: i64 = client
+            .query_one(&format!("select count(*) from {schema}.orders"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(count as usize, rows, "kiln loaded every row");
+        reset(&mut client);
+        limit_times.push(seed::postgres_limit(&mut client, &schema, &csv));
+        if let Some(dbt) = dbt {
+            reset(&mut client);
+            dbt_times.push(dbt_seed(dbt, &dir));
+        }
+    }
+    reset(&mut client);
+    let kiln = median(kiln_times);
+    let limit = median(limit_times);
+    table.row(
+        format!("seed of {} rows, PostgreSQL", thousands(rows)),
+        seconds(kiln),
+        seconds(limit),
+        ratio(kiln, limit),
+        seed_note(
+            seed_types_match(types),
+            (!dbt_times.is_empty()).then(|| median(dbt_times)),
+            kiln,
+        ),
     );
 }

@@ -5,7 +5,7 @@
 
 use super::{
     Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
-    LoadColumn, QueryResult, SchemaLock,
+    LoadColumn, LoadTable, QueryResult, SchemaLock,
 };
 use crate::cancel;
 use crate::error::Result;
@@ -156,16 +156,16 @@ impl Connection for CancellableConnection {
     /// Loaded in batches, with Ctrl-C checked between them.
     fn load_rows(
         &mut self,
-        relation: &str,
+        table: LoadTable<'_>,
         columns: &[LoadColumn],
         rows: &[Vec<Option<String>>],
     ) -> std::result::Result<(), DbError> {
         const BATCH: usize = 10_000;
         if rows.is_empty() {
-            return self.guarded(|c| c.load_rows(relation, columns, rows));
+            return self.guarded(|c| c.load_rows(table, columns, rows));
         }
         for batch in rows.chunks(BATCH) {
-            self.guarded(|c| c.load_rows(relation, columns, batch))?;
+            self.guarded(|c| c.load_rows(table, columns, batch))?;
         }
         Ok(())
     }

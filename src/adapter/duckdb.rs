@@ -5,13 +5,15 @@
 use duckdb::types::{TimeUnit, Value as DuckValue};
 
 use super::Target;
-use super::{Adapter, AdapterKind, Cell, Connection, DbError, QueryResult};
+use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, LoadTable, QueryResult};
 use crate::diagnostic::Code;
 use crate::error::{Error, Result};
 
 pub struct DuckDbAdapter {
     /// The first connection; workers get clones that share its database.
     root: std::sync::Mutex<duckdb::Connection>,
+    /// The profile's `settings:`, as `SET` statements run on every connection.
+    settings: String,
 }
 
 impl DuckDbAdapter {
@@ -33,8 +35,21 @@ impl DuckDbAdapter {
         }
         .map_err(|e| open_error(&path, &e.to_string()))?;
         no_downloads(&conn)?;
+        let settings = settings_sql(target)?;
+        conn.execute_batch(&settings).map_err(|e| {
+            Error::connection(format!("cannot apply the profile's `settings`: {e}"))
+        })?;
+        for statement in attach_sql(target)? {
+            conn.execute_batch(&statement).map_err(|e| {
+                Error::connection(format!(
+                    "cannot attach a database ({statement}): {}",
+                    db_error(e)
+                ))
+            })?;
+        }
         Ok(DuckDbAdapter {
             root: std::sync::Mutex::new(conn),
+            settings,
         })
     }
 }
@@ -49,8 +64,92 @@ impl Adapter for DuckDbAdapter {
         let conn = root
             .try_clone()
             .map_err(|e| Error::connection(format!("cannot open a DuckDB connection: {e}")))?;
+        conn.execute_batch(&self.settings).map_err(|e| {
+            Error::connection(format!("cannot apply the profile's `settings`: {e}"))
+        })?;
         Ok(Box::new(DuckDbConnection { conn }))
     }
+}
+
+/// dbt-duckdb's `settings:` as `SET` statements, each value quoted as it
+/// quotes them (`SET memory_limit = '1GB'`).
+fn settings_sql(target: &Target) -> Result<String> {
+    let Some(settings) = target.settings.get("settings") else {
+        return Ok(String::new());
+    };
+    let serde_json::Value::Object(settings) = settings else {
+        if settings.is_null() {
+            return Ok(String::new());
+        }
+        return Err(Error::connection(
+            "the profile's `settings:` must be a mapping of DuckDB settings to values",
+        ));
+    };
+    Ok(settings
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!(
+                "set {} = '{}';\n",
+                AdapterKind::DuckDb.quote(name),
+                value.replace('\'', "''")
+            )
+        })
+        .collect())
+}
+
+/// dbt-duckdb's `attach:` as `ATTACH` statements: each entry's `path`, as
+/// `alias`, with `read_only`, `type` and its other `options`.
+fn attach_sql(target: &Target) -> Result<Vec<String>> {
+    let Some(entries) = target.settings.get("attach") else {
+        return Ok(Vec::new());
+    };
+    let entries = match entries {
+        serde_json::Value::Null => return Ok(Vec::new()),
+        serde_json::Value::Array(entries) => entries,
+        _ => {
+            return Err(Error::connection(
+                "the profile's `attach:` must be a list of databases to attach (each with a `path:`)",
+            ));
+        }
+    };
+    let mut statements = Vec::new();
+    for entry in entries {
+        let Some(path) = entry.get("path").and_then(|p| p.as_str()) else {
+            return Err(Error::connection(
+                "each entry of the profile's `attach:` needs a `path:` (the database file)",
+            ));
+        };
+        // dbt-duckdb drops a URL's query string from the path.
+        let path = path.split('?').next().unwrap_or(path);
+        let mut sql = format!("attach if not exists '{}'", path.replace('\'', "''"));
+        if let Some(alias) = entry.get("alias").and_then(|a| a.as_str()) {
+            sql.push_str(&format!(" as {}", AdapterKind::DuckDb.quote(alias)));
+        }
+        let mut options = Vec::new();
+        if let Some(kind) = entry.get("type").and_then(|t| t.as_str()) {
+            options.push(format!("type {kind}"));
+        }
+        if entry.get("read_only").and_then(|r| r.as_bool()) == Some(true) {
+            options.push("read_only".to_string());
+        }
+        if let Some(serde_json::Value::Object(extra)) = entry.get("options") {
+            for (name, value) in extra {
+                options.push(match value {
+                    serde_json::Value::String(s) => format!("{name} '{}'", s.replace('\'', "''")),
+                    other => format!("{name} {other}"),
+                });
+            }
+        }
+        if !options.is_empty() {
+            sql.push_str(&format!(" ({})", options.join(", ")));
+        }
+        statements.push(sql);
+    }
+    Ok(statements)
 }
 
 /// Why a DuckDB file did not open. DuckDB lets one process write a file at a
@@ -175,14 +274,61 @@ impl Connection for DuckDbConnection {
         Ok(QueryResult { columns, rows: out })
     }
 
+    /// Through DuckDB's appender: each text value cast to its column's type
+    /// as `cast('…' as type)` would, without a statement to parse per row.
+    fn load_rows(
+        &mut self,
+        table: LoadTable<'_>,
+        columns: &[LoadColumn],
+        rows: &[Vec<Option<String>>],
+    ) -> Result<(), DbError> {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let mut appender = self
+            .conn
+            .appender_with_columns_to_catalog_and_db(
+                table.identifier,
+                table.database,
+                table.schema,
+                &names,
+            )
+            .map_err(db_error)?;
+        for (i, row) in rows.iter().enumerate() {
+            appender
+                .append_row(duckdb::appender_params_from_iter(
+                    row.iter().map(|v| v.as_deref()),
+                ))
+                .map_err(|e| row_error(e, i))?;
+        }
+        appender.flush().map_err(db_error)
+    }
+
+    /// Only when it is missing (as dbt-duckdb): a read-only attached
+    /// database refuses even `create schema if not exists`.
     fn create_schema(&mut self, database: &str, schema: &str) -> Result<(), DbError> {
         let kind = AdapterKind::DuckDb;
+        let exists = self.query(&format!(
+            "select 1 from information_schema.schemata where catalog_name = '{}' and schema_name = '{}'",
+            database.replace('\'', "''"),
+            schema.replace('\'', "''")
+        ))?;
+        if !exists.rows.is_empty() {
+            return Ok(());
+        }
         self.execute(&format!(
             "create schema if not exists {}.{}",
             kind.quote(database),
             kind.quote(schema)
         ))
     }
+}
+
+/// A row the appender refused, named by its place among the seed's rows.
+fn row_error(err: duckdb::Error, index: usize) -> DbError {
+    DbError::new(format!(
+        "loading row {} of the seed's data: {}",
+        index + 1,
+        db_error(err).message
+    ))
 }
 
 fn to_cell(value: DuckValue) -> Cell {

@@ -129,6 +129,16 @@ pub struct LoadColumn {
     pub data_type: String,
 }
 
+/// The table a seed's rows are loaded into: its name as SQL, and its parts
+/// as the catalog names them (for a bulk loader that takes them apart).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadTable<'a> {
+    pub sql: &'a str,
+    pub database: &'a str,
+    pub schema: &'a str,
+    pub identifier: &'a str,
+}
+
 /// What `Connection::lock_schema` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchemaLock {
@@ -335,11 +345,12 @@ pub trait Connection: Send {
     /// to the column types. The default sends batched `INSERT ... VALUES`.
     fn load_rows(
         &mut self,
-        relation: &str,
+        table: LoadTable<'_>,
         columns: &[LoadColumn],
         rows: &[Vec<Option<String>>],
     ) -> Result<(), DbError> {
         const BATCH: usize = 1000;
+        let relation = table.sql;
         let kind = self.kind();
         let column_list: Vec<String> = columns.iter().map(|c| kind.quote(&c.name)).collect();
         for chunk in rows.chunks(BATCH) {

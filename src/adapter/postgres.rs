@@ -11,8 +11,8 @@ use postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::Target;
 use super::{
-    Adapter, AdapterKind, CatalogColumn, Cell, Connection, DbError, LoadColumn, QueryResult,
-    SchemaLock,
+    Adapter, AdapterKind, CatalogColumn, Cell, Connection, DbError, LoadColumn, LoadTable,
+    QueryResult, SchemaLock,
 };
 use crate::error::{Error, Result};
 use crate::secrets;
@@ -323,10 +323,11 @@ impl Connection for PostgresConnection {
     /// `COPY ... FROM STDIN` in CSV form: every value quoted, NULL unquoted.
     fn load_rows(
         &mut self,
-        relation: &str,
+        table: LoadTable<'_>,
         columns: &[LoadColumn],
         rows: &[Vec<Option<String>>],
     ) -> Result<(), DbError> {
+        let relation = table.sql;
         let column_list: Vec<String> = columns
             .iter()
             .map(|c| AdapterKind::Postgres.quote(&c.name))

@@ -36,6 +36,13 @@ impl Target {
             .unwrap_or_else(|| ":memory:".to_string())
     }
 
+    /// dbt-duckdb's `external_root`: the folder external models are written
+    /// to when they name no `location` (the current one by default).
+    pub fn external_root(&self) -> String {
+        self.setting_str("external_root")
+            .unwrap_or_else(|| ".".to_string())
+    }
+
     /// Whether the target's database is there to be read without creating
     /// it, so that a command that only reads (`kiln lineage`, `kiln docs`)
     /// may connect: a DuckDB file that exists (opening one that does not

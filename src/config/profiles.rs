@@ -212,12 +212,9 @@ pub fn load_target(
     };
     let (database, schema) = match adapter {
         AdapterKind::DuckDb => {
-            check_duckdb_extensions(
-                &settings,
-                &text,
-                file,
-                &[profile_name, "outputs", &target_name],
-            )?;
+            let output = [profile_name, "outputs", target_name.as_str()];
+            check_duckdb_extensions(&settings, &text, file, &output)?;
+            check_duckdb_keys(&settings, &text, file, &output)?;
             let path = get("path").unwrap_or_else(|| ":memory:".into());
             let database = get("database").unwrap_or_else(|| duckdb_database_name(&path));
             let schema = get("schema").unwrap_or_else(|| adapter.default_schema().into());
@@ -249,6 +246,100 @@ pub fn load_target(
         settings,
         file: file.to_path_buf(),
     })
+}
+
+/// The dbt-duckdb keys kiln cannot serve, and the shapes of `settings:` and
+/// `attach:`: errors at their line, never ignored.
+fn check_duckdb_keys(
+    settings: &BTreeMap<String, serde_json::Value>,
+    text: &str,
+    file: &Path,
+    output: &[&str],
+) -> Result<()> {
+    let place = |keys: &[Seg]| {
+        let mut path: Vec<Seg> = output.iter().map(|k| Seg::key(*k)).collect();
+        path.extend_from_slice(keys);
+        match locate(text, &path) {
+            Some(p) => Location::at(file, p.line, Some(p.column)).spanning(p.length),
+            None => Location::file(file),
+        }
+    };
+    const PYTHON_ONLY: [(&str, &str); 4] = [
+        ("plugins", "dbt-duckdb's plugins are Python modules"),
+        ("module_paths", "it adds folders to Python's import path"),
+        ("filesystems", "its filesystems are Python's fsspec"),
+        (
+            "secrets",
+            "its secrets serve DuckDB's httpfs and cloud extensions",
+        ),
+    ];
+    for (key, why) in PYTHON_ONLY {
+        if settings.get(key).is_some_and(|v| !v.is_null()) {
+            return Err(Error::profile(
+                place(&[Seg::key(key)]),
+                format!("`{key}:` is not supported by kiln: {why}, which a Rust binary cannot run or load"),
+            )
+            .with_help(format!(
+                "remove `{key}:` from this output; kiln reads files on local disk (sources' `external_location`, `attach:`)"
+            )));
+        }
+    }
+    if let Some(value) = settings.get("settings")
+        && !value.is_null()
+        && !value.is_object()
+    {
+        return Err(Error::profile(
+            place(&[Seg::key("settings")]),
+            "`settings:` must be a mapping of DuckDB settings to values (`memory_limit: 4GB`)",
+        ));
+    }
+    match settings.get("attach") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(entries)) => {
+            for (i, entry) in entries.iter().enumerate() {
+                let at = |key: Option<&str>| {
+                    let mut keys = vec![Seg::key("attach"), Seg::Item(i)];
+                    keys.extend(key.map(Seg::key));
+                    place(&keys)
+                };
+                if !entry.get("path").is_some_and(|p| p.is_string()) {
+                    return Err(Error::profile(
+                        at(None),
+                        "each entry of `attach:` needs a `path:` (the DuckDB file to attach)",
+                    ));
+                }
+                if let Some(kind) = entry.get("type").and_then(|t| t.as_str())
+                    && kind != "duckdb"
+                {
+                    return Err(Error::profile(
+                        at(Some("type")),
+                        format!(
+                            "attaching a `type: {kind}` database needs DuckDB's {kind} extension, which this kiln does not have (it attaches DuckDB files)"
+                        ),
+                    ));
+                }
+                if let Some(map) = entry.as_object()
+                    && let Some(unknown) = map.keys().find(|k| {
+                        !["path", "alias", "read_only", "type", "options"].contains(&k.as_str())
+                    })
+                {
+                    return Err(Error::profile(
+                        at(Some(unknown)),
+                        format!(
+                            "`{unknown}` is not a key of an `attach:` entry; it takes path, alias, read_only, type and options"
+                        ),
+                    ));
+                }
+            }
+        }
+        Some(_) => {
+            return Err(Error::profile(
+                place(&[Seg::key("attach")]),
+                "`attach:` must be a list of databases to attach, each with a `path:`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// dbt-duckdb's `extensions:` (names, or mappings with a `name:`), each one

@@ -75,6 +75,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/table.sql"),
     ),
     (
+        "kiln://materializations/external.sql",
+        include_str!("../../templates/materializations/external.sql"),
+    ),
+    (
         "kiln://materializations/seed.sql",
         include_str!("../../templates/materializations/seed.sql"),
     ),

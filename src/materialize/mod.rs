@@ -2,6 +2,7 @@
 //! materialization macro (from `templates/`, or the project's own of the same
 //! name) inside one transaction, rolled back if anything fails.
 
+pub mod external;
 pub mod microbatch;
 pub mod operation;
 pub mod seed_csv;

@@ -652,15 +652,45 @@ fn build_sources(
             ));
             continue;
         }
+        let database = database.unwrap_or_else(|| target.database.clone());
+        let schema = schema.unwrap_or_else(|| declared.source_name.clone());
+        let identifier = identifier.unwrap_or_else(|| declared.table_name.clone());
+        let external_location = match &declared.external_location {
+            None => None,
+            Some(template) => {
+                let mut values = declared.meta_strings.clone();
+                values.extend([
+                    ("name".to_string(), declared.table_name.clone()),
+                    ("identifier".to_string(), identifier.clone()),
+                    ("schema".to_string(), schema.clone()),
+                    ("database".to_string(), database.clone()),
+                ]);
+                match fill_placeholders(template, &values) {
+                    Ok(location) => Some(location),
+                    Err(missing) => {
+                        errors.push(Error::config(
+                            declared.location.clone(),
+                            format!(
+                                "source '{}.{}': `external_location` '{template}' names {{{missing}}}, \
+                                 which is not one of name, identifier, schema, database or a key of its meta",
+                                declared.source_name, declared.table_name
+                            ),
+                        ));
+                        None
+                    }
+                }
+            }
+        };
         sources.insert(
             unique_id.clone(),
             SourceTable {
+                external_location,
                 unique_id,
                 source_name: declared.source_name.clone(),
                 name: declared.table_name.clone(),
-                database: database.unwrap_or_else(|| target.database.clone()),
-                schema: schema.unwrap_or_else(|| declared.source_name.clone()),
-                identifier: identifier.unwrap_or_else(|| declared.table_name.clone()),
+                database,
+                schema,
+                identifier,
                 description: declared.description.clone(),
                 package: config.name.clone(),
                 original_file_path: declared.file.clone(),
@@ -674,6 +704,38 @@ fn build_sources(
         );
     }
     sources
+}
+
+/// `template` with each `{key}` replaced by its value (the last one given
+/// for a key), `{{` and `}}` as braces: Python's `str.format_map`, which
+/// dbt-duckdb fills an `external_location` with. The key it lacks, if any.
+fn fill_placeholders(template: &str, values: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push(tail.as_bytes()[0] as char);
+            rest = &tail[2..];
+        } else if let Some(stripped) = tail.strip_prefix('{')
+            && let Some(end) = stripped.find('}')
+        {
+            let key = &stripped[..end];
+            let value = values
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .ok_or_else(|| key.to_string())?;
+            out.push_str(&value.1);
+            rest = &stripped[end + 1..];
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The macro files: those in macro paths, and the generic tests in a

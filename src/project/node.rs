@@ -246,6 +246,9 @@ pub struct SourceTable {
     pub columns: Vec<ColumnInfo>,
     /// The column a microbatch model's window filters (`config: event_time`).
     pub event_time: Option<String>,
+    /// The files it is read from (dbt-duckdb's `external_location`, its
+    /// placeholders filled in), in place of a relation.
+    pub external_location: Option<String>,
 }
 
 /// A file of macros.

@@ -24,6 +24,9 @@ pub struct Relation {
     /// A microbatch's window over a ref that has an `event_time`: the
     /// condition, rendered as `(select * from <name> where <condition>)`.
     pub filter: Option<String>,
+    /// A source read from files (dbt-duckdb's `external_location`): what
+    /// it renders as, in place of its name (`'data/orders.parquet'`).
+    pub external: Option<String>,
 }
 
 impl Relation {
@@ -43,6 +46,7 @@ impl Relation {
             quote: [true, true, true],
             empty: false,
             filter: None,
+            external: None,
         }
     }
 
@@ -58,6 +62,7 @@ impl Relation {
             quote: [false, false, false],
             empty: false,
             filter: None,
+            external: None,
         }
     }
 
@@ -127,6 +132,9 @@ impl Relation {
                 subquery
             };
         }
+        if let Some(external) = &self.external {
+            return external_read(external);
+        }
         let parts = [&self.database, &self.schema, &self.identifier];
         let mut out = Vec::with_capacity(3);
         for ((part, included), quoted) in parts.iter().zip(self.include).zip(self.quote) {
@@ -139,6 +147,18 @@ impl Relation {
             }
         }
         out.join(".")
+    }
+}
+
+/// A source's files as a relation reads them, as dbt-duckdb writes it: a
+/// path (or glob) as a quoted string DuckDB reads by its extension, or, when
+/// it is already an expression (`read_csv('x', delim=';')`) or quoted, as
+/// written.
+fn external_read(location: &str) -> String {
+    if location.contains('(') || location.starts_with('\'') {
+        location.to_string()
+    } else {
+        format!("'{}'", location.replace('\'', "''"))
     }
 }
 

@@ -26,6 +26,7 @@ mod cross_database;
 mod data_tests;
 mod dbt_utils;
 mod diagnostics;
+mod duckdb_external;
 mod empty;
 mod errors;
 mod example_project;

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use super::RelationType;
 use super::{
     Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
-    LoadColumn, QueryResult, SchemaLock,
+    LoadColumn, LoadTable, QueryResult, SchemaLock,
 };
 use crate::error::Error;
 use ddl::{Ddl, Effect, ddl_after_failure, ddl_changes};
@@ -332,11 +332,11 @@ impl Connection for CachedConnection {
 
     fn load_rows(
         &mut self,
-        relation: &str,
+        table: LoadTable<'_>,
         columns: &[LoadColumn],
         rows: &[Vec<Option<String>>],
     ) -> Result<(), DbError> {
-        self.inner.load_rows(relation, columns, rows)
+        self.inner.load_rows(table, columns, rows)
     }
 }
 

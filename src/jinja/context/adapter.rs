@@ -6,7 +6,7 @@ use std::sync::Arc;
 use minijinja::value::{Object, Value};
 use minijinja::{Error, ErrorKind, State};
 
-use crate::adapter::LoadColumn;
+use crate::adapter::{LoadColumn, LoadTable};
 use crate::config::Target;
 use crate::sql::Relation;
 
@@ -246,6 +246,18 @@ impl Object for AdapterObject {
                 warn_all(&warnings);
                 Ok(Value::from(rendered))
             }
+            // dbt-duckdb's external materialization: the profile's root
+            // folder, the model's file, and putting its written rows in place.
+            "external_root" => Ok(Value::from(self.target.external_root())),
+            "external_file" | "replace_external" => {
+                let relation = arg(0, "relation")?
+                    .as_ref()
+                    .and_then(relation_of)
+                    .ok_or_else(|| {
+                        invalid(format!("adapter.{method}() takes the model's relation"))
+                    })?;
+                self.external_file(&relation, method == "replace_external")
+            }
             "load_csv_rows" => {
                 let relation = arg(0, "relation")?
                     .as_ref()
@@ -395,6 +407,49 @@ impl AdapterObject {
         Ok(Value::from(()))
     }
 
+    /// The external file of the model rendered, as the materialization
+    /// needs it; while it runs, its folder is made and a leftover temporary
+    /// file cleared (`replace`: the written rows put in place of the old).
+    fn external_file(&self, relation: &Relation, replace: bool) -> Result<Value, Error> {
+        use crate::materialize::external;
+        let config = lock(&self.scope.config).clone();
+        let file = external::plan(&config, relation.identifier(), &self.target.external_root())
+            .map_err(invalid)?;
+        if self.scope.connection.is_some() {
+            if !replace {
+                let warnings: Vec<String> = external::ignored_keys(&config)
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", self.scope.unique_id))
+                    .collect();
+                warn_all(&warnings);
+            }
+            let done = if replace {
+                lock(&self.scope.executed).push(format!(
+                    "-- {} moved to {}",
+                    file.temp_location, file.location
+                ));
+                external::replace(&file)
+            } else {
+                external::prepare(&file)
+            };
+            done.map_err(|e| {
+                invalid(format!(
+                    "cannot {} the external file {}: {e}",
+                    if replace { "write" } else { "prepare" },
+                    file.location
+                ))
+            })?;
+        }
+        Ok(minijinja::context! {
+            location => file.location,
+            temp_location => file.temp_location,
+            format => file.format,
+            copy_options => file.copy_options,
+            read => file.read,
+            partitioned => file.partitioned,
+        })
+    }
+
     fn load_csv_rows(&self, relation: &Relation) -> Result<Value, Error> {
         let (Some(connection), Some(seed)) = (&self.scope.connection, &self.scope.seed) else {
             return Ok(Value::from(""));
@@ -424,8 +479,39 @@ impl AdapterObject {
                 .collect();
             &folded
         };
+        let part = |i: usize, value: Option<&str>| {
+            let value = value.unwrap_or_default();
+            if relation.quote[i] {
+                value.to_string()
+            } else {
+                self.target.adapter.fold_unquoted(value)
+            }
+        };
+        let database = part(
+            0,
+            Some(
+                relation
+                    .database
+                    .as_deref()
+                    .unwrap_or(&self.target.database),
+            ),
+        );
+        let schema = part(
+            1,
+            Some(relation.schema.as_deref().unwrap_or(&self.target.schema)),
+        );
+        let identifier = part(2, relation.identifier.as_deref());
         lock(connection)
-            .load_rows(&relation.render(), columns, &seed.rows)
+            .load_rows(
+                LoadTable {
+                    sql: &relation.render(),
+                    database: &database,
+                    schema: &schema,
+                    identifier: &identifier,
+                },
+                columns,
+                &seed.rows,
+            )
             .map_err(|e| self.scope.database_error(e))?;
         Ok(Value::from(""))
     }

@@ -136,6 +136,8 @@ struct SourceProps {
     quoting: Option<Quoting>,
     #[serde(default)]
     config: Option<Yaml>,
+    #[serde(default)]
+    meta: Option<Yaml>,
 }
 
 /// `quoting:` of a source or table: which parts of its name are quoted.
@@ -182,6 +184,30 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option
     Yaml::deserialize(d).map(Some)
 }
 
+/// dbt-duckdb's `external_location` of a source or table: in its `meta`,
+/// its `config`, or its `config`'s `meta`.
+fn external_location(meta: &Option<Yaml>, config: &Option<Yaml>) -> Option<String> {
+    let get = |map: Option<&Yaml>| {
+        map?.get("external_location")
+            .and_then(Yaml::as_str)
+            .map(str::to_string)
+    };
+    get(meta.as_ref())
+        .or_else(|| get(config.as_ref()))
+        .or_else(|| get(config.as_ref().and_then(|c| c.get("meta"))))
+}
+
+/// The string values of a source's or table's `meta` (and its `config`'s).
+fn meta_strings(meta: &Option<Yaml>, config: &Option<Yaml>) -> Vec<(String, String)> {
+    [config.as_ref().and_then(|c| c.get("meta")), meta.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(Yaml::as_mapping)
+        .flat_map(|m| m.iter())
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+        .collect()
+}
+
 #[derive(Debug, Deserialize)]
 struct SourceTableProps {
     name: String,
@@ -203,6 +229,8 @@ struct SourceTableProps {
     quoting: Option<Quoting>,
     #[serde(default)]
     config: Option<Yaml>,
+    #[serde(default)]
+    meta: Option<Yaml>,
 }
 
 /// What a declared test is attached to.
@@ -256,6 +284,12 @@ pub struct DeclaredSource {
     /// The `event_time` of its `config:` (else its source's): the column
     /// a microbatch model's window filters when it reads the table.
     pub event_time: Option<String>,
+    /// dbt-duckdb's `external_location` (the table's `meta`, else its
+    /// `config`, else its source's), its placeholders not yet filled in.
+    pub external_location: Option<String>,
+    /// The string values of its `meta` (the table's over its source's),
+    /// for an `external_location`'s placeholders.
+    pub meta_strings: Vec<(String, String)>,
 }
 
 /// Everything the properties files of a project say.
@@ -477,7 +511,13 @@ impl Properties {
                         .and_then(Yaml::as_str)
                         .map(str::to_string)
                 };
+                let external_location = external_location(&table.meta, &table.config)
+                    .or_else(|| external_location(&source.meta, &source.config));
+                let mut meta = meta_strings(&source.meta, &source.config);
+                meta.extend(meta_strings(&table.meta, &table.config));
                 self.sources.push(DeclaredSource {
+                    external_location,
+                    meta_strings: meta,
                     event_time: event_time(&table.config).or_else(|| event_time(&source.config)),
                     quoting,
                     columns: column_infos(table.columns.clone()),
