@@ -79,7 +79,7 @@ fn main() {
     std::fs::create_dir_all(&args.work_dir).unwrap();
     let work = args.work_dir.canonicalize().unwrap();
     let mut table = Table::default();
-    for &size in &args.sizes {
+    for &size in args.sizes.iter().filter(|&&size| size > 0) {
         if !args.no_compile {
             compile_case(&work, size, args.runs, &mut table);
         }
@@ -633,7 +633,7 @@ fn seed_postgres_case(
     let mut client = config
         .connect(postgres::NoTls)
         .expect("PostgreSQL on --postgres");
-    let mut reset = |client: &mut postgres::Client| {
+    let reset = |client: &mut postgres::Client| {
         client
             .batch_execute(&format!("drop schema if exists {schema} cascade"))
             .unwrap()

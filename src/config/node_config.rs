@@ -95,10 +95,37 @@ impl NodeConfig {
             self.0.insert(key, Json::Array(items));
         } else if UPDATED.contains(&key.as_str()) {
             match (self.0.get_mut(&key), value) {
+                // dbt's `grants`: `+select: [...]` adds to the grantees
+                // inherited, `select: [...]` replaces them.
+                (Some(Json::Object(existing)), Json::Object(new)) if key == "grants" => {
+                    for (k, v) in new {
+                        match k.strip_prefix('+') {
+                            Some(privilege) => {
+                                let mut grantees = grantee_list(existing.remove(privilege));
+                                for grantee in grantee_list(Some(v)) {
+                                    if !grantees.contains(&grantee) {
+                                        grantees.push(grantee);
+                                    }
+                                }
+                                existing.insert(privilege.to_string(), Json::Array(grantees));
+                            }
+                            None => {
+                                existing.insert(k, v);
+                            }
+                        }
+                    }
+                }
                 (Some(Json::Object(existing)), Json::Object(new)) => {
                     for (k, v) in new {
                         existing.insert(k, v);
                     }
+                }
+                (_, Json::Object(new)) if key == "grants" => {
+                    let stripped = new
+                        .into_iter()
+                        .map(|(k, v)| (k.trim_start_matches('+').to_string(), v))
+                        .collect();
+                    self.0.insert(key, Json::Object(stripped));
                 }
                 (_, value) => {
                     self.0.insert(key, value);
@@ -113,6 +140,15 @@ impl NodeConfig {
         for (k, v) in other {
             self.merge(k, v.clone());
         }
+    }
+}
+
+/// A privilege's grantees as a list (a single one may be a string).
+fn grantee_list(value: Option<Json>) -> Vec<Json> {
+    match value {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Array(items)) => items,
+        Some(other) => vec![other],
     }
 }
 
@@ -155,6 +191,33 @@ pub fn configs_from_tree(tree: &Yaml, fqn: &[String]) -> Vec<BTreeMap<String, Js
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grants_merge_as_dbt_merges_them() {
+        // As dbt 1.10: a folder's `+grants: {select: [reporter]}`, then a
+        // model's `select` replaces the list and its `+select` adds to it.
+        let folder = serde_json::json!({"select": ["reporter"]});
+        let mut replaced = NodeConfig::default();
+        replaced.merge("grants", folder.clone());
+        replaced.merge("grants", serde_json::json!({"select": ["analyst"]}));
+        assert_eq!(
+            replaced.get("grants"),
+            Some(&serde_json::json!({"select": ["analyst"]}))
+        );
+        let mut added = NodeConfig::default();
+        added.merge("grants", folder);
+        added.merge("grants", serde_json::json!({"+select": "analyst"}));
+        assert_eq!(
+            added.get("grants"),
+            Some(&serde_json::json!({"select": ["reporter", "analyst"]}))
+        );
+        let mut alone = NodeConfig::default();
+        alone.merge("+grants", serde_json::json!({"+select": ["analyst"]}));
+        assert_eq!(
+            alone.get("grants"),
+            Some(&serde_json::json!({"select": ["analyst"]}))
+        );
+    }
 
     fn yaml(s: &str) -> Yaml {
         serde_yaml::from_str(s).unwrap()

@@ -75,6 +75,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/table.sql"),
     ),
     (
+        "kiln://macros/after_build.sql",
+        include_str!("../../templates/macros/after_build.sql"),
+    ),
+    (
         "kiln://materializations/external.sql",
         include_str!("../../templates/materializations/external.sql"),
     ),

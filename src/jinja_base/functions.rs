@@ -286,6 +286,11 @@ pub fn as_native(value: Value) -> Value {
     value
 }
 
+/// dbt's `local_md5`: the md5 of a string, in hex.
+pub fn local_md5(text: String) -> String {
+    crate::digest::md5_hex(&text)
+}
+
 /// Registers the functions and filters above on an environment.
 pub fn register_common(env: &mut minijinja::Environment<'_>) {
     env.add_function("env_var", env_var);
@@ -294,6 +299,7 @@ pub fn register_common(env: &mut minijinja::Environment<'_>) {
     env.add_function("return", return_value);
     env.add_function("fromjson", fromjson);
     env.add_function("tojson", tojson);
+    env.add_function("local_md5", local_md5);
     env.add_global("exceptions", Value::from_object(Exceptions));
     env.add_filter("as_number", as_number);
     env.add_filter("as_bool", as_bool);

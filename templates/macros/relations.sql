@@ -7,17 +7,22 @@
 {% macro create_table_as(temporary, relation, compiled_code) -%}
 {%- if contract_enforced() -%}
 {%- do get_assert_columns_equivalent(compiled_code) -%}
-create {% if temporary %}temporary {% endif %}table {{ relation }}
+create {{ table_kind(temporary) }}table {{ relation }}
 {{ get_table_columns_and_constraints() }};
 insert into {{ relation }} {{ get_column_names() }}
 (
 {{ get_select_subquery(compiled_code) }}
 )
 {%- else -%}
-create {% if temporary %}temporary {% endif %}table {{ relation }} as (
+create {{ table_kind(temporary) }}table {{ relation }} as (
 {{ compiled_code }}
 )
 {%- endif -%}
+{%- endmacro %}
+
+{#- `temporary `, or PostgreSQL's `unlogged ` (`unlogged: true`). -#}
+{% macro table_kind(temporary) -%}
+{%- if temporary -%}temporary {% elif config.get('unlogged') is true and target.type == 'postgres' -%}unlogged {% endif -%}
 {%- endmacro %}
 
 {#- A view has no constraints; a contracted one has its columns checked. -#}

@@ -22,6 +22,8 @@
         {{ create_view_as(intermediate_relation, 'select * from ' ~ file.read) }}
     {%- endcall %}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
+    {{ persist_docs(target_relation, model, for_columns=false) }}
     {{ drop_relation(temp_relation) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}

@@ -15,7 +15,9 @@
         {% call statement('main') -%}
             {{ create_table_as(false, temp_relation, sql) }}
         {%- endcall %}
+        {{ create_indexes(temp_relation) }}
         {{ swap_in(temp_relation, target_relation, existing_relation) }}
+        {%- set should_revoke = false -%}
     {%- else -%}
         {%- set strategy = incremental_strategy(config.get('incremental_strategy'), unique_key) -%}
         {% call statement('stage') -%}
@@ -43,7 +45,10 @@
             {%- endif -%}
         {%- endcall %}
         {{ drop_relation(temp_relation) }}
+        {%- set should_revoke = true -%}
     {%- endif -%}
+    {{ apply_grants(target_relation, config.get('grants'), should_revoke=should_revoke) }}
+    {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}

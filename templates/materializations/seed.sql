@@ -11,6 +11,8 @@
     {%- endcall %}
     {{ adapter.load_csv_rows(intermediate_relation) }}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
+    {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}

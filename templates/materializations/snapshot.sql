@@ -96,6 +96,8 @@
         {%- endcall %}
     {%- endif -%}
     {{ drop_relation(staging_relation) }}
+    {{ apply_grants(target_relation, config.get('grants'), should_revoke=existing_relation is not none) }}
+    {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}

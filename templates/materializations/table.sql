@@ -8,7 +8,10 @@
     {% call statement('main') -%}
         {{ create_table_as(false, intermediate_relation, sql) }}
     {%- endcall %}
+    {{ create_indexes(intermediate_relation) }}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
+    {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}

@@ -12,6 +12,7 @@
 mod common;
 
 mod access;
+mod after_build;
 mod cancel;
 mod commands;
 mod compat_codegen;
