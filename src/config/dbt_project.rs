@@ -149,6 +149,91 @@ pub struct DbtProject {
     /// For an installed package: the root project's config trees, which
     /// apply after the package's own (dbt's precedence). Empty for the root.
     pub root_config_trees: BTreeMap<&'static str, Yaml>,
+    /// `query-comment:`: the comment each statement carries.
+    pub query_comment: QueryComment,
+}
+
+/// dbt's `query-comment:` — the comment each statement sent carries, so
+/// that the database's own logs say which node sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum QueryComment {
+    /// kiln's: the app, its version, the profile, the target and the node.
+    #[default]
+    Default,
+    /// `query-comment: null` or `''`.
+    Off,
+    /// A comment of the project's own, before the statement or after it
+    /// (`append: true`).
+    Text { text: String, append: bool },
+}
+
+impl QueryComment {
+    fn from_yaml(value: Option<&Yaml>, display: &Path) -> Result<QueryComment> {
+        let text_of = |value: &Yaml| match value {
+            Yaml::Null => Ok(None),
+            Yaml::String(s) => Ok(Some(s.clone())),
+            Yaml::Number(n) => Ok(Some(n.to_string())),
+            Yaml::Bool(b) => Ok(Some(b.to_string())),
+            _ => Err(Error::config(
+                Location::file(display),
+                "`query-comment:` is a string, or a mapping with `comment` and `append`",
+            )),
+        };
+        let (text, append) = match value {
+            None => return Ok(QueryComment::Default),
+            Some(Yaml::Mapping(map)) => {
+                let append = map
+                    .get(Yaml::from("append"))
+                    .and_then(Yaml::as_bool)
+                    .unwrap_or(false);
+                match map.get(Yaml::from("comment")) {
+                    // A mapping without `comment` keeps the default text.
+                    None if append => (None, true),
+                    None => return Ok(QueryComment::Default),
+                    Some(comment) => (text_of(comment)?, append),
+                }
+            }
+            Some(other) => (text_of(other)?, false),
+        };
+        match text {
+            Some(text) if text.contains("*/") => Err(Error::config(
+                Location::file(display),
+                format!("query comment contains illegal value \"*/\": {text}"),
+            )),
+            Some(text) if text.trim().is_empty() => Ok(QueryComment::Off),
+            None if !append => Ok(QueryComment::Off),
+            None => Ok(QueryComment::Text {
+                text: String::new(),
+                append,
+            }),
+            Some(text) => Ok(QueryComment::Text {
+                text: text.trim().to_string(),
+                append,
+            }),
+        }
+    }
+
+    /// The comment for a statement of `node_id`, run against `target`
+    /// (`None`: no comment).
+    pub fn render(&self, profile: &str, target: &str, node_id: &str) -> Option<(String, bool)> {
+        // In dbt's order of keys (app, version, profile, target, node).
+        let default = || {
+            let quoted = |s: &str| serde_json::Value::from(s).to_string();
+            format!(
+                "{{\"app\": \"kiln\", \"kiln_version\": \"{}\", \"profile_name\": {}, \"target_name\": {}, \"node_id\": {}}}",
+                env!("CARGO_PKG_VERSION"),
+                quoted(profile),
+                quoted(target),
+                quoted(node_id)
+            )
+        };
+        match self {
+            QueryComment::Off => None,
+            QueryComment::Default => Some((default(), false)),
+            QueryComment::Text { text, append } if text.is_empty() => Some((default(), *append)),
+            QueryComment::Text { text, append } => Some((text.clone(), *append)),
+        }
+    }
 }
 
 impl DbtProject {
@@ -178,6 +263,7 @@ impl DbtProject {
         from_text::<RawProject>(&text, display)?;
         let warnings = unknown_keys(&yaml, &text, display);
         render_project(&mut yaml, renderer, &text, display)?;
+        let query_comment = QueryComment::from_yaml(yaml.get("query-comment"), display)?;
         let raw: RawProject = serde_yaml::from_value(yaml).map_err(|e| Error::Yaml {
             location: Location::file(display),
             message: e.to_string(),
@@ -260,6 +346,7 @@ impl DbtProject {
                 [q.database, q.schema, q.identifier].map(|part| part.unwrap_or(true))
             },
             root_config_trees: BTreeMap::new(),
+            query_comment,
         })
     }
 

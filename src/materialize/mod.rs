@@ -168,6 +168,7 @@ pub fn materialize(
     )
     .with_resolver(resolver.clone())
     .with_connection(connection.clone())
+    .with_query_comment(query_comment(parsed, &node.node.unique_id))
     .with_flags(flags);
     if node.node.kind == NodeKind::Seed {
         let seed = read_seed(parsed, node).map_err(fail)?.ok_or_else(|| {
@@ -309,6 +310,15 @@ fn test_counts(scope: &RenderScope) -> Result<TestCounts, Box<Diagnostic>> {
         should_warn: truth(&row[1]),
         should_error: truth(&row[2]),
     })
+}
+
+/// The query comment of `node_id`'s statements, as the project configures it.
+pub fn query_comment(parsed: &Parsed, node_id: &str) -> Option<(String, bool)> {
+    parsed.project.config.query_comment.render(
+        &parsed.target.profile_name,
+        &parsed.target.name,
+        node_id,
+    )
 }
 
 fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -56,7 +56,8 @@ fn operation_context(
     let scope = Arc::new(
         RenderScope::new(Phase::Execute, &node.unique_id, NodeConfig::default())
             .with_resolver(resolver.clone())
-            .with_connection(connection.clone()),
+            .with_connection(connection.clone())
+            .with_query_comment(super::query_comment(parsed, &node.unique_id)),
     );
     let this = Relation::new(
         parsed.target.adapter,

@@ -44,6 +44,7 @@ mod microbatch;
 mod packages;
 mod partial_parse;
 mod postgres;
+mod query_comment;
 mod selection;
 mod semantic_layer;
 mod snapshot_models;

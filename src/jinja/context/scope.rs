@@ -68,6 +68,8 @@ pub struct RenderScope {
     pub(super) ephemerals: Mutex<Vec<String>>,
     /// Every statement run, in order, for `target/run/`.
     pub(super) executed: Mutex<Vec<String>>,
+    /// dbt's query comment: its text, and whether it goes after the statement.
+    query_comment: Option<(String, bool)>,
     /// The database's error, when a statement failed: which one, and why.
     pub(super) failed: Mutex<Option<FailedStatement>>,
 }
@@ -109,6 +111,31 @@ impl RenderScope {
             ephemerals: Mutex::new(Vec::new()),
             executed: Mutex::new(Vec::new()),
             failed: Mutex::new(None),
+            query_comment: None,
+        }
+    }
+
+    /// The comment each statement this node sends carries (dbt's
+    /// `query-comment`), and whether it goes after the statement.
+    pub fn with_query_comment(mut self, comment: Option<(String, bool)>) -> Self {
+        self.query_comment = comment;
+        self
+    }
+
+    /// `sql` as sent: with the query comment before it (`/* ... */` and a
+    /// line break) or after it (before a final `;`).
+    fn commented(&self, sql: &str) -> (String, bool) {
+        match &self.query_comment {
+            None => (sql.to_string(), false),
+            Some((comment, false)) => (format!("/* {comment} */\n{sql}"), true),
+            Some((comment, true)) => {
+                let body = sql.trim_end();
+                let (body, semicolon) = match body.strip_suffix(';') {
+                    Some(body) => (body, ";"),
+                    None => (body, ""),
+                };
+                (format!("{body}\n/* {comment} */{semicolon}"), false)
+            }
         }
     }
 
@@ -183,13 +210,20 @@ impl RenderScope {
         };
         super::introspection::saw_database();
         lock(&self.executed).push(sql.to_string());
+        let (sent, shifted) = self.commented(sql);
         let mut conn = lock(connection);
         let outcome = if fetch {
-            conn.query(sql).map(Some)
+            conn.query(&sent).map(Some)
         } else {
-            conn.execute(sql).map(|_| None)
+            conn.execute(&sent).map(|_| None)
         };
         drop(conn);
-        outcome.map_err(|e| self.database_error(e))
+        outcome.map_err(|mut e| {
+            // The line the database names is one of the statement kiln wrote.
+            if shifted {
+                e.line = e.line.map(|l| l.saturating_sub(1).max(1));
+            }
+            self.database_error(e)
+        })
     }
 }
