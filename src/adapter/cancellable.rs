@@ -4,8 +4,8 @@
 //! so the handler can interrupt it.
 
 use super::{
-    Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
-    LoadColumn, LoadTable, QueryResult, SchemaLock,
+    Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, CsvFile, DbError,
+    Interrupter, LoadColumn, LoadTable, QueryResult, SchemaLock,
 };
 use crate::cancel;
 use crate::error::Result;
@@ -168,6 +168,15 @@ impl Connection for CancellableConnection {
             self.guarded(|c| c.load_rows(table, columns, batch))?;
         }
         Ok(())
+    }
+
+    fn load_csv_file(
+        &mut self,
+        table: LoadTable<'_>,
+        columns: &[LoadColumn],
+        file: &CsvFile,
+    ) -> std::result::Result<(), DbError> {
+        self.guarded(|c| c.load_csv_file(table, columns, file))
     }
 
     fn lock_schema(

@@ -5,7 +5,9 @@
 use duckdb::types::{TimeUnit, Value as DuckValue};
 
 use super::Target;
-use super::{Adapter, AdapterKind, Cell, Connection, DbError, LoadColumn, LoadTable, QueryResult};
+use super::{
+    Adapter, AdapterKind, Cell, Connection, CsvFile, DbError, LoadColumn, LoadTable, QueryResult,
+};
 use crate::diagnostic::Code;
 use crate::error::{Error, Result};
 
@@ -300,6 +302,48 @@ impl Connection for DuckDbConnection {
                 .map_err(|e| row_error(e, i))?;
         }
         appender.flush().map_err(db_error)
+    }
+
+    /// DuckDB's own CSV reader, the column types pinned to the seed's
+    /// (dbt's inference, or its `column_types`), NULL empty or a word.
+    fn load_csv_file(
+        &mut self,
+        table: LoadTable<'_>,
+        columns: &[LoadColumn],
+        file: &CsvFile,
+    ) -> Result<(), DbError> {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| AdapterKind::DuckDb.quote(&c.name))
+            .collect();
+        let types: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("'c{i}': {}", quote(&c.data_type)))
+            .collect();
+        let nulls: Vec<String> = std::iter::once("")
+            .chain(crate::materialize::seed_csv::NULL_WORDS)
+            .map(quote)
+            .collect();
+        let sql = format!(
+            "insert into {} ({}) select * from read_csv({}, header = true, auto_detect = false, \
+             delim = {}, quote = '\"', escape = '\"', nullstr = [{}], {}columns = {{{}}})",
+            table.sql,
+            names.join(", "),
+            quote(&file.path.display().to_string()),
+            quote(&(file.delimiter as char).to_string()),
+            nulls.join(", "),
+            // Short rows' missing values are NULL; DuckDB pads them only
+            // when it reads the file in one thread.
+            if file.short_rows {
+                "null_padding = true, parallel = false, "
+            } else {
+                ""
+            },
+            types.join(", ")
+        );
+        self.execute(&sql)
     }
 
     /// Only when it is missing (as dbt-duckdb): a read-only attached

@@ -129,6 +129,44 @@ pub struct LoadColumn {
     pub data_type: String,
 }
 
+/// A seed's CSV file, plain enough for a database's own CSV reader: every
+/// value in the form its column's type reads, NULL empty or one of
+/// `NULL_WORDS`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvFile {
+    pub path: std::path::PathBuf,
+    pub delimiter: u8,
+    /// Some row is shorter than the header (its missing values are NULL).
+    pub short_rows: bool,
+    /// Some NULL is written as a word (`null`), not left empty.
+    pub null_words: bool,
+}
+
+impl CsvFile {
+    /// The file's rows as text values (None = NULL), short rows padded:
+    /// what `load_rows` takes, for a database that cannot read the file.
+    pub fn read_rows(&self, width: usize) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(true)
+            .flexible(true)
+            .from_path(&self.path)
+            .map_err(|e| DbError::new(format!("reading {}: {e}", self.path.display())))?;
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record
+                .map_err(|e| DbError::new(format!("reading {}: {e}", self.path.display())))?;
+            let mut row: Vec<Option<String>> = record
+                .iter()
+                .map(|v| (!v.is_empty() && !v.eq_ignore_ascii_case("null")).then(|| v.to_string()))
+                .collect();
+            row.resize(width, None);
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
 /// The table a seed's rows are loaded into: its name as SQL, and its parts
 /// as the catalog names them (for a bulk loader that takes them apart).
 #[derive(Debug, Clone, Copy)]
@@ -339,6 +377,19 @@ pub trait Connection: Send {
     /// its file lock) needs none.
     fn lock_schema(&mut self, _database: &str, _schema: &str) -> Result<SchemaLock, DbError> {
         Ok(SchemaLock::NotNeeded)
+    }
+
+    /// Loads a seed's CSV file into `table`, whose columns are `columns` in
+    /// the file's order. The default reads the rows and sends them as
+    /// [`Connection::load_rows`] does.
+    fn load_csv_file(
+        &mut self,
+        table: LoadTable<'_>,
+        columns: &[LoadColumn],
+        file: &CsvFile,
+    ) -> Result<(), DbError> {
+        let rows = file.read_rows(columns.len())?;
+        self.load_rows(table, columns, &rows)
     }
 
     /// Inserts text values (None = NULL) into `relation`, cast by the database

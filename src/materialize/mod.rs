@@ -186,7 +186,7 @@ pub fn materialize(
             .map(|c| minijinja::context! { name => c.name.clone(), data_type => c.data_type.clone() })
             .collect();
         extra.push(("seed_columns", Value::from(columns)));
-        seed_rows = seed.rows.len();
+        seed_rows = seed.row_count;
         scope = scope.with_seed(seed);
     }
     if let Some(batch) = flags.batch {
@@ -313,7 +313,12 @@ fn test_counts(scope: &RenderScope) -> Result<TestCounts, Box<Diagnostic>> {
 }
 
 /// The query comment of `node_id`'s statements, as the project configures it.
+/// None on DuckDB, which keeps no log of statements for it to mark (and
+/// drops comments from the text it runs).
 pub fn query_comment(parsed: &Parsed, node_id: &str) -> Option<(String, bool)> {
+    if parsed.target.adapter == crate::adapter::AdapterKind::DuckDb {
+        return None;
+    }
     parsed.project.config.query_comment.render(
         &parsed.target.profile_name,
         &parsed.target.name,
@@ -338,8 +343,26 @@ fn read_seed(
         _ => BTreeMap::new(),
     };
     let delimiter = seed_csv::delimiter(&node.node.config);
+    let path = parsed.project.root.join(&node.node.original_file_path);
+    // A file the database can read as it is goes to its own CSV reader,
+    // typed by kiln; any other is read here, its values normalized.
+    if let Some(plain) =
+        seed_csv::scan_plain(&path, &column_types, delimiter, &crate::cancel::cancelled)?
+    {
+        return Ok(Some(crate::jinja::context::SeedData {
+            columns: plain.columns,
+            rows: Vec::new(),
+            row_count: plain.rows,
+            file: Some(crate::adapter::CsvFile {
+                path,
+                delimiter,
+                short_rows: plain.short_rows,
+                null_words: plain.null_words,
+            }),
+        }));
+    }
     seed_csv::read_seed(
-        &parsed.project.root.join(&node.node.original_file_path),
+        &path,
         &parsed.project.display_path(&node.node.original_file_path),
         &column_types,
         delimiter,

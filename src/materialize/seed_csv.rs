@@ -281,7 +281,193 @@ pub fn read_seed(
             data_type,
         });
     }
-    Ok(Some(SeedData { columns, rows }))
+    Ok(Some(SeedData {
+        columns,
+        row_count: rows.len(),
+        rows,
+        file: None,
+    }))
+}
+
+/// What a first pass over a seed's file found when the database can read
+/// the file as it is: every value already in the form its column's type
+/// takes (no `$`, `%` or `,` in a number to strip), so only the types are
+/// kiln's to give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlainCsv {
+    pub columns: Vec<LoadColumn>,
+    pub rows: usize,
+    /// Some row has fewer values than the header (padded with NULLs).
+    pub short_rows: bool,
+    /// Some NULL is written `null` (any case) rather than left empty.
+    pub null_words: bool,
+}
+
+/// The NULL spellings a database's CSV reader is told of.
+pub const NULL_WORDS: [&str; 3] = ["null", "NULL", "Null"];
+
+/// What one column's values allow, gathered a value at a time: dbt's
+/// inference ([`infer`]) without keeping the values.
+#[derive(Debug, Clone)]
+struct ColumnScan {
+    values: usize,
+    numeric: bool,
+    /// A number needs normalizing (`1,234`, `12%`) before a database reads it.
+    numeric_unplain: bool,
+    fraction: bool,
+    fits_i32: bool,
+    fits_i64: bool,
+    date: bool,
+    timestamp: bool,
+    boolean: bool,
+}
+
+impl ColumnScan {
+    fn new() -> ColumnScan {
+        ColumnScan {
+            values: 0,
+            numeric: true,
+            numeric_unplain: false,
+            fraction: false,
+            fits_i32: true,
+            fits_i64: true,
+            date: true,
+            timestamp: true,
+            boolean: true,
+        }
+    }
+
+    fn add(&mut self, value: &str) {
+        self.values += 1;
+        if self.numeric {
+            match normalize_number(value) {
+                Some(number) => {
+                    if number != value {
+                        self.numeric_unplain = true;
+                    }
+                    self.fraction |= has_fraction(&number);
+                    let magnitude = number.parse::<f64>().map(f64::abs).unwrap_or(f64::MAX);
+                    self.fits_i32 &= magnitude <= i32::MAX as f64;
+                    self.fits_i64 &= magnitude <= i64::MAX as f64;
+                }
+                None => self.numeric = false,
+            }
+        }
+        // Each of dbt's tests holds for all the values or not: once one
+        // fails it is not asked again.
+        self.date = self.date && is_date(value);
+        self.timestamp = self.timestamp && is_timestamp(value);
+        self.boolean = self.boolean
+            && (value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"));
+    }
+
+    /// The type [`infer`] gives the same values.
+    fn inferred(&self) -> SeedType {
+        if self.values == 0 {
+            SeedType::Integer
+        } else if self.numeric {
+            if self.fraction {
+                SeedType::Number
+            } else if self.fits_i32 {
+                SeedType::Integer
+            } else if self.fits_i64 {
+                SeedType::BigInt
+            } else {
+                SeedType::Number
+            }
+        } else if self.date {
+            SeedType::Date
+        } else if self.timestamp {
+            SeedType::Timestamp
+        } else if self.boolean {
+            SeedType::Boolean
+        } else {
+            SeedType::Text
+        }
+    }
+}
+
+/// A first pass over a seed's file that infers dbt's types without keeping
+/// its rows, for the database to read the file itself. `Ok(None)` when it
+/// cannot (a number to normalize, a blank line, a row too long, or a
+/// `column_types` or delimiter the fast path does not serve): then
+/// [`read_seed`] reads it.
+pub fn scan_plain(
+    path: &Path,
+    column_types: &BTreeMap<String, String>,
+    delimiter: u8,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<PlainCsv>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    // A blank line is no row to the csv reader, but one to a database's.
+    if bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Ok(None);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let Ok(header) = reader.headers() else {
+        return Ok(None);
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    if header.is_empty() {
+        return Ok(None);
+    }
+    let names = column_names(header);
+    let mut scans = vec![ColumnScan::new(); names.len()];
+    let (mut rows, mut short_rows, mut null_words) = (0usize, false, false);
+    let mut record = csv::StringRecord::new();
+    loop {
+        if rows.is_multiple_of(ROWS_BETWEEN_CHECKS) && stop() {
+            return Ok(None);
+        }
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => return Ok(None),
+        }
+        if record.len() > names.len() {
+            return Ok(None);
+        }
+        short_rows |= record.len() < names.len();
+        for (value, scan) in record.iter().zip(scans.iter_mut()) {
+            if is_null(value) {
+                if !value.is_empty() {
+                    if !NULL_WORDS.contains(&value) {
+                        return Ok(None);
+                    }
+                    null_words = true;
+                }
+            } else {
+                scan.add(value);
+            }
+        }
+        rows += 1;
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    for (name, scan) in names.into_iter().zip(scans) {
+        let data_type = match column_types.get(&name) {
+            Some(t) => t.clone(),
+            None => {
+                let inferred = scan.inferred();
+                if inferred.is_numeric() && scan.numeric_unplain {
+                    return Ok(None);
+                }
+                inferred.sql().to_string()
+            }
+        };
+        columns.push(LoadColumn { name, data_type });
+    }
+    Ok(Some(PlainCsv {
+        columns,
+        rows,
+        short_rows,
+        null_words,
+    }))
 }
 
 fn describe(err: &csv::Error) -> String {
@@ -300,6 +486,54 @@ fn describe(err: &csv::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scan(text: &str) -> Option<PlainCsv> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seed.csv");
+        std::fs::write(&path, text).unwrap();
+        scan_plain(&path, &BTreeMap::new(), b',', &|| false).unwrap()
+    }
+
+    fn full_read(text: &str) -> SeedData {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seed.csv");
+        std::fs::write(&path, text).unwrap();
+        read_seed(&path, &path, &BTreeMap::new(), b',', &|| false)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_first_pass_infers_what_the_full_read_infers() {
+        for text in [
+            "a,b,c,d,e,f\n1,x,2024-01-01,1.5,true,2024-01-01 10:00:00\n2,,2024-02-01,2,False,2024-01-01T10:00:00\n",
+            "n,big,mixed,dates\n1,3000000000,1,2024-01-01\n,4000000000,x,2024-01-01 10:00:00\n",
+            "empty,nulls\n,null\n,NULL\n",
+            "t\n\"line\nbreak\"\n\"a \"\"quote\"\"\"\n",
+            "a,b\n1\n2,3\n",
+        ] {
+            let plain = scan(text).unwrap_or_else(|| panic!("plain: {text}"));
+            let full = full_read(text);
+            assert_eq!(plain.columns, full.columns, "{text}");
+            assert_eq!(plain.rows, full.row_count, "{text}");
+        }
+        assert!(scan("a,b\n1\n2,3\n").unwrap().short_rows);
+        assert!(scan("a\nnull\n").unwrap().null_words);
+    }
+
+    #[test]
+    fn a_file_with_values_to_normalize_is_read_in_full() {
+        // agate strips `$`, `%` and group separators: the database's reader
+        // would not, so such a file's rows go through kiln.
+        assert_eq!(scan("amount\n\"$1,234\"\n"), None);
+        assert_eq!(scan("rate\n12%\n"), None);
+        // A blank line, a row longer than the header, a NULL spelled `nUll`.
+        assert_eq!(scan("a\n1\n\n2\n"), None);
+        assert_eq!(scan("a\n1,2\n"), None);
+        assert_eq!(scan("a\nnUll\n"), None);
+        // The same text in a text column needs nothing.
+        assert!(scan("note\n12%\nabc\n").is_some());
+    }
 
     // Pinned against dbt-core 1.10 with dbt-duckdb 1.10 and dbt-postgres 1.9.
     #[test]

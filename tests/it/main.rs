@@ -45,6 +45,7 @@ mod packages;
 mod partial_parse;
 mod postgres;
 mod query_comment;
+mod seed_loads;
 mod selection;
 mod semantic_layer;
 mod snapshot_models;

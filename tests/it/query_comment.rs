@@ -40,7 +40,10 @@ fn statements_carry_the_query_comment_dbt_sends() {
         db,
         Some("query-comment:\n  comment: nightly {{ target.name }} run\n  append: true\n"),
     );
-    assert!(appended.trim_end().ends_with("/* nightly dev run */"), "{appended}");
+    assert!(
+        appended.trim_end().ends_with("/* nightly dev run */"),
+        "{appended}"
+    );
     assert!(!appended.starts_with("/*"), "{appended}");
     let off = ran(db, Some("query-comment: null\n"));
     assert!(!off.contains("/*"), "{off}");

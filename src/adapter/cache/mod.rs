@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 
 use super::RelationType;
 use super::{
-    Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, DbError, Interrupter,
-    LoadColumn, LoadTable, QueryResult, SchemaLock,
+    Adapter, AdapterKind, CatalogColumn, CatalogRelation, Connection, CsvFile, DbError,
+    Interrupter, LoadColumn, LoadTable, QueryResult, SchemaLock,
 };
 use crate::error::Error;
 use ddl::{Ddl, Effect, ddl_after_failure, ddl_changes};
@@ -337,6 +337,15 @@ impl Connection for CachedConnection {
         rows: &[Vec<Option<String>>],
     ) -> Result<(), DbError> {
         self.inner.load_rows(table, columns, rows)
+    }
+
+    fn load_csv_file(
+        &mut self,
+        table: LoadTable<'_>,
+        columns: &[LoadColumn],
+        file: &CsvFile,
+    ) -> Result<(), DbError> {
+        self.inner.load_csv_file(table, columns, file)
     }
 }
 

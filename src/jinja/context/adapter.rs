@@ -457,7 +457,7 @@ impl AdapterObject {
         introspection::saw_database();
         lock(&self.scope.executed).push(format!(
             "-- {} rows loaded into {}",
-            seed.rows.len(),
+            seed.row_count,
             relation.render()
         ));
         // Unquoted in the DDL, the columns are named as the database
@@ -501,18 +501,19 @@ impl AdapterObject {
             Some(relation.schema.as_deref().unwrap_or(&self.target.schema)),
         );
         let identifier = part(2, relation.identifier.as_deref());
-        lock(connection)
-            .load_rows(
-                LoadTable {
-                    sql: &relation.render(),
-                    database: &database,
-                    schema: &schema,
-                    identifier: &identifier,
-                },
-                columns,
-                &seed.rows,
-            )
-            .map_err(|e| self.scope.database_error(e))?;
+        let rendered = relation.render();
+        let table = LoadTable {
+            sql: &rendered,
+            database: &database,
+            schema: &schema,
+            identifier: &identifier,
+        };
+        let mut connection = lock(connection);
+        match &seed.file {
+            Some(file) => connection.load_csv_file(table, columns, file),
+            None => connection.load_rows(table, columns, &seed.rows),
+        }
+        .map_err(|e| self.scope.database_error(e))?;
         Ok(Value::from(""))
     }
 }

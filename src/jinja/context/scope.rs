@@ -46,7 +46,12 @@ pub struct Captured {
 #[derive(Debug, Clone, Default)]
 pub struct SeedData {
     pub columns: Vec<LoadColumn>,
+    /// The rows as text, unless the database reads `file` itself.
     pub rows: Vec<Vec<Option<String>>>,
+    pub row_count: usize,
+    /// The seed's file, when its values are plain enough for the
+    /// database's own CSV reader (`seed_csv::scan_plain`).
+    pub file: Option<crate::adapter::CsvFile>,
 }
 
 /// The state one node's render shares between its functions.

@@ -1,0 +1,62 @@
+//! Seeds loaded by the database's own CSV reader (issue 22): a file whose
+//! values need no normalizing goes to DuckDB's `read_csv` or PostgreSQL's
+//! `COPY` with dbt's inferred types pinned; short rows, NULLs written as
+//! words and quoted line breaks load as they did row by row.
+
+use crate::common::{Db, Fixture};
+
+crate::on_each_adapter!(a_plain_file_loads_with_dbt_types_and_its_nulls);
+
+fn a_plain_file_loads_with_dbt_types_and_its_nulls(db: Db) {
+    let f = Fixture::new_on(db);
+    let mut csv = String::from("id,name,day,amount,paid,at\n");
+    for i in 1..=20_000 {
+        csv.push_str(&format!(
+            "{i},n{i},2024-01-{:02},{i}.5,{},2024-01-01 00:00:{:02}\n",
+            1 + i % 28,
+            i % 2 == 0,
+            i % 60
+        ));
+    }
+    // A short row (NULLs after it), NULL as a word and as empty, a quoted
+    // line break and quote.
+    csv.push_str("20001,\"two\nlines \"\"quoted\"\"\"\n20002,null,,NULL,,\n");
+    f.write("seeds/orders.csv", &csv);
+    let out = f.kiln(&["seed"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        f.query("select count(*), count(name), count(day), sum(id) from {schema}.orders"),
+        [["20002", "20001", "20000", "200050003"]]
+    );
+    assert_eq!(
+        f.query("select name, amount is null from {schema}.orders where id = 20001"),
+        [["two\nlines \"quoted\"", "true"]]
+    );
+    let types: Vec<String> = f
+        .query(
+            "select data_type from information_schema.columns where table_schema = '{schema}' \
+             and table_name = 'orders' order by ordinal_position",
+        )
+        .into_iter()
+        .map(|row| row[0].to_lowercase())
+        .collect();
+    let expected: &[&str] = match db {
+        Db::DuckDb => &[
+            "integer",
+            "varchar",
+            "date",
+            "double",
+            "boolean",
+            "timestamp",
+        ],
+        Db::Postgres => &[
+            "integer",
+            "text",
+            "date",
+            "double precision",
+            "boolean",
+            "timestamp without time zone",
+        ],
+    };
+    assert_eq!(types, expected);
+}
