@@ -94,7 +94,7 @@ pub struct CatalogRelation {
 
 /// The rows of a query of `information_schema.tables` (catalog, schema,
 /// name, type) as relations.
-fn catalog_relations(result: QueryResult) -> Vec<CatalogRelation> {
+pub(crate) fn catalog_relations(result: QueryResult) -> Vec<CatalogRelation> {
     result
         .rows
         .into_iter()

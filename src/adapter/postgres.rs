@@ -358,6 +358,29 @@ impl Connection for PostgresConnection {
         sent.map_err(|e| self.error(e, &sql))
     }
 
+    /// From `pg_class`, which has materialized views (information_schema
+    /// has none).
+    fn list_relations(
+        &mut self,
+        database: &str,
+        schema: &str,
+    ) -> Result<Vec<super::CatalogRelation>, DbError> {
+        let sql = relations_sql(database, schema, None);
+        Ok(super::catalog_relations(self.query(&sql)?))
+    }
+
+    fn find_relation(
+        &mut self,
+        database: &str,
+        schema: &str,
+        name: &str,
+    ) -> Result<Option<super::CatalogRelation>, DbError> {
+        let sql = relations_sql(database, schema, Some(name));
+        Ok(super::catalog_relations(self.query(&sql)?)
+            .into_iter()
+            .next())
+    }
+
     /// `COPY ... FROM STDIN` in CSV form: every value quoted, NULL unquoted.
     fn load_rows(
         &mut self,
@@ -400,6 +423,24 @@ impl Connection for PostgresConnection {
         };
         sent.map_err(|e| self.error(e, &sql))
     }
+}
+
+/// The tables, views and materialized views of a schema (one of them, by
+/// `name`), as rows of (catalog, schema, name, type).
+fn relations_sql(database: &str, schema: &str, name: Option<&str>) -> String {
+    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    format!(
+        "select {}::text, n.nspname::text, c.relname::text, \
+         case c.relkind when 'v' then 'VIEW' when 'm' then 'MATERIALIZED VIEW' else 'BASE TABLE' end \
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+         where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname = {}{} \
+         and current_database() = {} order by c.relname",
+        literal(database),
+        literal(schema),
+        name.map(|n| format!(" and c.relname = {}", literal(n)))
+            .unwrap_or_default(),
+        literal(database)
+    )
 }
 
 fn to_cell(text: Option<&str>, data_type: Option<&Type>) -> Cell {

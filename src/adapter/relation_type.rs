@@ -8,6 +8,8 @@ pub enum RelationType {
     View,
     Cte,
     External,
+    /// PostgreSQL's `materialized view`.
+    MaterializedView,
 }
 
 impl RelationType {
@@ -17,6 +19,7 @@ impl RelationType {
             "view" => Some(RelationType::View),
             "cte" => Some(RelationType::Cte),
             "external" => Some(RelationType::External),
+            "materialized_view" | "materialized view" => Some(RelationType::MaterializedView),
             _ => None,
         }
     }
@@ -27,6 +30,7 @@ impl RelationType {
             RelationType::View => "view",
             RelationType::Cte => "cte",
             RelationType::External => "external",
+            RelationType::MaterializedView => "materialized_view",
         }
     }
 }

@@ -83,6 +83,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/materializations/external.sql"),
     ),
     (
+        "kiln://materializations/materialized_view.sql",
+        include_str!("../../templates/materializations/materialized_view.sql"),
+    ),
+    (
         "kiln://materializations/seed.sql",
         include_str!("../../templates/materializations/seed.sql"),
     ),

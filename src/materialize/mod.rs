@@ -251,7 +251,7 @@ pub fn materialize(
                     NodeKind::Snapshot => "SNAPSHOT".to_string(),
                     NodeKind::Model if flags.is_incremental => "INSERT".to_string(),
                     NodeKind::Model if materialized == "incremental" => "CREATE TABLE".to_string(),
-                    _ => format!("CREATE {}", materialized.to_uppercase()),
+                    _ => format!("CREATE {}", materialized.to_uppercase().replace('_', " ")),
                 },
                 test,
                 compiled_code: ctx

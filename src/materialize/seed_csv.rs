@@ -73,12 +73,83 @@ fn has_fraction(number: &str) -> bool {
 }
 
 fn is_date(value: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()
+    match ymd(value.as_bytes()) {
+        Some(date) if value.len() == 10 => date.is_some(),
+        _ => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+    }
+}
+
+/// The digits of `bytes[range]` as a number, when they all are digits.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// A `YYYY-MM-DD` start of `bytes` read without a format parser (seeds of
+/// a million rows ask it of every value): `Some(Some(date))` when valid,
+/// `Some(None)` when shaped so but no date, `None` when not shaped so
+/// (then chrono's parser decides).
+fn ymd(bytes: &[u8]) -> Option<Option<chrono::NaiveDate>> {
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (
+        digits(&bytes[..4])?,
+        digits(&bytes[5..7])?,
+        digits(&bytes[8..10])?,
+    );
+    Some(chrono::NaiveDate::from_ymd_opt(year as i32, month, day))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` read as [`ymd`] reads a date; `None` for any
+/// other shape (and a leap second, which chrono's parser decides).
+fn fast_timestamp(value: &str) -> Option<bool> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 19 || bytes[10] != b' ' || bytes[13] != b':' || bytes[16] != b':' {
+        return None;
+    }
+    let date = ymd(bytes)?;
+    let (hour, minute, second) = (
+        digits(&bytes[11..13])?,
+        digits(&bytes[14..16])?,
+        digits(&bytes[17..19])?,
+    );
+    if second >= 60 {
+        return None;
+    }
+    Some(date.is_some_and(|d| d.and_hms_opt(hour, minute, second).is_some()))
+}
+
+/// A whole number with nothing to normalize (`42`, `-7`, `+3`), read
+/// without the allocation of [`normalize_number`].
+fn plain_integer(value: &str) -> Option<i64> {
+    let unsigned = value.strip_prefix(['-', '+']).unwrap_or(value);
+    if unsigned.is_empty() || unsigned.len() > 18 || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// A number with digits after its point and nothing to normalize (`12.50`).
+fn plain_decimal(value: &str) -> bool {
+    let unsigned = value.strip_prefix(['-', '+']).unwrap_or(value);
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => {
+            !fraction.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
 }
 
 /// `2024-01-15 10:30:00`, or ISO 8601 with a `T` (fractions and offsets allowed).
 /// dbt reads `2024-01-15 10:30:00.5` as text, and so does kiln.
 fn is_timestamp(value: &str) -> bool {
+    if let Some(valid) = fast_timestamp(value) {
+        return valid;
+    }
     chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok()
         || (value.contains('T')
             && (chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
@@ -339,7 +410,13 @@ impl ColumnScan {
 
     fn add(&mut self, value: &str) {
         self.values += 1;
-        if self.numeric {
+        if self.numeric
+            && let Some(n) = plain_integer(value)
+        {
+            self.fits_i32 &= n.unsigned_abs() <= i32::MAX as u64;
+        } else if self.numeric && plain_decimal(value) {
+            self.fraction = true;
+        } else if self.numeric {
             match normalize_number(value) {
                 Some(number) => {
                     if number != value {
@@ -519,6 +596,41 @@ mod tests {
         }
         assert!(scan("a,b\n1\n2,3\n").unwrap().short_rows);
         assert!(scan("a\nnull\n").unwrap().null_words);
+    }
+
+    #[test]
+    fn the_quick_readings_agree_with_chronos() {
+        for value in [
+            "2024-01-05",
+            "2024-02-30",
+            "2024-1-5",
+            "2024-13-01",
+            "0000-01-01",
+            "2024-01-05x",
+            "2024-01-05 10:30:00",
+            "2024-01-05 24:00:00",
+            "2024-01-05 10:60:00",
+            "2024-01-05 10:30:60",
+            "2024-02-30 10:30:00",
+            "2024-01-05 1:30:00",
+        ] {
+            let chrono_date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+            let chrono_time =
+                chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok();
+            assert_eq!(is_date(value), chrono_date, "{value}");
+            if let Some(quick) = fast_timestamp(value) {
+                assert_eq!(quick, chrono_time, "{value}");
+            }
+        }
+        for value in [
+            "42", "-7", "+3", "007", "1.5", "-0.25", "12.", ".5", "1e3", "1,000",
+        ] {
+            let slow = normalize_number(value);
+            if plain_integer(value).is_some() || plain_decimal(value) {
+                assert_eq!(slow.as_deref(), Some(value), "{value}");
+                assert_eq!(plain_decimal(value), has_fraction(value), "{value}");
+            }
+        }
     }
 
     #[test]

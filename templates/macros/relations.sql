@@ -72,7 +72,7 @@ create table {{ relation }} (
 
 {% macro drop_relation(relation) -%}
     {% call statement('drop_relation') -%}
-        drop {{ relation.type or 'table' }} if exists {{ relation }} cascade
+        drop {{ (relation.type or 'table') | replace('_', ' ') }} if exists {{ relation }} cascade
     {%- endcall %}
 {%- endmacro %}
 
@@ -82,7 +82,7 @@ create table {{ relation }} (
 
 {% macro rename_relation(from_relation, to_relation) -%}
     {% call statement('rename_relation') -%}
-        alter {{ from_relation.type or 'table' }} {{ from_relation }} rename to {{ to_relation.include(database=False, schema=False) }}
+        alter {{ (from_relation.type or 'table') | replace('_', ' ') }} {{ from_relation }} rename to {{ to_relation.include(database=False, schema=False) }}
     {%- endcall %}
 {%- endmacro %}
 

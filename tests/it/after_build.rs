@@ -190,3 +190,97 @@ fn grants_on_duckdb_are_a_warning_as_dbt_duckdb_gives() {
         out.all()
     );
 }
+
+/// dbt-postgres's materialized view: created, refreshed while unchanged (a
+/// change of its SQL alone too, as dbt), its indexes applied on a change
+/// of them, rebuilt with `--full-refresh`; `continue` warns, `fail` fails.
+#[test]
+fn materialized_views_are_created_refreshed_and_reindexed_as_dbt_postgres_does() {
+    let f = Fixture::new_on(Db::Postgres);
+    f.write(
+        "models/base.sql",
+        "{{ config(materialized='table') }}\nselect 1 as id, 'a' as kind\n",
+    );
+    let model = |indexes: &str, extra: &str| {
+        format!(
+            "{{{{ config(materialized='materialized_view', indexes={indexes}{extra}) }}}}\nselect id, kind from {{{{ ref('base') }}}}\n"
+        )
+    };
+    f.write("models/kinds.sql", &model("[{'columns': ['id']}]", ""));
+    let out = f.kiln(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let matviews =
+        |f: &Fixture| f.query("select matviewname from pg_matviews where schemaname = '{schema}'");
+    let indexes = |f: &Fixture| -> Vec<String> {
+        f.query(
+            "select regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') from pg_indexes \
+             where schemaname = '{schema}' and tablename = 'kinds' order by 1",
+        )
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect()
+    };
+    let schema = f.sql("{schema}");
+    assert_eq!(matviews(&f), [["kinds"]]);
+    assert_eq!(
+        indexes(&f),
+        [format!("CREATE INDEX ON {schema}.kinds USING btree (id)")]
+    );
+    // Its table rebuilt upstream (the old one dropped with `cascade`, as
+    // dbt-postgres drops it, and the view with it), it is created again.
+    f.write(
+        "models/base.sql",
+        "{{ config(materialized='table') }}\nselect 1 as id, 'a' as kind union all select 2, 'b'\n",
+    );
+    assert_eq!(f.kiln(&["run"]).code, 0);
+    assert_eq!(f.query("select count(*) from {schema}.kinds"), [["2"]]);
+    // Unchanged, it is refreshed; its SQL changed alone, too (as dbt).
+    f.write(
+        "models/kinds.sql",
+        &model("[{'columns': ['id']}]", "").replace("select id", "select distinct id"),
+    );
+    assert_eq!(f.kiln(&["run", "-s", "kinds"]).code, 0);
+    assert!(
+        f.read("target/run/proj/models/kinds.sql")
+            .contains("refresh materialized view")
+    );
+    assert_eq!(indexes(&f).len(), 1);
+    // Its indexes changed: applied, without a rebuild.
+    f.write(
+        "models/kinds.sql",
+        &model("[{'columns': ['kind'], 'unique': true}]", ""),
+    );
+    assert_eq!(f.kiln(&["run", "-s", "kinds"]).code, 0);
+    assert_eq!(
+        indexes(&f),
+        [format!(
+            "CREATE UNIQUE INDEX ON {schema}.kinds USING btree (kind)"
+        )]
+    );
+    // `continue` leaves it as it is with a warning; `fail` fails.
+    f.write(
+        "models/kinds.sql",
+        &model("[]", ", on_configuration_change='continue'"),
+    );
+    let out = f.kiln(&["run", "-s", "kinds"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.words()
+            .contains("Configuration changes were identified"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(indexes(&f).len(), 1);
+    f.write(
+        "models/kinds.sql",
+        &model("[]", ", on_configuration_change='fail'"),
+    );
+    assert_eq!(f.kiln(&["run", "-s", "kinds"]).code, 1);
+    // --full-refresh builds it anew, under its temporary name first.
+    f.write("models/kinds.sql", &model("[]", ""));
+    let out = f.kiln(&["run", "-s", "kinds", "--full-refresh"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(indexes(&f).is_empty());
+    assert_eq!(matviews(&f), [["kinds"]]);
+    assert_eq!(f.query("select count(*) from {schema}.kinds"), [["2"]]);
+}
