@@ -464,6 +464,104 @@ impl ColumnScan {
     }
 }
 
+/// A file's rows beyond this many bytes are read by two threads.
+const PARALLEL_BYTES: usize = 4 << 20;
+
+/// Whether the file has an empty line (`\n\n` or `\r\n\r\n`).
+fn has_blank_line(bytes: &[u8]) -> bool {
+    let mut previous = 0u8;
+    let mut before = 0u8;
+    for &b in bytes {
+        if b == b'\n' && (previous == b'\n' || (previous == b'\r' && before == b'\n')) {
+            return true;
+        }
+        before = previous;
+        previous = b;
+    }
+    false
+}
+
+/// What [`scan_rows`] found in a run of rows.
+struct RowsScan {
+    scans: Vec<ColumnScan>,
+    rows: usize,
+    short_rows: bool,
+    null_words: bool,
+}
+
+impl RowsScan {
+    fn new(width: usize) -> RowsScan {
+        RowsScan {
+            scans: vec![ColumnScan::new(); width],
+            rows: 0,
+            short_rows: false,
+            null_words: false,
+        }
+    }
+
+    /// The rows of both, as if read in one run.
+    fn merge(&mut self, other: RowsScan) {
+        self.rows += other.rows;
+        self.short_rows |= other.short_rows;
+        self.null_words |= other.null_words;
+        for (mine, theirs) in self.scans.iter_mut().zip(other.scans) {
+            mine.values += theirs.values;
+            mine.numeric &= theirs.numeric;
+            mine.numeric_unplain |= theirs.numeric_unplain;
+            mine.fraction |= theirs.fraction;
+            mine.fits_i32 &= theirs.fits_i32;
+            mine.fits_i64 &= theirs.fits_i64;
+            mine.date &= theirs.date;
+            mine.timestamp &= theirs.timestamp;
+            mine.boolean &= theirs.boolean;
+        }
+    }
+}
+
+/// Reads rows (no header) of `width` columns; `None` when the database's
+/// reader could not take them as they are (a row too long, a NULL spelled
+/// otherwise, a broken row) or `stop` said to stop.
+fn scan_rows(
+    bytes: &[u8],
+    delimiter: u8,
+    width: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Option<RowsScan> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut found = RowsScan::new(width);
+    let mut record = csv::StringRecord::new();
+    loop {
+        if found.rows.is_multiple_of(ROWS_BETWEEN_CHECKS) && stop() {
+            return None;
+        }
+        if !reader.read_record(&mut record).ok()? {
+            break;
+        }
+        if record.len() > width {
+            return None;
+        }
+        found.short_rows |= record.len() < width;
+        for (value, scan) in record.iter().zip(found.scans.iter_mut()) {
+            if is_null(value) {
+                if !value.is_empty() {
+                    if !NULL_WORDS.contains(&value) {
+                        return None;
+                    }
+                    found.null_words = true;
+                }
+            } else {
+                scan.add(value);
+            }
+        }
+        found.rows += 1;
+    }
+    Some(found)
+}
+
 /// A first pass over a seed's file that infers dbt's types without keeping
 /// its rows, for the database to read the file itself. `Ok(None)` when it
 /// cannot (a number to normalize, a blank line, a row too long, or a
@@ -473,13 +571,13 @@ pub fn scan_plain(
     path: &Path,
     column_types: &BTreeMap<String, String>,
     delimiter: u8,
-    stop: &dyn Fn() -> bool,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<PlainCsv>> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(None);
     };
     // A blank line is no row to the csv reader, but one to a database's.
-    if bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(4).any(|w| w == b"\r\n\r\n") {
+    if has_blank_line(&bytes) {
         return Ok(None);
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -495,36 +593,44 @@ pub fn scan_plain(
         return Ok(None);
     }
     let names = column_names(header);
-    let mut scans = vec![ColumnScan::new(); names.len()];
-    let (mut rows, mut short_rows, mut null_words) = (0usize, false, false);
-    let mut record = csv::StringRecord::new();
-    loop {
-        if rows.is_multiple_of(ROWS_BETWEEN_CHECKS) && stop() {
-            return Ok(None);
-        }
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(_) => return Ok(None),
-        }
-        if record.len() > names.len() {
-            return Ok(None);
-        }
-        short_rows |= record.len() < names.len();
-        for (value, scan) in record.iter().zip(scans.iter_mut()) {
-            if is_null(value) {
-                if !value.is_empty() {
-                    if !NULL_WORDS.contains(&value) {
-                        return Ok(None);
-                    }
-                    null_words = true;
-                }
-            } else {
-                scan.add(value);
+    let body = reader.position().byte() as usize;
+    // Without a quote in the file every line break ends a row, so its rows
+    // can be read in two halves at once; with one, in order.
+    let halves: Vec<&[u8]> = match bytes[body..].len() > PARALLEL_BYTES && !bytes.contains(&b'"') {
+        true => {
+            let rest = &bytes[body..];
+            let middle = rest.len() / 2;
+            match rest[middle..].iter().position(|&b| b == b'\n') {
+                Some(at) => vec![&rest[..middle + at + 1], &rest[middle + at + 1..]],
+                None => vec![rest],
             }
         }
-        rows += 1;
+        false => vec![&bytes[body..]],
+    };
+    let width = names.len();
+    let parts: Vec<Option<RowsScan>> = std::thread::scope(|threads| {
+        let running: Vec<_> = halves
+            .iter()
+            .map(|half| threads.spawn(move || scan_rows(half, delimiter, width, stop)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| t.join().ok().flatten())
+            .collect()
+    });
+    let mut total = RowsScan::new(width);
+    for part in parts {
+        let Some(part) = part else {
+            return Ok(None);
+        };
+        total.merge(part);
     }
+    let RowsScan {
+        scans,
+        rows,
+        short_rows,
+        null_words,
+    } = total;
     let mut columns = Vec::with_capacity(names.len());
     for (name, scan) in names.into_iter().zip(scans) {
         let data_type = match column_types.get(&name) {
@@ -594,6 +700,20 @@ mod tests {
             assert_eq!(plain.columns, full.columns, "{text}");
             assert_eq!(plain.rows, full.row_count, "{text}");
         }
+        // Large enough to be read in two halves: the second half alone
+        // has the text value and the short row.
+        let mut large = String::from("n,maybe_number,when\n");
+        for i in 0..200_000 {
+            large.push_str(&format!("{i},{i},2024-01-01\n"));
+        }
+        large.push_str("7,x\n");
+        assert!(large.len() > PARALLEL_BYTES);
+        let plain = scan(&large).unwrap();
+        let full = full_read(&large);
+        assert_eq!(plain.columns, full.columns);
+        assert_eq!(plain.columns[1].data_type, "text");
+        assert_eq!(plain.rows, 200_001);
+        assert!(plain.short_rows);
         assert!(scan("a,b\n1\n2,3\n").unwrap().short_rows);
         assert!(scan("a\nnull\n").unwrap().null_words);
     }

@@ -12,6 +12,29 @@
     create {% if unique %}unique {% endif %}index if not exists "{{ name }}" on {{ relation }}{% if index.type %} using {{ index.type }}{% endif %} ({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- Where a table's indexes are made: on PostgreSQL on the new table
+    before it is swapped in (dbt-postgres), on DuckDB once it has its name
+    (a DuckDB table with indexes cannot be renamed; dbt-duckdb does so). -#}
+{% macro create_indexes_before_swap(relation) -%}
+    {%- if target.type != 'duckdb' -%}{{ create_indexes(relation) }}{%- endif -%}
+{%- endmacro %}
+
+{% macro create_indexes_after_swap(relation) -%}
+    {%- if target.type == 'duckdb' -%}{{ create_indexes(relation) }}{%- endif -%}
+{%- endmacro %}
+
+{#- DuckDB: the indexes of a table about to be renamed aside, dropped. -#}
+{% macro drop_indexes_on_relation(relation) -%}
+    {%- if target.type == 'duckdb' and relation is not none and relation.type == 'table' -%}
+        {%- set found = run_query("select index_name from duckdb_indexes() where database_name = '" ~ relation.database ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'") -%}
+        {%- for row in found.rows %}
+            {% call statement('drop_index') -%}
+                drop index if exists {{ adapter.quote(relation.database) }}.{{ adapter.quote(relation.schema) }}.{{ adapter.quote(row[0]) }}
+            {%- endcall %}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro create_indexes(relation) -%}
     {%- for index in config.get('indexes') or [] -%}
         {%- if index is not mapping or not index.columns -%}

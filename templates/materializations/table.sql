@@ -8,8 +8,10 @@
     {% call statement('main') -%}
         {{ create_table_as(false, intermediate_relation, sql) }}
     {%- endcall %}
-    {{ create_indexes(intermediate_relation) }}
+    {{ create_indexes_before_swap(intermediate_relation) }}
+    {{ drop_indexes_on_relation(existing_relation) }}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ create_indexes_after_swap(target_relation) }}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
     {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}

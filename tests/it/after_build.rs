@@ -284,3 +284,25 @@ fn materialized_views_are_created_refreshed_and_reindexed_as_dbt_postgres_does()
     assert_eq!(matviews(&f), [["kinds"]]);
     assert_eq!(f.query("select count(*) from {schema}.kinds"), [["2"]]);
 }
+
+/// dbt-duckdb's indexes: made once the table has its name, and dropped
+/// from the old table before it is renamed aside (DuckDB renames no table
+/// with indexes), so a second build works.
+#[test]
+fn duckdb_indexes_survive_a_rebuild() {
+    let f = Fixture::new();
+    f.write(
+        "models/events.sql",
+        "{{ config(materialized='table', indexes=[{'columns': ['id'], 'unique': true}]) }}\nselect 1 as id\n",
+    );
+    for _ in 0..2 {
+        let out = f.kiln(&["run"]);
+        assert_eq!(out.code, 0, "{}", out.all());
+        assert_eq!(
+            f.query(
+                "select table_name, is_unique from duckdb_indexes() where table_name = 'events'"
+            ),
+            [["events", "true"]]
+        );
+    }
+}
