@@ -141,7 +141,7 @@ pub fn node_json(parsed: &Parsed, graph: &Graph, node: &ParsedNode) -> Json {
         "unique_id": id,
         "fqn": n.fqn,
         "alias": node.relation.identifier(),
-        "checksum": {"name": "sha256", "checksum": checksum},
+        "checksum": {"name": n.checksum_name(&parsed.project.root), "checksum": checksum},
         "config": n.config.0,
         "tags": n.config.tags(),
         "description": n.description,

@@ -469,16 +469,8 @@ const PARALLEL_BYTES: usize = 4 << 20;
 
 /// Whether the file has an empty line (`\n\n` or `\r\n\r\n`).
 fn has_blank_line(bytes: &[u8]) -> bool {
-    let mut previous = 0u8;
-    let mut before = 0u8;
-    for &b in bytes {
-        if b == b'\n' && (previous == b'\n' || (previous == b'\r' && before == b'\n')) {
-            return true;
-        }
-        before = previous;
-        previous = b;
-    }
-    false
+    memchr::memmem::find(bytes, b"\n\n").is_some()
+        || memchr::memmem::find(bytes, b"\r\n\r\n").is_some()
 }
 
 /// What [`scan_rows`] found in a run of rows.
@@ -596,17 +588,18 @@ pub fn scan_plain(
     let body = reader.position().byte() as usize;
     // Without a quote in the file every line break ends a row, so its rows
     // can be read in two halves at once; with one, in order.
-    let halves: Vec<&[u8]> = match bytes[body..].len() > PARALLEL_BYTES && !bytes.contains(&b'"') {
-        true => {
-            let rest = &bytes[body..];
-            let middle = rest.len() / 2;
-            match rest[middle..].iter().position(|&b| b == b'\n') {
-                Some(at) => vec![&rest[..middle + at + 1], &rest[middle + at + 1..]],
-                None => vec![rest],
+    let halves: Vec<&[u8]> =
+        match bytes[body..].len() > PARALLEL_BYTES && memchr::memchr(b'"', &bytes).is_none() {
+            true => {
+                let rest = &bytes[body..];
+                let middle = rest.len() / 2;
+                match rest[middle..].iter().position(|&b| b == b'\n') {
+                    Some(at) => vec![&rest[..middle + at + 1], &rest[middle + at + 1..]],
+                    None => vec![rest],
+                }
             }
-        }
-        false => vec![&bytes[body..]],
-    };
+            false => vec![&bytes[body..]],
+        };
     let width = names.len();
     let parts: Vec<Option<RowsScan>> = std::thread::scope(|threads| {
         let running: Vec<_> = halves

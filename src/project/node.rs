@@ -169,14 +169,33 @@ impl Node {
     }
 
     /// The sha256 of the node's code (of a seed's file under `root`), as
-    /// dbt's manifest checksum, which `state:modified` compares.
+    /// dbt's manifest checksum, which `state:modified` compares. A seed
+    /// file over 1 MiB is not read for it: its checksum is its path, as
+    /// dbt's (`name` "path", see [`Node::checksum_name`]).
     pub fn checksum(&self, root: &Path) -> String {
         match self.kind {
+            NodeKind::Seed if self.is_large_seed(root) => {
+                self.original_file_path.display().to_string()
+            }
             NodeKind::Seed => std::fs::read(root.join(&self.original_file_path))
                 .map(|bytes| crate::digest::sha256_hex(&bytes))
                 .unwrap_or_default(),
             _ => crate::digest::sha256_hex(self.raw_code.as_bytes()),
         }
+    }
+
+    /// The manifest's name of [`Node::checksum`]: `sha256`, or `path`.
+    pub fn checksum_name(&self, root: &Path) -> &'static str {
+        if self.kind == NodeKind::Seed && self.is_large_seed(root) {
+            "path"
+        } else {
+            "sha256"
+        }
+    }
+
+    /// dbt's `MAXIMUM_SEED_SIZE`: a seed file over 1 MiB is not hashed.
+    fn is_large_seed(&self, root: &Path) -> bool {
+        std::fs::metadata(root.join(&self.original_file_path)).is_ok_and(|m| m.len() > 1024 * 1024)
     }
 }
 

@@ -60,3 +60,28 @@ fn a_plain_file_loads_with_dbt_types_and_its_nulls(db: Db) {
     };
     assert_eq!(types, expected);
 }
+
+/// dbt does not hash a seed file over 1 MiB: its manifest checksum is its
+/// path (dbt 1.10 wrote `{"name": "path", "checksum": "seeds/orders.csv"}`).
+#[test]
+fn a_large_seed_is_checksummed_by_its_path_as_dbt_does() {
+    let f = Fixture::new();
+    let mut csv = String::from("id,name\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!("{i},name number {i}\n"));
+    }
+    assert!(csv.len() > 1024 * 1024);
+    f.write("seeds/orders.csv", &csv);
+    f.write("seeds/small.csv", "id\n1\n");
+    assert_eq!(f.kiln(&["parse"]).code, 0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&f.read("target/manifest.json")).unwrap();
+    assert_eq!(
+        manifest["nodes"]["seed.proj.orders"]["checksum"],
+        serde_json::json!({"name": "path", "checksum": "seeds/orders.csv"})
+    );
+    assert_eq!(
+        manifest["nodes"]["seed.proj.small"]["checksum"]["name"],
+        "sha256"
+    );
+}
