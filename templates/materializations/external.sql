@@ -14,12 +14,27 @@
     {% call statement('main') -%}
         {{ create_table_as(false, temp_relation, sql) }}
     {%- endcall %}
+    {#- No rows: one of NULLs, so that the file has the columns (a CSV of
+        none would have no header), filtered out by the view, as
+        dbt-duckdb writes it. -#}
+    {%- set counted = run_query('select count(*) from ' ~ temp_relation) -%}
+    {%- set read = file.read -%}
+    {%- if counted is not none and counted.rows[0][0] == 0 -%}
+        {% call statement('placeholder_row') -%}
+            insert into {{ temp_relation }} default values
+        {%- endcall %}
+        {%- set conditions = [] -%}
+        {%- for column in adapter.get_columns_in_relation(temp_relation) -%}
+            {%- do conditions.append(adapter.quote(column.name) ~ ' is not NULL') -%}
+        {%- endfor -%}
+        {%- set read = read ~ '\n    where 1 AND ' ~ conditions | join(' AND ') -%}
+    {%- endif %}
     {% call statement('write_external') -%}
         copy {{ temp_relation }} to '{{ file.temp_location | replace("'", "''") }}' ({{ file.copy_options }})
     {%- endcall %}
     {{ adapter.replace_external(this) }}
     {% call statement('external_view') -%}
-        {{ create_view_as(intermediate_relation, 'select * from ' ~ file.read) }}
+        {{ create_view_as(intermediate_relation, 'select * from ' ~ read) }}
     {%- endcall %}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}

@@ -268,3 +268,21 @@ fn profile_keys_kiln_cannot_serve_are_errors_at_their_line() {
         );
     }
 }
+
+#[test]
+fn an_external_model_without_rows_writes_a_row_of_nulls_its_view_hides() {
+    // As dbt-duckdb 1.10: the file holds one all-NULL row, the view none.
+    let f = external_shop();
+    f.write(
+        "models/stg_orders.sql",
+        "select id, status from {{ source('raw', 'orders') }} where false\n",
+    );
+    let out = f.kiln(&["run", "-s", "stg_orders"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let p = f.path();
+    assert_eq!(rows(p, "select count(*) from stg_orders"), ["0"]);
+    assert_eq!(
+        rows(p, "select id, status from 'out/stg_orders.parquet'"),
+        ["NULL|NULL"]
+    );
+}
