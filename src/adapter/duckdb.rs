@@ -312,6 +312,11 @@ impl Connection for DuckDbConnection {
         columns: &[LoadColumn],
         file: &CsvFile,
     ) -> Result<(), DbError> {
+        // DuckDB reads a path with `*`, `?` or `[` as a glob.
+        if file.path.to_string_lossy().contains(['*', '?', '[']) {
+            let rows = file.read_rows(columns.len())?;
+            return self.load_rows(table, columns, &rows);
+        }
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
         let names: Vec<String> = columns
             .iter()

@@ -212,9 +212,38 @@ fn temp_of(location: &str) -> String {
     }
 }
 
+/// The file kiln leaves in a partition folder it wrote, so that it
+/// replaces only folders of its own (the view's glob does not read it).
+const MARKER: &str = ".kiln-external";
+
 /// Makes the file's folder and clears what an interrupted run left at its
-/// temporary path, before its rows are written.
+/// temporary path, before its rows are written. A remote location (`s3://`)
+/// or one that is a folder kiln did not write is refused: kiln writes local
+/// files, and replaces no folder of the user's.
 pub fn prepare(file: &ExternalFile) -> std::io::Result<()> {
+    let refuse = |message: String| std::io::Error::other(message);
+    if file.location.contains("://") {
+        return Err(refuse(format!(
+            "{} is not a local path; kiln writes external models to local files only",
+            file.location
+        )));
+    }
+    let location = Path::new(&file.location);
+    if location.is_dir() {
+        let ours = location.join(MARKER).is_file()
+            || std::fs::read_dir(location).is_ok_and(|mut d| d.next().is_none());
+        if !file.partitioned || !ours {
+            return Err(refuse(format!(
+                "{} is a folder kiln did not write; it replaces only its own (remove it, or choose another `location`)",
+                file.location
+            )));
+        }
+    } else if file.partitioned && location.exists() {
+        return Err(refuse(format!(
+            "{} is a file; a partitioned model writes a folder there (remove it, or choose another `location`)",
+            file.location
+        )));
+    }
     let temp = Path::new(&file.temp_location);
     if let Some(parent) = temp.parent()
         && !parent.as_os_str().is_empty()
@@ -228,6 +257,12 @@ pub fn prepare(file: &ExternalFile) -> std::io::Result<()> {
 /// (the old one moved aside, the new one renamed in, the old removed).
 pub fn replace(file: &ExternalFile) -> std::io::Result<()> {
     let (temp, location) = (Path::new(&file.temp_location), Path::new(&file.location));
+    if file.partitioned {
+        std::fs::write(
+            temp.join(MARKER),
+            "written by kiln's external materialization\n",
+        )?;
+    }
     if location.is_dir() {
         let aside = PathBuf::from(format!("{}.kiln-old", file.temp_location));
         remove_any(&aside)?;
@@ -299,6 +334,25 @@ mod tests {
         let file = plan(&config("{partition_by: cat}"), "m", "out").unwrap();
         assert!(!file.partitioned);
         assert_eq!(file.location, "out/m.parquet");
+    }
+
+    #[test]
+    fn a_folder_kiln_did_not_write_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("raw.csv"), "id\n1\n").unwrap();
+        let location = data.display().to_string();
+        for yaml in [
+            format!("{{location: '{location}'}}"),
+            format!("{{location: '{location}', options: {{partition_by: id}}}}"),
+        ] {
+            let file = plan(&config(&yaml), "m", ".").unwrap();
+            assert!(prepare(&file).is_err(), "{yaml}");
+        }
+        assert!(data.join("raw.csv").is_file());
+        let remote = plan(&config("{location: 's3://bucket/x.parquet'}"), "m", ".").unwrap();
+        assert!(prepare(&remote).is_err());
     }
 
     #[test]

@@ -473,6 +473,35 @@ fn has_blank_line(bytes: &[u8]) -> bool {
         || memchr::memmem::find(bytes, b"\r\n\r\n").is_some()
 }
 
+/// Whether every `"` opens a field, closes one (before a delimiter, a line
+/// end or the end), or is doubled inside a quoted field: the CSV every
+/// reader reads alike.
+fn quotes_are_strict(bytes: &[u8], delimiter: u8) -> bool {
+    let (mut quoted, mut field_start) = (false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted {
+            if b == b'"' {
+                match bytes.get(i + 1) {
+                    Some(b'"') => i += 1,
+                    Some(&next) if next == delimiter || next == b'\n' => quoted = false,
+                    None => quoted = false,
+                    Some(_) => return false,
+                }
+            }
+        } else if b == b'"' {
+            if !field_start {
+                return false;
+            }
+            quoted = true;
+        }
+        field_start = !quoted && (b == delimiter || b == b'\n');
+        i += 1;
+    }
+    !quoted
+}
+
 /// What [`scan_rows`] found in a run of rows.
 struct RowsScan {
     scans: Vec<ColumnScan>,
@@ -568,8 +597,15 @@ pub fn scan_plain(
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(None);
     };
-    // A blank line is no row to the csv reader, but one to a database's.
-    if has_blank_line(&bytes) {
+    // A blank line is no row to the csv reader, but one to a database's; a
+    // carriage return may end lines one way here and another there, and a
+    // quote inside a field the csv reader keeps, where COPY starts a quoted
+    // value at it: such files go row by row.
+    if has_blank_line(&bytes)
+        || bytes.first().is_some_and(|b| matches!(b, b'\n' | b'\r'))
+        || memchr::memchr(b'\r', &bytes).is_some()
+        || (memchr::memchr(b'"', &bytes).is_some() && !quotes_are_strict(&bytes, delimiter))
+    {
         return Ok(None);
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -758,6 +794,12 @@ mod tests {
         assert_eq!(scan("a\nnUll\n"), None);
         // The same text in a text column needs nothing.
         assert!(scan("note\n12%\nabc\n").is_some());
+        // A quote inside an unquoted field (COPY would start a quoted value
+        // there), a carriage return, a leading blank line.
+        assert_eq!(scan("a,b\nx\"y,1\nz\"w,2\n"), None);
+        assert_eq!(scan("a\r\n1\r\n"), None);
+        assert_eq!(scan("\na\n1\n"), None);
+        assert!(scan("a,b\n\"x, \"\"y\"\"\",1\n").is_some());
     }
 
     // Pinned against dbt-core 1.10 with dbt-duckdb 1.10 and dbt-postgres 1.9.

@@ -26,7 +26,7 @@
 {#- DuckDB: the indexes of a table about to be renamed aside, dropped. -#}
 {% macro drop_indexes_on_relation(relation) -%}
     {%- if target.type == 'duckdb' and relation is not none and relation.type == 'table' -%}
-        {%- set found = run_query("select index_name from duckdb_indexes() where database_name = '" ~ relation.database ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'") -%}
+        {%- set found = run_query("select index_name from duckdb_indexes() where database_name = '" ~ relation.database | replace("'", "''") ~ "' and schema_name = '" ~ relation.schema | replace("'", "''") ~ "' and table_name = '" ~ relation.identifier | replace("'", "''") ~ "'") -%}
         {%- for row in found.rows %}
             {% call statement('drop_index') -%}
                 drop index if exists {{ adapter.quote(relation.database) }}.{{ adapter.quote(relation.schema) }}.{{ adapter.quote(row[0]) }}
@@ -50,7 +50,7 @@
 {% macro get_show_grant_sql(relation) -%}
     select grantee, privilege_type from information_schema.role_table_grants
     where grantor = current_role and grantee != current_role
-      and table_schema = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'
+      and table_schema = '{{ relation.schema | replace("'", "''") }}' and table_name = '{{ relation.identifier | replace("'", "''") }}'
 {%- endmacro %}
 
 {#- `grants:` applied: with `should_revoke`, the grants the relation has and
@@ -78,7 +78,7 @@
                 {%- set keep = (wanted.get(privilege) or []) | map('lower') | list -%}
                 {%- set gone = [] -%}
                 {%- for grantee in grantees if grantee | lower not in keep -%}
-                    {%- do gone.append('"' ~ grantee ~ '"') -%}
+                    {%- do gone.append(grantee if grantee | lower == 'public' else '"' ~ grantee ~ '"') -%}
                 {%- endfor -%}
                 {%- if gone -%}
                     {%- do statements.append('revoke ' ~ privilege | upper ~ ' on ' ~ relation ~ ' from ' ~ gone | join(', ') ~ ';') -%}

@@ -127,6 +127,7 @@ create table {{ relation }} (
     runs the whole materialization in one transaction. -#}
 {% macro swap_in(intermediate_relation, target_relation, existing_relation) -%}
     {%- if existing_relation is not none -%}
+        {{ drop_indexes_on_relation(existing_relation) }}
         {%- set backup_relation = make_backup_relation(target_relation, existing_relation.type) -%}
         {{ drop_relation_if_exists(adapter.get_relation(backup_relation.database, backup_relation.schema, backup_relation.identifier)) }}
         {{ rename_relation(existing_relation, backup_relation) }}

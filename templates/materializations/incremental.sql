@@ -16,7 +16,6 @@
             {{ create_table_as(false, temp_relation, sql) }}
         {%- endcall %}
         {{ create_indexes_before_swap(temp_relation) }}
-        {{ drop_indexes_on_relation(existing_relation) }}
         {{ swap_in(temp_relation, target_relation, existing_relation) }}
         {{ create_indexes_after_swap(target_relation) }}
         {%- set should_revoke = false -%}

@@ -37,7 +37,7 @@
         {%- set wanted = [] -%}
         {%- for index in config.get('indexes') or [] -%}
             {%- set columns = [index.columns] if index.columns is string else index.columns -%}
-            {%- do wanted.append(((index.unique is true) ~ '|' ~ (index.type or 'btree') ~ '|' ~ columns | join(',')) | lower) -%}
+            {%- do wanted.append(((index.unique is true) ~ '|' ~ (index.type or 'btree') ~ '|' ~ columns | join(',') | replace(' ', '')) | lower) -%}
         {%- endfor -%}
         {%- if (found.values() | list | sort) == (wanted | sort) -%}
             {% call statement('main') -%}
@@ -57,14 +57,14 @@
         {%- endif -%}
     {%- endif -%}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=should_revoke) }}
-    {{ persist_docs(target_relation, model, for_columns=false) }}
+    {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}
 
 {#- A relation's indexes by name, each as `unique|method|columns`. -#}
 {% macro index_signatures(relation) -%}
-    {%- set found = run_query("select c.relname, case when i.indisunique then 'true' else 'false' end, am.amname, array_to_string(array(select a.attname from unnest(i.indkey::int2[]) with ordinality as k(attnum, n) join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.n), ',') from pg_index i join pg_class t on t.oid = i.indrelid join pg_class c on c.oid = i.indexrelid join pg_namespace s on s.oid = t.relnamespace join pg_am am on am.oid = c.relam where t.relname = '" ~ relation.identifier ~ "' and s.nspname = '" ~ relation.schema ~ "'") -%}
+    {%- set found = run_query("select c.relname, case when i.indisunique then 'true' else 'false' end, am.amname, array_to_string(array(select a.attname from unnest(i.indkey::int2[]) with ordinality as k(attnum, n) join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.n), ',') from pg_index i join pg_class t on t.oid = i.indrelid join pg_class c on c.oid = i.indexrelid join pg_namespace s on s.oid = t.relnamespace join pg_am am on am.oid = c.relam where t.relname = '" ~ relation.identifier | replace("'", "''") ~ "' and s.nspname = '" ~ relation.schema | replace("'", "''") ~ "'") -%}
     {%- set signatures = {} -%}
     {%- for row in found.rows -%}
         {%- do signatures.update({row[0]: (row[1] ~ '|' ~ row[2] ~ '|' ~ row[3]) | lower}) -%}

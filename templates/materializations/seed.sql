@@ -10,7 +10,9 @@
         {{ create_csv_table(intermediate_relation, seed_columns) }}
     {%- endcall %}
     {{ adapter.load_csv_rows(intermediate_relation) }}
+    {{ create_indexes_before_swap(intermediate_relation) }}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
+    {{ create_indexes_after_swap(target_relation) }}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
     {{ persist_docs(target_relation, model) }}
     {{ run_hooks(post_hooks) }}

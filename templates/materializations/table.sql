@@ -9,7 +9,6 @@
         {{ create_table_as(false, intermediate_relation, sql) }}
     {%- endcall %}
     {{ create_indexes_before_swap(intermediate_relation) }}
-    {{ drop_indexes_on_relation(existing_relation) }}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
     {{ create_indexes_after_swap(target_relation) }}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}

@@ -12,7 +12,7 @@
     {%- endcall %}
     {{ swap_in(intermediate_relation, target_relation, existing_relation) }}
     {{ apply_grants(target_relation, config.get('grants'), should_revoke=false) }}
-    {{ persist_docs(target_relation, model, for_columns=false) }}
+    {{ persist_docs(target_relation, model, for_columns=target.type != 'duckdb') }}
     {{ run_hooks(post_hooks) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}

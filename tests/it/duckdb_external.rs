@@ -75,9 +75,15 @@ fn external_models_write_the_files_and_rows_dbt_duckdb_writes() {
     let f = external_shop();
     let out = f.kiln(&["build"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    // dbt-duckdb's files, name for name.
+    // dbt-duckdb's files, name for name, and the mark kiln leaves in a
+    // partition folder it wrote (it replaces no folder without one).
+    let written = files(&f);
+    assert!(written.contains(&"out/orders_by_status/.kiln-external".to_string()));
     assert_eq!(
-        files(&f),
+        written
+            .into_iter()
+            .filter(|f| !f.ends_with(".kiln-external"))
+            .collect::<Vec<_>>(),
         [
             "out/customers.csv",
             "out/order_events.json",
@@ -144,7 +150,20 @@ fn external_models_write_the_files_and_rows_dbt_duckdb_writes() {
     // is left beside them.
     let again = f.kiln(&["build"]);
     assert_eq!(again.code, 0, "{}", again.all());
-    assert_eq!(files(&f).len(), 6, "{:?}", files(&f));
+    assert_eq!(files(&f).len(), 7, "{:?}", files(&f));
+    // A `location` that is a folder of the user's is refused, not replaced.
+    f.write(
+        "models/stg_orders.sql",
+        "{{ config(location='data', options={'partition_by': 'status'}) }}\nselect * from {{ source('raw', 'orders') }}\n",
+    );
+    let out = f.kiln(&["run", "-s", "stg_orders"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.words().contains("is a folder kiln did not write"),
+        "{}",
+        out.all()
+    );
+    assert!(f.path().join("data/orders.parquet").is_file());
 }
 
 #[test]
