@@ -253,9 +253,17 @@ pub fn prepare(file: &ExternalFile) -> std::io::Result<()> {
     remove_any(temp)
 }
 
-/// Puts the written rows in place of the old file (one rename) or folder
-/// (the old one moved aside, the new one renamed in, the old removed).
-pub fn replace(file: &ExternalFile) -> std::io::Result<()> {
+/// A file (or folder) put in place by [`replace`], with the old one kept
+/// aside until the node's transaction ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replaced {
+    pub location: PathBuf,
+    pub aside: Option<PathBuf>,
+}
+
+/// Puts the written rows in place of the old file or folder, which is kept
+/// aside (renamed) for [`finish`] to drop or bring back.
+pub fn replace(file: &ExternalFile) -> std::io::Result<Replaced> {
     let (temp, location) = (Path::new(&file.temp_location), Path::new(&file.location));
     if file.partitioned {
         std::fs::write(
@@ -263,14 +271,36 @@ pub fn replace(file: &ExternalFile) -> std::io::Result<()> {
             "written by kiln's external materialization\n",
         )?;
     }
-    if location.is_dir() {
-        let aside = PathBuf::from(format!("{}.kiln-old", file.temp_location));
-        remove_any(&aside)?;
+    let aside = PathBuf::from(format!("{}.kiln-old", file.temp_location));
+    remove_any(&aside)?;
+    let kept = if location.exists() {
         std::fs::rename(location, &aside)?;
-        std::fs::rename(temp, location)?;
-        remove_any(&aside)
+        Some(aside)
     } else {
-        std::fs::rename(temp, location)
+        None
+    };
+    std::fs::rename(temp, location)?;
+    Ok(Replaced {
+        location: location.to_path_buf(),
+        aside: kept,
+    })
+}
+
+/// Ends a replacement with its node: committed, the old file is removed;
+/// failed, the new one is removed and the old one put back, so that a model
+/// that fails after its file was written (a post-hook, the commit) keeps
+/// the file it had.
+pub fn finish(replaced: &Replaced, committed: bool) -> std::io::Result<()> {
+    match (&replaced.aside, committed) {
+        (Some(aside), true) => remove_any(aside),
+        (None, true) => Ok(()),
+        (aside, false) => {
+            remove_any(&replaced.location)?;
+            match aside {
+                Some(aside) => std::fs::rename(aside, &replaced.location),
+                None => Ok(()),
+            }
+        }
     }
 }
 

@@ -222,6 +222,7 @@ pub fn materialize(
         Ok(returned) => {
             if let Err(e) = lock(&connection).commit() {
                 let _ = lock(&connection).rollback();
+                scope.finish_replaced_files(false);
                 return Err(NodeFailure {
                     diagnostic: Box::new(
                         Diagnostic::error(Code::Database, format!("commit failed: {}", e.message))
@@ -230,6 +231,7 @@ pub fn materialize(
                     run_file: Some(run_file),
                 });
             }
+            scope.finish_replaced_files(true);
             let test = match node.node.kind {
                 NodeKind::Test => Some(test_counts(&scope).map_err(|diagnostic| {
                     NodeFailure::new(diagnostic.at(Location::file(&run_file)))
@@ -263,6 +265,7 @@ pub fn materialize(
         }
         Err(err) => {
             let _ = lock(&connection).rollback();
+            scope.finish_replaced_files(false);
             Err(describe_failure(
                 parsed, node, &err, &scope, &executed, run_file,
             ))

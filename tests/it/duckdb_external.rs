@@ -181,6 +181,22 @@ fn a_failed_external_model_keeps_its_file_and_view() {
         ["5|65.50"]
     );
     assert_eq!(files(&f), ["out/stg_orders.parquet"]);
+    // A failure after the new file is written (a post-hook) puts the old
+    // one back with the transaction's rollback.
+    f.write(
+        "models/stg_orders.sql",
+        "{{ config(post_hook=\"select cast('x' as integer)\") }}\nselect id from {{ source('raw', 'orders') }} where id = 1\n",
+    );
+    let out = f.kiln(&["run", "-s", "stg_orders"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(
+        rows(
+            f.path(),
+            "select count(*), sum(amount) from 'out/stg_orders.parquet'"
+        ),
+        ["5|65.50"]
+    );
+    assert_eq!(files(&f), ["out/stg_orders.parquet"]);
 }
 
 #[test]

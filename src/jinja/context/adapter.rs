@@ -429,6 +429,7 @@ impl AdapterObject {
                     file.temp_location, file.location
                 ));
                 external::replace(&file)
+                    .map(|replaced| lock(&self.scope.replaced_files).push(replaced))
             } else {
                 external::prepare(&file)
             };

@@ -75,6 +75,9 @@ pub struct RenderScope {
     pub(super) executed: Mutex<Vec<String>>,
     /// dbt's query comment: its text, and whether it goes after the statement.
     query_comment: Option<(String, bool)>,
+    /// External files put in place, their old ones kept aside until the
+    /// node's transaction ends.
+    pub(super) replaced_files: Mutex<Vec<crate::materialize::external::Replaced>>,
     /// The database's error, when a statement failed: which one, and why.
     pub(super) failed: Mutex<Option<FailedStatement>>,
 }
@@ -117,6 +120,25 @@ impl RenderScope {
             executed: Mutex::new(Vec::new()),
             failed: Mutex::new(None),
             query_comment: None,
+            replaced_files: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Ends the external files this node replaced: kept when it committed,
+    /// their old ones put back when it failed.
+    pub fn finish_replaced_files(&self, committed: bool) {
+        for replaced in lock(&self.replaced_files).drain(..) {
+            if let Err(e) = crate::materialize::external::finish(&replaced, committed) {
+                eprintln!(
+                    "warning: could not {} {}: {e}",
+                    if committed {
+                        "clear the old file beside"
+                    } else {
+                        "restore the old file of"
+                    },
+                    replaced.location.display()
+                );
+            }
         }
     }
 
