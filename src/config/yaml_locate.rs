@@ -54,8 +54,9 @@ pub struct Locator<'a> {
 /// column of an entry written inline after a `- `.
 type Scope = (usize, isize, Option<(usize, usize)>);
 
-/// The entries of a scope: line index and column of each.
-type Entries = Rc<Vec<(usize, usize)>>;
+/// The entries of a scope (line index and column of each), and how many of
+/// the first are list items (`- `), so that the n-th item is one lookup.
+type Entries = Rc<(Vec<(usize, usize)>, usize)>;
 
 impl<'a> Locator<'a> {
     pub fn new(text: &'a str) -> Locator<'a> {
@@ -88,13 +89,14 @@ impl<'a> Locator<'a> {
             let entries = self.level_entries((scope_start, parent_indent, inline));
             let hit = match seg {
                 Seg::Key(k) => entries
+                    .0
                     .iter()
                     .find(|(l, c)| key_matches(&lines[*l].raw[*c..], k))
                     .map(|(l, c)| (*l, *c, k.chars().count())),
                 Seg::Item(n) => entries
-                    .iter()
-                    .take_while(|(l, c)| lines[*l].raw[*c..].starts_with('-'))
-                    .nth(*n)
+                    .0
+                    .get(*n)
+                    .filter(|_| *n < entries.1)
                     .map(|(l, c)| (*l, *c, 1)),
             };
             let Some((line, col, length)) = hit else {
@@ -158,21 +160,29 @@ impl<'a> Locator<'a> {
                 break;
             }
         }
-        let entries = Rc::new(entries);
+        let items = entries
+            .iter()
+            .take_while(|(l, c)| self.lines[*l].raw[*c..].starts_with('-'))
+            .count();
+        let entries = Rc::new((entries, items));
         self.scopes.borrow_mut().insert(scope, entries.clone());
         entries
     }
 }
 
+/// Whether `text` starts with `key:` (the key bare or quoted).
 fn key_matches(text: &str, key: &str) -> bool {
-    for quoted in [key.to_string(), format!("\"{key}\""), format!("'{key}'")] {
-        if let Some(rest) = text.strip_prefix(&quoted)
-            && rest.trim_start().starts_with(':')
-        {
-            return true;
-        }
-    }
-    false
+    let after = |text: &str| {
+        text.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    };
+    after(text)
+        || ['"', '\''].iter().any(|q| {
+            text.strip_prefix(*q)
+                .and_then(|t| t.strip_prefix(key))
+                .and_then(|t| t.strip_prefix(*q))
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
 }
 
 #[cfg(test)]
