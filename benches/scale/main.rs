@@ -500,6 +500,21 @@ fn dbt_seed(dbt: &Path, dir: &Path) -> Duration {
     start.elapsed()
 }
 
+/// A large-seed row of the table: the medians of kiln's, the limit's and
+/// dbt's times (when it ran), and whether the catalog had dbt's types.
+fn seed_row(table: &mut Table, case: String, times: [Vec<Duration>; 3], types: Vec<String>) {
+    let [kiln, limit, dbt] = times;
+    let (kiln, limit) = (median(kiln), median(limit));
+    let dbt = (!dbt.is_empty()).then(|| median(dbt));
+    table.row(
+        case,
+        seconds(kiln),
+        seconds(limit),
+        ratio(kiln, limit),
+        seed_note(seed_types_match(types), dbt, kiln),
+    );
+}
+
 /// The note of a large-seed row: the types kiln gave the columns (dbt's),
 /// and dbt's time when it ran.
 fn seed_note(types_match: bool, dbt: Option<Duration>, kiln: Duration) -> String {
@@ -581,18 +596,11 @@ fn seed_duckdb_case(work: &Path, rows: usize, runs: usize, dbt: Option<&Path>, t
             dbt_times.push(dbt_seed(dbt, &dir));
         }
     }
-    let kiln = median(kiln_times);
-    let limit = median(limit_times);
-    table.row(
+    seed_row(
+        table,
         format!("seed of {} rows, DuckDB", thousands(rows)),
-        seconds(kiln),
-        seconds(limit),
-        ratio(kiln, limit),
-        seed_note(
-            seed_types_match(types),
-            (!dbt_times.is_empty()).then(|| median(dbt_times)),
-            kiln,
-        ),
+        [kiln_times, limit_times, dbt_times],
+        types,
     );
 }
 
@@ -666,17 +674,10 @@ fn seed_postgres_case(
         }
     }
     reset(&mut client);
-    let kiln = median(kiln_times);
-    let limit = median(limit_times);
-    table.row(
+    seed_row(
+        table,
         format!("seed of {} rows, PostgreSQL", thousands(rows)),
-        seconds(kiln),
-        seconds(limit),
-        ratio(kiln, limit),
-        seed_note(
-            seed_types_match(types),
-            (!dbt_times.is_empty()).then(|| median(dbt_times)),
-            kiln,
-        ),
+        [kiln_times, limit_times, dbt_times],
+        types,
     );
 }

@@ -314,8 +314,7 @@ impl Connection for DuckDbConnection {
     ) -> Result<(), DbError> {
         // DuckDB reads a path with `*`, `?` or `[` as a glob.
         if file.path.to_string_lossy().contains(['*', '?', '[']) {
-            let rows = file.read_rows(columns.len())?;
-            return self.load_rows(table, columns, &rows);
+            return super::load_file_as_rows(self, table, columns, file);
         }
         let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
         let names: Vec<String> = columns

@@ -388,8 +388,7 @@ pub trait Connection: Send {
         columns: &[LoadColumn],
         file: &CsvFile,
     ) -> Result<(), DbError> {
-        let rows = file.read_rows(columns.len())?;
-        self.load_rows(table, columns, &rows)
+        load_file_as_rows(self, table, columns, file)
     }
 
     /// Inserts text values (None = NULL) into `relation`, cast by the database
@@ -435,6 +434,19 @@ pub trait Connection: Send {
         }
         Ok(())
     }
+}
+
+/// A seed file read here and sent as rows ([`Connection::load_rows`]): the
+/// default load, and a database reader's fallback for a file it would read
+/// otherwise.
+fn load_file_as_rows<C: Connection + ?Sized>(
+    connection: &mut C,
+    table: LoadTable<'_>,
+    columns: &[LoadColumn],
+    file: &CsvFile,
+) -> Result<(), DbError> {
+    let rows = file.read_rows(columns.len())?;
+    connection.load_rows(table, columns, &rows)
 }
 
 /// `text` as a SQL string literal.

@@ -156,6 +156,21 @@ fn lost_message(err: &postgres::Error) -> String {
 }
 
 impl PostgresConnection {
+    /// Sends `data` to `copy ... from stdin` statement `sql`.
+    fn copy_in(&mut self, sql: &str, data: &[u8]) -> Result<(), DbError> {
+        let sent = match self.client.copy_in(sql) {
+            Ok(mut writer) => {
+                if let Err(e) = writer.write_all(data) {
+                    // Dropped unfinished: the server aborts the copy.
+                    return Err(DbError::new(format!("sending rows to PostgreSQL: {e}")));
+                }
+                writer.finish().map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        sent.map_err(|e| self.error(e, sql))
+    }
+
     /// The error of a call on this connection, noting when it is gone.
     fn error(&mut self, err: postgres::Error, sql: &str) -> DbError {
         if is_lost(&err) {
@@ -330,8 +345,7 @@ impl Connection for PostgresConnection {
         file: &CsvFile,
     ) -> Result<(), DbError> {
         if file.short_rows || file.null_words || !file.delimiter.is_ascii() {
-            let rows = file.read_rows(columns.len())?;
-            return self.load_rows(table, columns, &rows);
+            return super::load_file_as_rows(self, table, columns, file);
         }
         let data = std::fs::read(&file.path)
             .map_err(|e| DbError::new(format!("reading {}: {e}", file.path.display())))?;
@@ -346,16 +360,7 @@ impl Connection for PostgresConnection {
             names.join(", "),
             names.join(", ")
         );
-        let sent = match self.client.copy_in(&sql) {
-            Ok(mut writer) => {
-                if let Err(e) = writer.write_all(&data) {
-                    return Err(DbError::new(format!("sending rows to PostgreSQL: {e}")));
-                }
-                writer.finish().map(|_| ())
-            }
-            Err(e) => Err(e),
-        };
-        sent.map_err(|e| self.error(e, &sql))
+        self.copy_in(&sql, &data)
     }
 
     /// From `pg_class`, which has materialized views (information_schema
@@ -411,17 +416,7 @@ impl Connection for PostgresConnection {
             }
             data.push(b'\n');
         }
-        let sent = match self.client.copy_in(&sql) {
-            Ok(mut writer) => {
-                if let Err(e) = writer.write_all(&data) {
-                    // Dropped unfinished: the server aborts the copy.
-                    return Err(DbError::new(format!("sending rows to PostgreSQL: {e}")));
-                }
-                writer.finish().map(|_| ())
-            }
-            Err(e) => Err(e),
-        };
-        sent.map_err(|e| self.error(e, &sql))
+        self.copy_in(&sql, &data)
     }
 }
 

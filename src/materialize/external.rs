@@ -230,8 +230,7 @@ pub fn prepare(file: &ExternalFile) -> std::io::Result<()> {
     }
     let location = Path::new(&file.location);
     if location.is_dir() {
-        let ours = location.join(MARKER).is_file()
-            || std::fs::read_dir(location).is_ok_and(|mut d| d.next().is_none());
+        let ours = location.join(MARKER).is_file() || only_partitions(location, true);
         if !file.partitioned || !ours {
             return Err(refuse(format!(
                 "{} is a folder kiln did not write; it replaces only its own (remove it, or choose another `location`)",
@@ -259,6 +258,29 @@ pub fn prepare(file: &ExternalFile) -> std::io::Result<()> {
 pub struct Replaced {
     pub location: PathBuf,
     pub aside: Option<PathBuf>,
+}
+
+/// Whether a folder holds nothing but hive partitions (`status=shipped/`,
+/// within them data files or more partitions; at its top only kiln's mark):
+/// what dbt-duckdb (or an earlier kiln) wrote for a partitioned model, safe
+/// to replace. An empty folder is too.
+fn only_partitions(folder: &Path, top: bool) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return false;
+    };
+    entries.flatten().all(|entry| {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            name.contains('=') && only_partitions(&path, false)
+        } else if top {
+            name == MARKER
+        } else {
+            path.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| FORMATS.contains(&e))
+        }
+    })
 }
 
 /// Puts the written rows in place of the old file or folder, which is kept
@@ -381,6 +403,15 @@ mod tests {
             assert!(prepare(&file).is_err(), "{yaml}");
         }
         assert!(data.join("raw.csv").is_file());
+        // A folder of hive partitions dbt-duckdb wrote is replaced.
+        let dbt_wrote = dir.path().join("by_status");
+        std::fs::create_dir_all(dbt_wrote.join("status=x")).unwrap();
+        std::fs::write(dbt_wrote.join("status=x/data_0.parquet"), "").unwrap();
+        let yaml = format!(
+            "{{location: '{}', options: {{partition_by: status}}}}",
+            dbt_wrote.display()
+        );
+        assert!(prepare(&plan(&config(&yaml), "m", ".").unwrap()).is_ok());
         let remote = plan(&config("{location: 's3://bucket/x.parquet'}"), "m", ".").unwrap();
         assert!(prepare(&remote).is_err());
     }

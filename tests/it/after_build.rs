@@ -81,6 +81,18 @@ fn grants_are_given_and_revoked_as_dbt_postgres_gives_them() {
     assert!(grantees(&f, "orders").is_empty());
 }
 
+/// A table's index definitions from `pg_indexes`, their generated names
+/// left out (dbt-postgres's are new each build).
+fn pg_indexes(f: &Fixture, table: &str) -> Vec<String> {
+    f.query(&format!(
+        "select regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') from pg_indexes \
+         where schemaname = '{{schema}}' and tablename = '{table}' order by 1"
+    ))
+    .into_iter()
+    .map(|row| row[0].clone())
+    .collect()
+}
+
 #[test]
 fn indexes_and_unlogged_tables_are_in_postgres_catalog() {
     let f = Fixture::new_on(Db::Postgres);
@@ -90,15 +102,7 @@ fn indexes_and_unlogged_tables_are_in_postgres_catalog() {
     );
     let out = f.kiln(&["run"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    let indexes = |f: &Fixture| -> Vec<String> {
-        f.query(
-            "select regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') from pg_indexes \
-             where schemaname = '{schema}' and tablename = 'events' order by 1",
-        )
-        .into_iter()
-        .map(|row| row[0].clone())
-        .collect()
-    };
+    let indexes = |f: &Fixture| pg_indexes(f, "events");
     let schema = f.sql("{schema}");
     assert_eq!(
         indexes(&f),
@@ -211,15 +215,7 @@ fn materialized_views_are_created_refreshed_and_reindexed_as_dbt_postgres_does()
     assert_eq!(out.code, 0, "{}", out.all());
     let matviews =
         |f: &Fixture| f.query("select matviewname from pg_matviews where schemaname = '{schema}'");
-    let indexes = |f: &Fixture| -> Vec<String> {
-        f.query(
-            "select regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') from pg_indexes \
-             where schemaname = '{schema}' and tablename = 'kinds' order by 1",
-        )
-        .into_iter()
-        .map(|row| row[0].clone())
-        .collect()
-    };
+    let indexes = |f: &Fixture| pg_indexes(f, "kinds");
     let schema = f.sql("{schema}");
     assert_eq!(matviews(&f), [["kinds"]]);
     assert_eq!(
